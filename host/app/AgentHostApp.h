@@ -1,0 +1,34 @@
+// The agenthost command line: options, config check, startup, and the signal loop.
+#pragma once
+
+#include <Poco/Util/ServerApplication.h>
+
+#include <string>
+
+namespace agenthost::app {
+
+class AgentHostApp final : public Poco::Util::ServerApplication {
+protected:
+    void initialize(Poco::Util::Application& self) override;
+    void defineOptions(Poco::Util::OptionSet& options) override;
+    int main(const std::vector<std::string>& args) override;
+
+private:
+    void handleHelp(const std::string& name, const std::string& value);
+    void handleVersion(const std::string& name, const std::string& value);
+    void handleConfig(const std::string& name, const std::string& value);
+    void handleCheck(const std::string& name, const std::string& value);
+    int checkConfig();
+    int serve();
+
+    std::string configPath_ = "config/agenthost.ini";
+    bool helpRequested_ = false;
+    bool versionRequested_ = false;
+    bool checkRequested_ = false;
+};
+
+// Blocks the signals that the signal loop waits for, in the calling thread and so in every
+// thread it starts later. Call first thing in main().
+void blockHandledSignals();
+
+}  // namespace agenthost::app

@@ -1,0 +1,265 @@
+#include "config/Config.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Environment.h>
+#include <Poco/File.h>
+#include <Poco/Path.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+#include <Poco/Util/IniFileConfiguration.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "config/Secrets.h"
+#include "util/Digest.h"
+
+namespace agenthost::config {
+namespace {
+
+using Ini = Poco::Util::IniFileConfiguration;
+
+bool isRouteName(const std::string& name) {
+    static const std::regex pattern("[a-z0-9_-]{1,64}");
+    return std::regex_match(name, pattern);
+}
+
+// Poco's ini dialect keeps everything after '=' as the value; strip an inline "  ; comment".
+std::string stripInlineComment(const std::string& value) {
+    for (std::size_t i = 1; i < value.size(); ++i)
+        if (value[i] == ';' && (value[i - 1] == ' ' || value[i - 1] == '\t'))
+            return Poco::trim(value.substr(0, i));
+    return value;
+}
+
+std::string defaultStateDir(const std::string& configDir) {
+    if (Poco::Environment::has("XDG_STATE_HOME"))
+        return Poco::Path(Poco::Environment::get("XDG_STATE_HOME")).append("agenthost").toString();
+    if (Poco::Environment::has("HOME"))
+        return Poco::Path(Poco::Environment::get("HOME")).append(".local/state/agenthost").toString();
+    return Poco::Path(configDir).append(".agenthost-state").toString();
+}
+
+// Reads one section of the file, tracking which keys were used so that the rest can be
+// reported as unknown.
+class SectionReader {
+public:
+    SectionReader(const Ini& ini, std::string section, std::string baseDir, LoadResult& result)
+        : ini_(ini), section_(std::move(section)), baseDir_(std::move(baseDir)), result_(result) {}
+
+    std::vector<std::string> keys() const {
+        std::vector<std::string> names;
+        ini_.keys(section_, names);
+        names.erase(std::remove_if(names.begin(), names.end(),
+                                   [](const std::string& k) { return k.empty() || k[0] == '#'; }),
+                    names.end());
+        return names;
+    }
+
+    bool has(const std::string& key) const { return ini_.has(section_ + "." + key); }
+
+    // The raw value with the inline comment stripped; no env:/file: resolution.
+    std::string raw(const std::string& key, const std::string& fallback = "") {
+        used_.insert(key);
+        if (!has(key)) return fallback;
+        return stripInlineComment(ini_.getRawString(section_ + "." + key));
+    }
+
+    // The value with env:/file: resolved; reports a problem and returns nullopt if it can't be.
+    std::optional<std::string> resolved(const std::string& key) {
+        Resolved r = resolveValue(raw(key), baseDir_);
+        if (!r.value) error(key, r.error);
+        return r.value;
+    }
+
+    template <class Int>
+    void integer(const std::string& key, Int& target, long long min, long long max) {
+        if (!has(key)) {
+            used_.insert(key);
+            return;
+        }
+        const std::string text = raw(key);
+        long long value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+            error(key, "must be a whole number from " + std::to_string(min) + " to " +
+                           std::to_string(max) + ", got \"" + text + "\"");
+            return;
+        }
+        target = static_cast<Int>(value);
+    }
+
+    std::optional<bool> boolean(const std::string& key, bool fallback) {
+        const std::string text = Poco::toLower(raw(key, fallback ? "true" : "false"));
+        if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
+        if (text == "false" || text == "no" || text == "off" || text == "0") return false;
+        error(key, "must be true or false, got \"" + text + "\"");
+        return std::nullopt;
+    }
+
+    void error(const std::string& key, const std::string& message) {
+        result_.errors.push_back({section_, key, message});
+    }
+
+    void warnUnknownKeys() {
+        for (const auto& key : keys())
+            if (!used_.count(key)) result_.warnings.push_back({section_, key, "unknown key, ignored"});
+    }
+
+    const std::string& baseDir() const { return baseDir_; }
+
+private:
+    const Ini& ini_;
+    std::string section_;
+    std::string baseDir_;
+    LoadResult& result_;
+    std::set<std::string> used_;
+};
+
+void readServer(SectionReader s, ServerSettings& out) {
+    if (s.has("host")) out.host = s.raw("host");
+    s.integer("port", out.port, 0, 65535);
+    s.integer("auth_timeout_s", out.authTimeoutS, 1, 3600);
+    s.integer("max_message_bytes", out.maxMessageBytes, 16, 64ll << 20);
+    s.integer("max_connections", out.maxConnections, 1, 1000000);
+    s.integer("ping_interval_s", out.pingIntervalS, 1, 3600);
+    s.integer("send_timeout_s", out.sendTimeoutS, 1, 3600);
+    s.integer("max_outbound_bytes", out.maxOutboundBytes, 4096, 1ll << 30);
+    s.integer("max_queued_messages", out.maxQueuedMessages, 0, 10000);
+    s.integer("history_max_turns", out.historyMaxTurns, 0, 100000);
+    s.integer("worker_threads", out.workerThreads, 0, 256);
+    s.integer("shutdown_timeout_s", out.shutdownTimeoutS, 0, 3600);
+    std::string stateDir = s.raw("state_dir");
+    out.stateDir = stateDir.empty() ? defaultStateDir(s.baseDir())
+                                    : Poco::Path(s.baseDir()).resolve(stateDir).toString();
+    s.warnUnknownKeys();
+}
+
+void readStreaming(SectionReader s, StreamingSettings& out) {
+    s.integer("chunk_chars", out.chunkChars, 1, 1000000);
+    s.integer("chunk_delay_ms", out.chunkDelayMs, 0, 10000);
+    s.warnUnknownKeys();
+}
+
+void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>& out) {
+    KeySettings key;
+    key.name = name;
+    const std::string secret = s.raw("secret");
+    if (secret.empty()) {
+        s.error("secret", "is missing: set a literal key, env:VAR, file:PATH or sha256:<hex>");
+    } else if (secret.rfind("sha256:", 0) == 0) {
+        std::string hex = Poco::toLower(secret.substr(7));
+        if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+            s.error("secret", "sha256: must be followed by 64 hex digits");
+        key.sha256Hex = hex;
+    } else if (auto value = s.resolved("secret")) {
+        key.sha256Hex = util::sha256Hex(*value);
+    }
+    const std::string plugins = s.raw("plugins", "*");
+    key.allRoutes = Poco::trim(plugins) == "*";
+    if (!key.allRoutes) {
+        Poco::StringTokenizer names(plugins, ",",
+                                    Poco::StringTokenizer::TOK_TRIM |
+                                        Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+        for (const auto& route : names) {
+            if (!isRouteName(route)) s.error("plugins", "\"" + route + "\" is not a route name");
+            key.routes.push_back(route);
+        }
+    }
+    s.warnUnknownKeys();
+    out.push_back(std::move(key));
+}
+
+void readRoute(SectionReader s, const std::string& route, const std::string& pluginDir,
+               std::vector<RouteSettings>& out) {
+    RouteSettings r;
+    r.route = route;
+    if (!isRouteName(route)) s.error("", "route name must match [a-z0-9_-]{1,64}");
+    const auto enabled = s.boolean("enabled", true);
+    r.library = s.raw("library", route);
+    if (r.library.empty() || r.library.find('/') != std::string::npos)
+        s.error("library", "must be a plugin name such as \"echo\" (loads <directory>/echo.so)");
+    r.libraryPath = Poco::Path(Poco::Path::forDirectory(pluginDir)).setFileName(r.library + ".so").toString();
+    for (const auto& key : s.keys()) {
+        if (key == "library" || key == "enabled") continue;
+        if (enabled.value_or(false)) {
+            if (auto value = s.resolved(key)) r.settings.emplace_back(key, *value);
+        }
+    }
+    if (enabled.value_or(false)) out.push_back(std::move(r));
+}
+
+void checkKeyRoutes(const Config& config, LoadResult& result) {
+    std::set<std::string> routes;
+    for (const auto& r : config.routes) routes.insert(r.route);
+    for (const auto& key : config.keys)
+        for (const auto& route : key.routes)
+            if (!routes.count(route))
+                result.warnings.push_back({"key." + key.name, "plugins",
+                                           "route \"" + route + "\" is not configured"});
+}
+
+}  // namespace
+
+std::string Problem::describe() const {
+    std::string where = "[" + section + "]";
+    if (!key.empty()) where += " " + key;
+    return where + ": " + message;
+}
+
+LoadResult loadConfig(const std::string& path) {
+    LoadResult result;
+    Poco::Path filePath = Poco::Path(path).absolute();
+    result.config.path = filePath.toString();
+    const std::string baseDir = filePath.parent().toString();
+
+    Poco::AutoPtr<Ini> ini;
+    try {
+        if (!Poco::File(filePath).exists()) {
+            result.errors.push_back({"", "", "config file " + filePath.toString() + " does not exist"});
+            return result;
+        }
+        ini = new Ini(filePath.toString());
+    } catch (const Poco::Exception& e) {
+        result.errors.push_back({"", "", "cannot read " + filePath.toString() + ": " + e.displayText()});
+        return result;
+    }
+
+    Config& config = result.config;
+    std::vector<std::string> sections;
+    ini->keys("", sections);
+    for (const auto& section : sections) {
+        if (section == "server" || section == "streaming" || section == "plugins" ||
+            section == "key" || section == "plugin")
+            continue;
+        result.warnings.push_back({section, "", "unknown section, ignored"});
+    }
+
+    readServer(SectionReader(*ini, "server", baseDir, result), config.server);
+    readStreaming(SectionReader(*ini, "streaming", baseDir, result), config.streaming);
+
+    SectionReader plugins(*ini, "plugins", baseDir, result);
+    config.pluginDirectory = Poco::Path(baseDir).resolve(plugins.raw("directory", "plugins")).toString();
+    plugins.warnUnknownKeys();
+
+    std::vector<std::string> keyNames;
+    ini->keys("key", keyNames);
+    for (const auto& name : keyNames)
+        readKey(SectionReader(*ini, "key." + name, baseDir, result), name, config.keys);
+
+    std::vector<std::string> routeNames;
+    ini->keys("plugin", routeNames);
+    for (const auto& route : routeNames)
+        readRoute(SectionReader(*ini, "plugin." + route, baseDir, result), route,
+                  config.pluginDirectory, config.routes);
+    if (config.routes.empty())
+        result.warnings.push_back({"plugin.*", "", "no enabled plugin: every WebSocket route is 404"});
+    checkKeyRoutes(config, result);
+    return result;
+}
+
+}  // namespace agenthost::config

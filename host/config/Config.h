@@ -1,0 +1,75 @@
+// The validated contents of agenthost.ini (see docs/config.md). A Config is immutable once
+// loaded; a reload builds a new one and swaps it in whole.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace agenthost::config {
+
+struct ServerSettings {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    int authTimeoutS = 10;
+    std::size_t maxMessageBytes = 65536;
+    std::size_t maxConnections = 10000;
+    int pingIntervalS = 30;
+    int sendTimeoutS = 30;                     // a client that accepts no bytes this long is dropped
+    std::size_t maxOutboundBytes = 8u << 20;   // per connection, before it counts as too slow
+    std::size_t maxQueuedMessages = 16;        // per session, while a response runs
+    std::size_t historyMaxTurns = 200;         // per session, oldest dropped first
+    int workerThreads = 0;                     // 0: one per core, at least 2
+    int shutdownTimeoutS = 5;
+    std::string stateDir;                      // resolved; holds the generated key
+};
+
+struct KeySettings {
+    std::string name;
+    std::string sha256Hex;  // the key is kept only as its hash, literal or not
+    bool allRoutes = true;
+    std::vector<std::string> routes;
+};
+
+struct StreamingSettings {
+    std::size_t chunkChars = 100;
+    int chunkDelayMs = 0;
+};
+
+struct RouteSettings {
+    std::string route;        // NAME of [plugin.NAME]
+    std::string library;      // library name, without .so
+    std::string libraryPath;  // resolved <directory>/<library>.so
+    std::vector<std::pair<std::string, std::string>> settings;  // resolved, for the plugin
+};
+
+struct Config {
+    std::string path;
+    ServerSettings server;
+    std::vector<KeySettings> keys;
+    StreamingSettings streaming;
+    std::string pluginDirectory;
+    std::vector<RouteSettings> routes;  // enabled ones only
+};
+
+struct Problem {
+    std::string section;
+    std::string key;  // empty when the problem is the whole section or file
+    std::string message;
+
+    std::string describe() const;
+};
+
+struct LoadResult {
+    Config config;
+    std::vector<Problem> errors;    // any error makes the file unusable
+    std::vector<Problem> warnings;  // worth telling, not fatal
+    bool ok() const { return errors.empty(); }
+};
+
+// Reads, resolves (env:/file:) and validates the file. Never throws.
+LoadResult loadConfig(const std::string& path);
+
+}  // namespace agenthost::config

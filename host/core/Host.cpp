@@ -1,0 +1,214 @@
+#include "core/Host.h"
+
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include <sstream>
+#include <thread>
+
+#include "http/HandlerFactory.h"
+#include "protocol/Frames.h"
+#include "session/Session.h"
+
+namespace agenthost::core {
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("agenthost"); }
+
+std::size_t workerCount(int configured) {
+    if (configured > 0) return static_cast<std::size_t>(configured);
+    return std::max<std::size_t>(2, std::thread::hardware_concurrency());
+}
+
+std::string stringify(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+std::string iso8601(const Poco::Timestamp& t) {
+    return Poco::DateTimeFormatter::format(t, "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
+// Health of every route, and the worst of them.
+struct HealthReport {
+    std::string overall = "ok";
+    std::vector<std::pair<std::shared_ptr<plugin::PluginInstance>, plugin::Health>> routes;
+};
+
+HealthReport collectHealth(const plugin::RouteTable& table) {
+    HealthReport report;
+    for (const auto& [route, instance] : table.routes) {
+        auto health = instance->health();
+        if (health.status != AGENTHOST_HEALTH_OK) report.overall = "degraded";
+        report.routes.emplace_back(instance, std::move(health));
+    }
+    return report;
+}
+
+Poco::JSON::Object healthObject(const plugin::Health& health) {
+    Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object.set("status", plugin::healthName(health.status));
+    object.set("detail", health.detail);
+    return object;
+}
+
+}  // namespace
+
+Host::Host(config::Config config, std::shared_ptr<const plugin::RouteTable> routes,
+           std::shared_ptr<const auth::KeyStore> keys)
+    : config_(std::move(config)),
+      routes_(std::move(routes)),
+      workers_(std::make_unique<WorkerPool>(workerCount(config_.server.workerThreads))),
+      httpThreads_(2, 8) {
+    auto runtime = std::make_shared<session::Runtime>();
+    runtime->keys = std::move(keys);
+    runtime->server = config_.server;
+    runtime->streaming = config_.streaming;
+    runtime_ = std::move(runtime);
+
+    environment_.pool = workers_.get();
+    environment_.timer = &timer_;
+    environment_.runtime = [this] { return this->runtime(); };
+    environment_.requestIds = &requestIds_;
+}
+
+Host::~Host() { stop(); }
+
+void Host::start() {
+    Poco::Net::ServerSocket listener;
+    listener.bind(Poco::Net::SocketAddress(config_.server.host, config_.server.port), true);
+    listener.listen(1024);
+    auto params = new Poco::Net::HTTPServerParams;
+    params->setMaxQueued(1024);
+    params->setMaxThreads(8);
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+    params->setTimeout(Poco::Timespan(10, 0));
+    params->setServerName("agenthost");
+    params->setSoftwareVersion(std::string("agenthost/") + kVersion);
+    loop_.start();
+    http_ = std::make_unique<Poco::Net::HTTPServer>(new http::HandlerFactory(*this), httpThreads_,
+                                                    listener, params);
+    http_->start();
+    running_ = true;
+}
+
+std::uint16_t Host::port() const { return http_ ? http_->port() : 0; }
+
+void Host::stop() {
+    if (!running_) return;
+    running_ = false;
+    log().information("shutting down: closing " + std::to_string(loop_.size()) + " connection(s)");
+    http_->stopAll(true);  // no new connections; in-flight handshakes finish
+    loop_.shutdownAll();
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::seconds(config_.server.shutdownTimeoutS);
+    while (loop_.size() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    loop_.stop();       // drops whoever did not finish the close handshake
+    timer_.cancel(true);
+    workers_->stop();   // session tasks done: sessions release their instances
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        routes_.reset();  // destroys instances (joining plugin threads), then unloads libraries
+    }
+    log().information("stopped");
+}
+
+std::shared_ptr<const plugin::RouteTable> Host::routes() const {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    return routes_;
+}
+
+std::shared_ptr<const session::Runtime> Host::runtime() const {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    return runtime_;
+}
+
+bool Host::atConnectionLimit() const {
+    return loop_.size() >= runtime()->server.maxConnections;
+}
+
+void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginInstance> instance,
+                 const std::optional<std::string>& bearerKeyName) {
+    const auto settings = runtime()->server;
+    net::ConnectionLimits limits;
+    limits.maxMessageBytes = settings.maxMessageBytes;
+    limits.maxOutboundBytes = settings.maxOutboundBytes;
+    limits.sendTimeout = std::chrono::seconds(settings.sendTimeoutS);
+    limits.pingInterval = std::chrono::seconds(settings.pingIntervalS);
+    auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
+    auto session = std::make_shared<session::Session>(connection, std::move(instance), environment_);
+    connection->setHandler(session);
+    session->begin(bearerKeyName);
+    loop_.add(std::move(connection));
+}
+
+std::string Host::healthJson() const {
+    auto table = routes();
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    Poco::JSON::Object connections(Poco::JSON_PRESERVE_KEY_ORDER);
+    Poco::JSON::Object plugins(Poco::JSON_PRESERVE_KEY_ORDER);
+    HealthReport report;
+    if (table) report = collectHealth(*table);
+    for (const auto& [instance, health] : report.routes) {
+        connections.set(instance->route(), instance->connections.load());
+        plugins.set(instance->route(), healthObject(health));
+    }
+    body.set("status", report.overall);
+    body.set("version", kVersion);
+    body.set("timestamp", protocol::timestampNow());
+    body.set("connections", connections);
+    body.set("plugins", plugins);
+    return stringify(body);
+}
+
+std::string Host::statusJson() const {
+    std::shared_ptr<const plugin::RouteTable> table;
+    Generation generation;
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        table = routes_;
+        generation = generation_;
+    }
+    HealthReport report;
+    if (table) report = collectHealth(*table);
+    Poco::JSON::Array plugins;
+    for (const auto& [instance, health] : report.routes) {
+        Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry.set("route", instance->route());
+        entry.set("path", "/api/" + instance->route() + "/ws");
+        entry.set("library", instance->settings().library);
+        entry.set("library_path", instance->library().path());
+        entry.set("plugin", instance->library().name());
+        entry.set("version", instance->library().version());
+        entry.set("abi_version", instance->library().abiVersion());
+        entry.set("connections", instance->connections.load());
+        entry.set("health", healthObject(health));
+        plugins.add(entry);
+    }
+    Poco::JSON::Object reload(Poco::JSON_PRESERVE_KEY_ORDER);
+    reload.set("generation", generation.number);
+    reload.set("loaded_at", iso8601(generation.loadedAt));
+    reload.set("ok", generation.lastReloadOk);
+    if (!generation.lastReloadOk) reload.set("error", generation.lastReloadError);
+
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    body.set("status", "running");
+    body.set("version", kVersion);
+    body.set("uptime", static_cast<Poco::Int64>(startedAt_.elapsed() / Poco::Timestamp::resolution()));
+    body.set("health", report.overall);
+    body.set("timestamp", protocol::timestampNow());
+    body.set("connections", loop_.size());
+    body.set("abi_version", std::to_string(AGENTHOST_ABI_MAJOR) + "." + std::to_string(AGENTHOST_ABI_MINOR));
+    body.set("plugins", plugins);
+    body.set("reload", reload);
+    return stringify(body);
+}
+
+}  // namespace agenthost::core

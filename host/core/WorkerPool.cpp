@@ -1,0 +1,86 @@
+#include "core/WorkerPool.h"
+
+#include <Poco/Logger.h>
+
+#include <exception>
+
+namespace agenthost::core {
+
+WorkerPool::WorkerPool(std::size_t threads) {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::post(std::function<void()> task) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return;
+        tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+}
+
+void WorkerPool::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+}
+
+void WorkerPool::work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        auto task = std::move(tasks_.front());
+        tasks_.pop_front();
+        lock.unlock();
+        try {
+            task();
+        } catch (const std::exception& e) {
+            Poco::Logger::get("agenthost").error(std::string("worker task failed: ") + e.what());
+        } catch (...) {
+            Poco::Logger::get("agenthost").error("worker task failed");
+        }
+        lock.lock();
+    }
+}
+
+void SerialQueue::post(std::function<void()> task) {
+    bool schedule = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        tasks_.push_back(std::move(task));
+        schedule = !scheduled_;
+        scheduled_ = true;
+    }
+    if (schedule) pool_.post([self = shared_from_this()] { self->drain(); });
+}
+
+void SerialQueue::drain() {
+    // A bounded batch, then back to the pool's queue, so one busy session cannot starve others.
+    for (int batch = 0; batch < 64; ++batch) {
+        std::function<void()> task;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (tasks_.empty()) {
+                scheduled_ = false;
+                return;
+            }
+            task = std::move(tasks_.front());
+            tasks_.pop_front();
+        }
+        try {
+            task();
+        } catch (const std::exception& e) {
+            Poco::Logger::get("agenthost").error(std::string("session task failed: ") + e.what());
+        }
+    }
+    pool_.post([self = shared_from_this()] { self->drain(); });
+}
+
+}  // namespace agenthost::core

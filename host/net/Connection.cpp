@@ -1,0 +1,255 @@
+#include "net/Connection.h"
+
+#include <Poco/Logger.h>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "net/EventLoop.h"
+
+namespace agenthost::net {
+namespace {
+
+constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(2);
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr int kMaxReadsPerEvent = 4;  // then let other connections have the loop
+
+#ifdef MSG_NOSIGNAL
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#else
+constexpr int kSendFlags = 0;
+#endif
+
+Poco::Logger& log() { return Poco::Logger::get("agenthost.net"); }
+
+}  // namespace
+
+Connection::Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits)
+    : socket_(std::move(socket)),
+      loop_(loop),
+      limits_(limits),
+      decoder_(limits.maxMessageBytes) {
+    try {
+        peer_ = socket_.peerAddress().toString();
+    } catch (const Poco::Exception&) {
+        peer_ = "unknown";
+    }
+    socket_.setBlocking(false);
+    socket_.setNoDelay(true);
+    const auto now = Clock::now();
+    lastInbound_ = lastPing_ = lastWriteProgress_ = now;
+}
+
+Connection::~Connection() = default;
+
+bool Connection::sendText(std::string_view payload) {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    if (closeQueued_ || dead_) return false;
+    return queueLocked(ws::encodeFrame(ws::Opcode::Text, payload), Clock::now());
+}
+
+void Connection::close(std::uint16_t code, std::string_view reason) {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    if (closeQueued_ || dead_) return;
+    closeQueued_ = true;
+    closeQueuedAt_ = Clock::now();
+    queueLocked(ws::encodeClose(code, reason), closeQueuedAt_);
+}
+
+void Connection::abort(const std::string& why) {
+    {
+        std::lock_guard<std::mutex> lock(ioMutex_);
+        if (dead_) return;
+        dead_ = true;
+    }
+    log().information("dropping connection from " + peer_ + ": " + why);
+    loop_.attention(shared_from_this());
+}
+
+bool Connection::queueLocked(std::string frame, Clock::time_point now) {
+    if (outbound_.size() - outboundOffset_ + frame.size() > limits_.maxOutboundBytes) {
+        dead_ = true;
+        log().warning("dropping slow client " + peer_ + ": more than " +
+                      std::to_string(limits_.maxOutboundBytes) + " bytes waiting to be sent");
+        loop_.attention(shared_from_this());
+        return false;
+    }
+    if (outbound_.size() == outboundOffset_) {
+        outbound_.clear();
+        outboundOffset_ = 0;
+        lastWriteProgress_ = now;  // the stall clock starts when bytes start waiting
+    }
+    outbound_.append(frame);
+    flushLocked(now);
+    return true;
+}
+
+void Connection::flushLocked(Clock::time_point now) {
+    while (outboundOffset_ < outbound_.size() && !dead_ && !finalized_) {
+        const ssize_t n = ::send(socket_.impl()->sockfd(), outbound_.data() + outboundOffset_,
+                                 outbound_.size() - outboundOffset_, kSendFlags);
+        if (n > 0) {
+            outboundOffset_ += static_cast<std::size_t>(n);
+            lastWriteProgress_ = now;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0 && errno == EINTR) continue;
+        dead_ = true;  // peer reset or gone; the loop finalizes
+        loop_.attention(shared_from_this());
+        return;
+    }
+    if (outboundOffset_ == outbound_.size()) {
+        outbound_.clear();
+        outboundOffset_ = 0;
+        if (outbound_.capacity() > 64 * 1024) outbound_.shrink_to_fit();
+    }
+    armWriteLocked(outboundOffset_ < outbound_.size());
+    if (closeQueued_ && outbound_.empty() && peerClosed_) {
+        dead_ = true;  // both Close frames exchanged
+        loop_.attention(shared_from_this());
+    }
+}
+
+void Connection::armWriteLocked(bool armed) {
+    if (!registered_ || finalized_ || armed == writeArmed_) return;
+    loop_.setWriteInterest(socket_, armed);
+    writeArmed_ = armed;
+}
+
+void Connection::registered() {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    registered_ = true;
+    armWriteLocked(outboundOffset_ < outbound_.size());
+}
+
+void Connection::onReadable(Clock::time_point now) {
+    std::vector<ws::Message> messages;
+    char buffer[kReadChunk];
+    for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+        ssize_t n;
+        {
+            std::lock_guard<std::mutex> lock(ioMutex_);
+            if (dead_ || finalized_) return;
+            n = ::recv(socket_.impl()->sockfd(), buffer, sizeof buffer, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                dead_ = true;  // EOF or reset
+                return;
+            }
+        }
+        if (n < 0) break;
+        lastInbound_ = now;
+        messages.clear();
+        if (const std::uint16_t code = decoder_.feed(buffer, static_cast<std::size_t>(n), messages)) {
+            for (auto& m : messages) dispatch(m, now);
+            failProtocol(code);
+            return;
+        }
+        for (auto& m : messages) dispatch(m, now);
+        if (static_cast<std::size_t>(n) < sizeof buffer) break;
+    }
+}
+
+void Connection::dispatch(ws::Message& message, Clock::time_point now) {
+    switch (message.opcode) {
+        case ws::Opcode::Text:
+            if (handler_) handler_->onText(std::move(message.payload));
+            break;
+        case ws::Opcode::Binary:
+            if (handler_) handler_->onBinary();
+            break;
+        case ws::Opcode::Ping: {
+            std::lock_guard<std::mutex> lock(ioMutex_);
+            if (!closeQueued_ && !dead_)
+                queueLocked(ws::encodeFrame(ws::Opcode::Pong, message.payload), now);
+            break;
+        }
+        case ws::Opcode::Close: {
+            std::lock_guard<std::mutex> lock(ioMutex_);
+            peerClosed_ = true;
+            if (!closeQueued_) {  // answer with the peer's code, then hang up
+                closeQueued_ = true;
+                closeQueuedAt_ = now;
+                std::uint16_t code = ws::closeCodeOf(message.payload);
+                if (code == 1005) code = ws::close_code::kNormal;
+                queueLocked(ws::encodeClose(code, ""), now);
+            } else {
+                flushLocked(now);
+            }
+            break;
+        }
+        default:
+            break;  // Pong: liveness only, recorded in lastInbound_
+    }
+}
+
+void Connection::failProtocol(std::uint16_t code) {
+    const char* reason = code == ws::close_code::kMessageTooBig ? "message too big"
+                         : code == ws::close_code::kInvalidPayload ? "invalid UTF-8"
+                                                                    : "protocol error";
+    log().information("closing " + peer_ + ": " + reason);
+    close(code, reason);
+}
+
+void Connection::onWritable(Clock::time_point now) {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    flushLocked(now);
+}
+
+void Connection::onTick(Clock::time_point now) {
+    const Clock::rep deadline = deadline_.load();
+    if (deadline != 0 && now.time_since_epoch().count() >= deadline) {
+        clearDeadline();
+        if (handler_) handler_->onDeadline();
+    }
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    if (dead_ || finalized_) return;
+    if (outboundOffset_ < outbound_.size() && now - lastWriteProgress_ > limits_.sendTimeout) {
+        dead_ = true;
+        log().warning("dropping " + peer_ + ": it accepted no data within the send timeout");
+        return;
+    }
+    if (closeQueued_) {
+        if (now - closeQueuedAt_ > kCloseHandshakeTimeout) dead_ = true;
+        return;
+    }
+    if (now - lastInbound_ > 2 * limits_.pingInterval) {
+        dead_ = true;
+        log().information("dropping " + peer_ + ": no answer to pings");
+        return;
+    }
+    if (now - lastPing_ >= limits_.pingInterval) {
+        lastPing_ = now;
+        queueLocked(ws::encodeFrame(ws::Opcode::Ping, ""), now);
+    }
+}
+
+void Connection::onShutdown() {
+    if (handler_) handler_->onShutdown();
+}
+
+bool Connection::finished() {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    return dead_;
+}
+
+void Connection::finalize() {
+    {
+        std::lock_guard<std::mutex> lock(ioMutex_);
+        if (finalized_) return;
+        finalized_ = true;
+        dead_ = true;
+        try {
+            if (registered_) loop_.removeFromPollSet(socket_);
+            socket_.close();
+        } catch (const Poco::Exception&) {
+        }
+        outbound_.clear();
+        outbound_.shrink_to_fit();
+    }
+    if (auto handler = std::move(handler_)) handler->onClosed();
+}
+
+}  // namespace agenthost::net

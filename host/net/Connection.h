@@ -1,0 +1,109 @@
+// One WebSocket connection after its handshake: a non-blocking socket framed with WsCodec.
+//
+// Threading: the event loop reads and services the connection; any thread may send or close
+// it. Every operation on the socket, and the outbound buffer, happen under ioMutex_, so the
+// socket is used by one thread at a time (as TLS will require). Sends never block: bytes the
+// kernel does not take at once wait in the outbound buffer, and a client that lets it grow
+// past its limit, or takes nothing for send_timeout_s, is dropped.
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "net/WsCodec.h"
+
+namespace agenthost::net {
+
+class EventLoop;
+using Clock = std::chrono::steady_clock;
+
+// What a connection reports to the protocol layer above it. Called on the loop thread; an
+// implementation hands real work elsewhere and returns.
+class ConnectionHandler {
+public:
+    virtual ~ConnectionHandler() = default;
+    virtual void onText(std::string message) = 0;
+    virtual void onBinary() = 0;
+    virtual void onDeadline() = 0;  // the deadline set with setDeadline() passed
+    virtual void onShutdown() = 0;  // the server is stopping
+    virtual void onClosed() = 0;    // the connection is gone; called exactly once
+};
+
+struct ConnectionLimits {
+    std::size_t maxMessageBytes = 65536;
+    std::size_t maxOutboundBytes = 8u << 20;
+    Clock::duration sendTimeout = std::chrono::seconds(30);
+    Clock::duration pingInterval = std::chrono::seconds(30);
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits);
+    ~Connection();
+
+    // Set once, before the connection is added to the loop.
+    void setHandler(std::shared_ptr<ConnectionHandler> handler) { handler_ = std::move(handler); }
+
+    // Any thread. False when the connection is closing or was dropped.
+    bool sendText(std::string_view payload);
+    // Starts the close handshake: sends Close(code, reason); no data frames after it.
+    void close(std::uint16_t code, std::string_view reason);
+    // Drops the connection without a handshake (dead or misbehaving peer).
+    void abort(const std::string& why);
+
+    void setDeadline(Clock::time_point when) { deadline_.store(when.time_since_epoch().count()); }
+    void clearDeadline() { deadline_.store(0); }
+
+    std::string peer() const { return peer_; }
+
+    // Loop thread only.
+    const Poco::Net::StreamSocket& socket() const { return socket_; }
+    void registered();                       // now in the loop's poll set
+    void onReadable(Clock::time_point now);  // also handles hang-ups and errors
+    void onWritable(Clock::time_point now);
+    void onTick(Clock::time_point now);
+    void onShutdown();
+    bool finished();  // nothing left to do: remove it
+    void finalize();  // removes it from the poll set, closes the socket, tells the handler
+
+private:
+    bool queueLocked(std::string frame, Clock::time_point now);
+    void flushLocked(Clock::time_point now);
+    void armWriteLocked(bool armed);
+    void dispatch(ws::Message& message, Clock::time_point now);
+    void failProtocol(std::uint16_t code);
+
+    Poco::Net::StreamSocket socket_;
+    EventLoop& loop_;
+    ConnectionLimits limits_;
+    std::string peer_;
+    std::shared_ptr<ConnectionHandler> handler_;  // loop thread only
+    ws::FrameDecoder decoder_;                     // loop thread only
+
+    std::mutex ioMutex_;  // guards everything below
+    std::string outbound_;
+    std::size_t outboundOffset_ = 0;
+    bool registered_ = false;
+    bool writeArmed_ = false;
+    bool closeQueued_ = false;  // our Close frame is queued: no more data frames
+    bool peerClosed_ = false;   // the peer's Close frame arrived
+    bool dead_ = false;         // to be finalized
+    bool finalized_ = false;
+    Clock::time_point closeQueuedAt_{};
+    Clock::time_point lastWriteProgress_{};
+
+    // Loop thread only.
+    Clock::time_point lastInbound_;
+    Clock::time_point lastPing_;
+
+    std::atomic<Clock::rep> deadline_{0};
+};
+
+}  // namespace agenthost::net

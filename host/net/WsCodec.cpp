@@ -1,0 +1,159 @@
+#include "net/WsCodec.h"
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/SHA1Engine.h>
+
+#include <sstream>
+
+#include "util/Utf8.h"
+
+namespace agenthost::ws {
+namespace {
+
+bool isControl(std::uint8_t opcode) { return (opcode & 0x8) != 0; }
+
+bool isKnown(std::uint8_t opcode) {
+    return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA);
+}
+
+void appendLength(std::string& out, std::uint8_t maskBit, std::size_t length) {
+    if (length < 126) {
+        out.push_back(static_cast<char>(maskBit | length));
+    } else if (length <= 0xFFFF) {
+        out.push_back(static_cast<char>(maskBit | 126));
+        out.push_back(static_cast<char>((length >> 8) & 0xFF));
+        out.push_back(static_cast<char>(length & 0xFF));
+    } else {
+        out.push_back(static_cast<char>(maskBit | 127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            out.push_back(static_cast<char>((static_cast<std::uint64_t>(length) >> shift) & 0xFF));
+    }
+}
+
+}  // namespace
+
+FrameDecoder::FrameDecoder(std::size_t maxMessageBytes, bool requireMask)
+    : maxMessageBytes_(maxMessageBytes), requireMask_(requireMask) {}
+
+std::uint16_t FrameDecoder::feed(const char* data, std::size_t size, std::vector<Message>& out) {
+    buffer_.append(data, size);
+    for (;;) {
+        bool needMore = false;
+        const std::uint16_t error = decodeOne(out, needMore);
+        if (error != 0) return error;
+        if (needMore) break;
+    }
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+    return 0;
+}
+
+std::uint16_t FrameDecoder::decodeOne(std::vector<Message>& out, bool& needMore) {
+    const std::size_t available = buffer_.size() - consumed_;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(buffer_.data() + consumed_);
+    if (available < 2) {
+        needMore = true;
+        return 0;
+    }
+    const bool fin = (p[0] & 0x80) != 0;
+    const std::uint8_t opcode = p[0] & 0x0F;
+    const bool masked = (p[1] & 0x80) != 0;
+    std::uint64_t length = p[1] & 0x7F;
+    if ((p[0] & 0x70) != 0 || !isKnown(opcode)) return close_code::kProtocolError;
+    if (masked != requireMask_) return close_code::kProtocolError;
+    if (isControl(opcode) && (!fin || length > 125)) return close_code::kProtocolError;
+
+    std::size_t header = 2;
+    if (length == 126 || length == 127) {
+        const std::size_t extra = length == 126 ? 2 : 8;
+        if (available < header + extra) {
+            needMore = true;
+            return 0;
+        }
+        length = 0;
+        for (std::size_t i = 0; i < extra; ++i) length = (length << 8) | p[header + i];
+        header += extra;
+    }
+    // Refuse an oversized message from its header, before buffering its payload.
+    const std::size_t soFar = isControl(opcode) ? 0 : fragments_.size();
+    if (length > maxMessageBytes_ || soFar + length > maxMessageBytes_)
+        return close_code::kMessageTooBig;
+
+    const std::size_t maskBytes = masked ? 4 : 0;
+    if (available < header + maskBytes + length) {
+        needMore = true;
+        return 0;
+    }
+    std::string payload(reinterpret_cast<const char*>(p + header + maskBytes),
+                        static_cast<std::size_t>(length));
+    if (masked) {
+        const std::uint8_t* key = p + header;
+        for (std::size_t i = 0; i < payload.size(); ++i) payload[i] ^= static_cast<char>(key[i % 4]);
+    }
+    consumed_ += header + maskBytes + static_cast<std::size_t>(length);
+
+    if (isControl(opcode)) {
+        out.push_back({static_cast<Opcode>(opcode), std::move(payload)});
+        return 0;
+    }
+    if (opcode == 0x0) {
+        if (!inFragmentedMessage_) return close_code::kProtocolError;
+        fragments_.append(payload);
+    } else {
+        if (inFragmentedMessage_) return close_code::kProtocolError;
+        fragmentedOpcode_ = static_cast<Opcode>(opcode);
+        fragments_ = std::move(payload);
+    }
+    inFragmentedMessage_ = !fin;
+    if (fin) {
+        if (fragmentedOpcode_ == Opcode::Text && !util::isValidUtf8(fragments_))
+            return close_code::kInvalidPayload;
+        out.push_back({fragmentedOpcode_, std::move(fragments_)});
+        fragments_.clear();
+    }
+    return 0;
+}
+
+std::string encodeFrame(Opcode opcode, std::string_view payload, bool fin,
+                        const std::uint8_t* mask) {
+    std::string frame;
+    frame.reserve(payload.size() + 14);
+    frame.push_back(static_cast<char>((fin ? 0x80 : 0x00) | static_cast<std::uint8_t>(opcode)));
+    appendLength(frame, mask ? 0x80 : 0x00, payload.size());
+    if (!mask) {
+        frame.append(payload);
+        return frame;
+    }
+    frame.append(reinterpret_cast<const char*>(mask), 4);
+    for (std::size_t i = 0; i < payload.size(); ++i)
+        frame.push_back(static_cast<char>(payload[i] ^ static_cast<char>(mask[i % 4])));
+    return frame;
+}
+
+std::string encodeClose(std::uint16_t code, std::string_view reason, const std::uint8_t* mask) {
+    std::string payload;
+    payload.push_back(static_cast<char>(code >> 8));
+    payload.push_back(static_cast<char>(code & 0xFF));
+    payload.append(reason.substr(0, 123));
+    return encodeFrame(Opcode::Close, payload, true, mask);
+}
+
+std::uint16_t closeCodeOf(std::string_view closePayload) {
+    if (closePayload.size() < 2) return 1005;
+    return static_cast<std::uint16_t>((static_cast<std::uint8_t>(closePayload[0]) << 8) |
+                                      static_cast<std::uint8_t>(closePayload[1]));
+}
+
+std::string acceptKey(const std::string& clientKey) {
+    Poco::SHA1Engine sha1;
+    sha1.update(clientKey + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    const auto& digest = sha1.digest();
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.write(reinterpret_cast<const char*>(digest.data()),
+                  static_cast<std::streamsize>(digest.size()));
+    encoder.close();
+    return out.str();
+}
+
+}  // namespace agenthost::ws

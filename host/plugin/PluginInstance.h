@@ -1,0 +1,52 @@
+// One configured route ([plugin.NAME]) served by a plugin library. Shared by every session of
+// the route; the library stays loaded while any instance of it exists.
+#pragma once
+
+#include <agenthost/plugin_abi.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "config/Config.h"
+#include "plugin/HostApi.h"
+#include "plugin/PluginLibrary.h"
+
+namespace agenthost::plugin {
+
+struct Health {
+    agenthost_health_status status = AGENTHOST_HEALTH_OK;
+    std::string detail;
+};
+
+std::string healthName(agenthost_health_status status);
+
+class PluginInstance {
+public:
+    // Creates the plugin's instance for `route`. Throws LoadError when the plugin refuses.
+    PluginInstance(std::shared_ptr<PluginLibrary> library, const config::RouteSettings& route);
+    ~PluginInstance();  // instance_destroy: the plugin finishes and joins everything
+    PluginInstance(const PluginInstance&) = delete;
+    PluginInstance& operator=(const PluginInstance&) = delete;
+
+    const std::string& route() const { return host_.route; }
+    const PluginLibrary& library() const { return *library_; }
+    const config::RouteSettings& settings() const { return settings_; }
+
+    Health health() const;
+
+    // False when the plugin refused the request at once (it will not call finish).
+    bool start(const agenthost_request& request, agenthost_request_host_ptr handle) const;
+    void cancel(agenthost_request_host_ptr handle) const;
+
+    // Open WebSocket sessions on this instance, for /api/health and /api/status.
+    std::atomic<int> connections{0};
+
+private:
+    std::shared_ptr<PluginLibrary> library_;
+    config::RouteSettings settings_;
+    agenthost_instance_host host_;
+    agenthost_instance_plugin_ptr instance_ = nullptr;
+};
+
+}  // namespace agenthost::plugin

@@ -1,0 +1,32 @@
+// The routes of one config generation: route name -> plugin instance. Immutable once built;
+// a reload builds a whole new table and swaps it in.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/Config.h"
+#include "plugin/PluginInstance.h"
+
+namespace agenthost::plugin {
+
+struct RouteTable {
+    std::map<std::string, std::shared_ptr<PluginInstance>> routes;
+
+    std::shared_ptr<PluginInstance> find(const std::string& route) const {
+        auto it = routes.find(route);
+        return it == routes.end() ? nullptr : it->second;
+    }
+};
+
+struct RouteTableBuild {
+    std::shared_ptr<const RouteTable> table;  // null when any route failed
+    std::vector<config::Problem> errors;      // one per route that failed, naming its section
+};
+
+// Loads every library the config names (each file once) and creates every instance.
+RouteTableBuild buildRouteTable(const config::Config& config);
+
+}  // namespace agenthost::plugin

@@ -1,0 +1,37 @@
+// What sessions read from the current configuration generation. Immutable; a reload swaps in
+// a new one, and each new request reads the newest.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "auth/KeyStore.h"
+#include "config/Config.h"
+
+namespace Poco::Util {
+class Timer;
+}
+
+namespace agenthost::core {
+class WorkerPool;
+}
+
+namespace agenthost::session {
+
+struct Runtime {
+    std::shared_ptr<const auth::KeyStore> keys;
+    config::ServerSettings server;
+    config::StreamingSettings streaming;
+};
+
+// The host's services a session uses; all outlive every session.
+struct Environment {
+    core::WorkerPool* pool = nullptr;
+    Poco::Util::Timer* timer = nullptr;  // for chunk pacing
+    std::function<std::shared_ptr<const Runtime>()> runtime;
+    std::atomic<std::uint64_t>* requestIds = nullptr;
+};
+
+}  // namespace agenthost::session

@@ -1,0 +1,355 @@
+#include "session/Session.h"
+
+#include <Poco/Logger.h>
+#include <Poco/String.h>
+#include <Poco/UUIDGenerator.h>
+#include <Poco/Util/Timer.h>
+#include <Poco/Util/TimerTask.h>
+
+namespace agenthost::session {
+namespace {
+
+constexpr std::size_t kMaxStateBytes = 64 * 1024;
+constexpr std::size_t kMaxHistoryResponseBytes = 1 << 20;
+
+Poco::Logger& log() { return Poco::Logger::get("agenthost.session"); }
+
+agenthost_str view(const std::string& s) { return {s.c_str(), s.size()}; }
+
+// Runs a function when a Poco::Util::Timer fires.
+class CallbackTask final : public Poco::Util::TimerTask {
+public:
+    explicit CallbackTask(std::function<void()> callback) : callback_(std::move(callback)) {}
+    void run() override { callback_(); }
+
+private:
+    std::function<void()> callback_;
+};
+
+}  // namespace
+
+// ---- PluginRequest: forwards the plugin's callbacks to its session, if it still exists.
+
+PluginRequest::PluginRequest(std::weak_ptr<Session> session, std::uint64_t requestId,
+                             std::string text)
+    : id(requestId), message(std::move(text)), session_(std::move(session)) {}
+
+void PluginRequest::onText(std::string_view text) {
+    if (auto session = session_.lock()) session->requestText(*this, text);
+}
+
+void PluginRequest::onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) {
+    if (auto session = session_.lock()) session->requestUsage(*this, inputTokens, outputTokens);
+}
+
+void PluginRequest::onSessionState(std::string_view state) {
+    if (auto session = session_.lock()) session->requestState(*this, state);
+}
+
+void PluginRequest::onFinish(const char* code, const char* text) {
+    auto keepAlive = std::move(pluginReference);  // the plugin is done with this handle
+    if (auto session = session_.lock()) session->requestFinished(*this, code, text);
+}
+
+// ---- Session
+
+Session::Session(std::shared_ptr<net::Connection> connection,
+                 std::shared_ptr<plugin::PluginInstance> instance, const Environment& environment)
+    : connection_(std::move(connection)),
+      instance_(std::move(instance)),
+      environment_(environment),
+      queue_(std::make_shared<core::SerialQueue>(*environment.pool)),
+      id_(Poco::UUIDGenerator::defaultGenerator().createRandom().toString()),
+      runtime_(environment.runtime()) {
+    instance_->connections.fetch_add(1);
+}
+
+Session::~Session() { instance_->connections.fetch_sub(1); }
+
+void Session::begin(const std::optional<std::string>& bearerKeyName) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (bearerKeyName) {
+        acceptedLocked(*bearerKeyName);
+        return;
+    }
+    connection_->setDeadline(net::Clock::now() +
+                             std::chrono::seconds(runtime_->server.authTimeoutS));
+}
+
+void Session::acceptedLocked(const std::string& keyName) {
+    authenticated_ = true;
+    keyName_ = keyName;
+    connection_->clearDeadline();
+    log().information("session " + id_ + " opened on /api/" + instance_->route() + "/ws by key " +
+                      keyName + " from " + connection_->peer());
+    connection_->sendText("authenticated");
+    connection_->sendText(
+        protocol::readyFrame(instance_->route(), id_, instance_->library().version()));
+}
+
+void Session::onText(std::string message) {
+    queue_->post([self = shared_from_this(), message = std::move(message)] {
+        self->handleFrame(message);
+    });
+}
+
+void Session::onBinary() {
+    queue_->post([self = shared_from_this()] {
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        if (!self->authenticated_) {
+            self->connection_->sendText("error:invalid_api_key");
+            self->connection_->close(ws::close_code::kPolicyViolation, "invalid api key");
+            return;
+        }
+        self->sendLocked(protocol::errorFrame(protocol::error_code::kUnsupportedFrame,
+                                              "binary frames are not supported: send JSON text"));
+    });
+}
+
+void Session::onDeadline() {
+    queue_->post([self = shared_from_this()] {
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        if (self->authenticated_ || self->closed_) return;
+        log().information("authentication timeout for " + self->connection_->peer());
+        self->connection_->sendText("error:auth_timeout");
+        self->connection_->close(ws::close_code::kPolicyViolation, "authentication timeout");
+    });
+}
+
+void Session::onShutdown() {
+    queue_->post([self = shared_from_this()] {
+        self->cancelCurrent(protocol::error_code::kShuttingDown, "the server is shutting down");
+        self->connection_->close(ws::close_code::kGoingAway, "server shutting down");
+    });
+}
+
+void Session::onClosed() {
+    queue_->post([self = shared_from_this()] {
+        std::shared_ptr<PluginRequest> running;
+        bool authenticated = false;
+        {
+            std::lock_guard<std::mutex> lock(self->mutex_);
+            authenticated = self->authenticated_;
+            self->closed_ = true;
+            self->pending_.clear();
+            self->paced_.clear();
+            running = std::move(self->current_);
+        }
+        if (running) self->instance_->cancel(running.get());
+        if (authenticated) log().information("session " + self->id_ + " closed");
+    });
+}
+
+void Session::handleFrame(const std::string& text) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (closed_) return;
+        if (!authenticated_) {
+            authenticate(text);
+            return;
+        }
+    }
+    auto frame = protocol::parseClientFrame(text);
+    switch (frame.kind) {
+        case protocol::ClientFrame::Kind::Message:
+            enqueueMessage(std::move(frame.content));
+            break;
+        case protocol::ClientFrame::Kind::Cancel:
+            cancelCurrent(nullptr, nullptr);
+            break;
+        case protocol::ClientFrame::Kind::Ping: {
+            std::lock_guard<std::mutex> lock(mutex_);
+            sendLocked(protocol::pongFrame());
+            break;
+        }
+        case protocol::ClientFrame::Kind::Invalid: {
+            std::lock_guard<std::mutex> lock(mutex_);
+            sendLocked(protocol::errorFrame(protocol::error_code::kInvalidMessage, frame.content));
+            break;
+        }
+    }
+}
+
+// With mutex_ held.
+void Session::authenticate(const std::string& key) {
+    const auto decision = runtime_->keys->check(Poco::trim(key), instance_->route());
+    switch (decision.verdict) {
+        case auth::Verdict::Allowed:
+            acceptedLocked(decision.keyName);
+            return;
+        case auth::Verdict::Forbidden:
+            log().warning("key " + decision.keyName + " may not open route " + instance_->route());
+            connection_->sendText("error:forbidden");
+            connection_->close(ws::close_code::kPolicyViolation, "forbidden");
+            return;
+        case auth::Verdict::InvalidKey:
+            log().warning("invalid key from " + connection_->peer());
+            connection_->sendText("error:invalid_api_key");
+            connection_->close(ws::close_code::kPolicyViolation, "invalid api key");
+            return;
+    }
+}
+
+void Session::enqueueMessage(std::string content) {
+    bool startNow = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const std::size_t limit = runtime_->server.maxQueuedMessages;
+        if (current_ && pending_.size() >= limit) {
+            sendLocked(protocol::errorFrame(
+                protocol::error_code::kBusy,
+                "too many messages waiting (" + std::to_string(limit) + "): wait for a response"));
+            return;
+        }
+        pending_.push_back(std::move(content));
+        startNow = !current_;
+    }
+    if (startNow) startNext();
+}
+
+// On the session's queue.
+void Session::startNext() {
+    std::shared_ptr<PluginRequest> request;
+    std::vector<std::pair<std::string, std::string>> history;
+    std::string state;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (closed_ || current_ || pending_.empty()) return;
+        runtime_ = environment_.runtime();  // settings of the newest config apply from here
+        request = std::make_shared<PluginRequest>(weak_from_this(),
+                                                  environment_.requestIds->fetch_add(1) + 1,
+                                                  std::move(pending_.front()));
+        pending_.pop_front();
+        request->pluginReference = request;
+        current_ = request;
+        chunker_ = util::Utf8Chunker(runtime_->streaming.chunkChars);
+        history = history_;
+        state = pluginState_;
+    }
+
+    std::vector<agenthost_turn> turns;
+    turns.reserve(history.size());
+    for (const auto& [role, content] : history) turns.push_back({view(role), view(content)});
+    agenthost_request raw{};
+    raw.struct_size = sizeof raw;
+    raw.request_id = request->id;
+    raw.route = view(instance_->route());
+    raw.session_id = view(id_);
+    raw.key_name = view(keyName_);
+    raw.message = view(request->message);
+    raw.history = turns.data();
+    raw.history_count = turns.size();
+    raw.session_state = view(state);
+
+    if (!instance_->start(raw, request.get())) {
+        request->pluginReference.reset();
+        requestFinished(*request, protocol::error_code::kPluginError,
+                        "the plugin refused the request");
+    }
+}
+
+void Session::cancelCurrent(const char* errorCode, const char* errorText) {
+    std::shared_ptr<PluginRequest> victim;
+    bool more = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!current_) return;
+        victim = std::move(current_);
+        paced_.clear();  // nothing more of the cancelled response reaches the client
+        sendLocked(errorCode ? protocol::errorFrame(errorCode, errorText)
+                             : protocol::cancelledFrame());
+        more = !pending_.empty() && !closed_ && !errorCode;
+    }
+    instance_->cancel(victim.get());
+    if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
+}
+
+void Session::requestText(PluginRequest& request, std::string_view text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request != current_.get() || closed_) return;
+    if (request.responseText.size() < kMaxHistoryResponseBytes) request.responseText.append(text);
+    for (auto& chunk : chunker_.push(text)) sendPacedLocked(protocol::messageFrame(chunk));
+}
+
+void Session::requestUsage(PluginRequest& request, std::uint64_t input, std::uint64_t output) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request == current_.get()) request.usage = protocol::Usage{input, output};
+}
+
+void Session::requestState(PluginRequest& request, std::string_view state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request != current_.get()) return;
+    if (state.size() > kMaxStateBytes) {
+        log().warning("plugin " + instance_->route() + " set a session state over 64 KiB; ignored");
+        return;
+    }
+    request.newState = std::string(state);
+}
+
+void Session::requestFinished(PluginRequest& request, const char* code, const char* message) {
+    bool more = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (&request != current_.get() || closed_) return;  // cancelled: already answered
+        if (auto rest = chunker_.flush(); !rest.empty())
+            sendPacedLocked(protocol::messageFrame(rest));
+        if (code == nullptr) {
+            sendPacedLocked(protocol::completeFrame(request.usage));
+            commitTurnLocked(request);
+        } else {
+            std::string text = message && *message ? message : "the plugin reported an error";
+            sendPacedLocked(protocol::errorFrame(*code ? code : "plugin_error", util::repairUtf8(text)));
+        }
+        current_.reset();
+        more = !pending_.empty();
+    }
+    if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
+}
+
+void Session::commitTurnLocked(const PluginRequest& request) {
+    if (request.newState) pluginState_ = *request.newState;
+    const std::size_t maxTurns = runtime_->server.historyMaxTurns;
+    if (maxTurns == 0) return;
+    history_.emplace_back("user", request.message);
+    history_.emplace_back("assistant", util::repairUtf8(request.responseText));
+    while (history_.size() > 2 * maxTurns) history_.erase(history_.begin(), history_.begin() + 2);
+}
+
+void Session::sendLocked(const std::string& frame) { connection_->sendText(frame); }
+
+void Session::sendPacedLocked(std::string frame) {
+    if (runtime_->streaming.chunkDelayMs == 0 && paced_.empty()) {
+        connection_->sendText(frame);
+        return;
+    }
+    paced_.push_back(std::move(frame));
+    if (!pacingScheduled_) drainPacedLocked();
+}
+
+void Session::drainPacedLocked() {
+    const auto delay = std::chrono::milliseconds(runtime_->streaming.chunkDelayMs);
+    while (!paced_.empty()) {
+        const auto now = net::Clock::now();
+        if (now < nextPacedSend_) {
+            pacingScheduled_ = true;
+            const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(nextPacedSend_ - now);
+            Poco::Clock when;
+            when += wait.count();
+            std::weak_ptr<Session> weak = weak_from_this();
+            environment_.timer->schedule(new CallbackTask([weak] {
+                if (auto self = weak.lock()) {
+                    std::lock_guard<std::mutex> lock(self->mutex_);
+                    self->pacingScheduled_ = false;
+                    self->drainPacedLocked();
+                }
+            }),
+                                         when);
+            return;
+        }
+        connection_->sendText(paced_.front());
+        paced_.pop_front();
+        nextPacedSend_ = now + delay;
+    }
+}
+
+}  // namespace agenthost::session

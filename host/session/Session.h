@@ -1,0 +1,114 @@
+// The wire protocol of one client connection: authentication, the ready frame, message
+// queueing, cancel, and turning a plugin's output into message/complete/error frames.
+//
+// Threading: client events run one at a time on the session's SerialQueue (a worker pool
+// thread); plugin callbacks arrive on plugin threads. Both take mutex_ for the session's state
+// and send frames while holding it, so frames leave in order. Calls into the plugin
+// (start, cancel) are made without holding mutex_, because a plugin may call back at once.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/WorkerPool.h"
+#include "net/Connection.h"
+#include "plugin/PluginInstance.h"
+#include "protocol/Frames.h"
+#include "session/Runtime.h"
+#include "util/Utf8.h"
+
+namespace agenthost::session {
+
+class Session;
+
+// One client message being answered by the plugin: the handle the plugin holds.
+class PluginRequest final : public agenthost_request_host {
+public:
+    PluginRequest(std::weak_ptr<Session> session, std::uint64_t id, std::string message);
+
+    void onText(std::string_view text) override;
+    void onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) override;
+    void onSessionState(std::string_view state) override;
+    void onFinish(const char* code, const char* message) override;
+
+    const std::uint64_t id;
+    const std::string message;
+
+    // The plugin's reference: keeps this alive until the plugin calls finish.
+    std::shared_ptr<PluginRequest> pluginReference;
+
+    // Guarded by the session's mutex.
+    std::string responseText;  // for the conversation history
+    std::optional<protocol::Usage> usage;
+    std::optional<std::string> newState;
+
+private:
+    std::weak_ptr<Session> session_;
+};
+
+class Session final : public net::ConnectionHandler, public std::enable_shared_from_this<Session> {
+public:
+    Session(std::shared_ptr<net::Connection> connection,
+            std::shared_ptr<plugin::PluginInstance> instance, const Environment& environment);
+    ~Session() override;
+
+    // Starts the protocol: with a key name (Bearer authentication) the session is ready at
+    // once; without, it waits for the key as the first frame, up to auth_timeout_s.
+    void begin(const std::optional<std::string>& bearerKeyName);
+
+    const std::string& id() const { return id_; }
+
+    // ConnectionHandler, called on the loop thread.
+    void onText(std::string message) override;
+    void onBinary() override;
+    void onDeadline() override;
+    void onShutdown() override;
+    void onClosed() override;
+
+private:
+    friend class PluginRequest;
+
+    void authenticate(const std::string& key);
+    void acceptedLocked(const std::string& keyName);
+    void handleFrame(const std::string& text);
+    void enqueueMessage(std::string content);
+    void startNext();
+    void cancelCurrent(const char* errorCode, const char* errorText);
+
+    // From PluginRequest, on plugin threads.
+    void requestText(PluginRequest& request, std::string_view text);
+    void requestUsage(PluginRequest& request, std::uint64_t input, std::uint64_t output);
+    void requestState(PluginRequest& request, std::string_view state);
+    void requestFinished(PluginRequest& request, const char* code, const char* message);
+
+    void sendLocked(const std::string& frame);
+    void sendPacedLocked(std::string frame);
+    void drainPacedLocked();
+    void commitTurnLocked(const PluginRequest& request);
+
+    const std::shared_ptr<net::Connection> connection_;
+    const std::shared_ptr<plugin::PluginInstance> instance_;
+    const Environment environment_;
+    const std::shared_ptr<core::SerialQueue> queue_;
+    const std::string id_;
+
+    std::mutex mutex_;  // guards everything below
+    bool authenticated_ = false;
+    bool closed_ = false;
+    std::string keyName_;
+    std::deque<std::string> pending_;  // queued client messages
+    std::shared_ptr<PluginRequest> current_;
+    util::Utf8Chunker chunker_{100};
+    std::vector<std::pair<std::string, std::string>> history_;  // (role, content)
+    std::string pluginState_;
+    std::deque<std::string> paced_;  // frames waiting for chunk_delay_ms
+    bool pacingScheduled_ = false;
+    net::Clock::time_point nextPacedSend_{};
+    std::shared_ptr<const Runtime> runtime_;  // read when a request starts
+};
+
+}  // namespace agenthost::session

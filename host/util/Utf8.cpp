@@ -1,0 +1,108 @@
+#include "util/Utf8.h"
+
+#include <cstdint>
+
+namespace agenthost::util {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+// Length of the well-formed sequence at text[i], 0 if ill-formed, or -1 if it is a valid
+// prefix cut short by the end of the text.
+int sequenceLength(std::string_view text, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
+    const std::uint8_t lead = byte(i);
+    if (lead < 0x80) return 1;
+    int length = 0;
+    std::uint8_t low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) low = 0xA0;   // no overlongs
+        if (lead == 0xED) high = 0x9F;  // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) low = 0x90;   // no overlongs
+        if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+    } else {
+        return 0;
+    }
+    for (int k = 1; k < length; ++k) {
+        if (i + k >= text.size()) return -1;
+        const std::uint8_t b = byte(i + k);
+        const std::uint8_t lo = k == 1 ? low : 0x80, hi = k == 1 ? high : 0xBF;
+        if (b < lo || b > hi) return 0;
+    }
+    return length;
+}
+
+}  // namespace
+
+bool isValidUtf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const int n = sequenceLength(text, i);
+        if (n <= 0) return false;
+        i += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+std::string repairUtf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const int n = sequenceLength(text, i);
+        if (n > 0) {
+            out.append(text.substr(i, static_cast<std::size_t>(n)));
+            i += static_cast<std::size_t>(n);
+        } else {
+            out.append(kReplacement);
+            ++i;
+        }
+    }
+    return out;
+}
+
+Utf8Chunker::Utf8Chunker(std::size_t maxCodePoints)
+    : maxCodePoints_(maxCodePoints == 0 ? 1 : maxCodePoints) {}
+
+std::vector<std::string> Utf8Chunker::push(std::string_view bytes) {
+    std::string text = std::move(pending_);
+    pending_.clear();
+    text.append(bytes);
+
+    std::vector<std::string> chunks;
+    std::string current;
+    std::size_t codePoints = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        int n = sequenceLength(text, i);
+        if (n < 0) {  // cut short: keep it for the next push
+            pending_ = text.substr(i);
+            break;
+        }
+        if (codePoints == maxCodePoints_) {
+            chunks.push_back(std::move(current));
+            current.clear();
+            codePoints = 0;
+        }
+        if (n == 0) {
+            current.append(kReplacement);
+            n = 1;
+        } else {
+            current.append(text, i, static_cast<std::size_t>(n));
+        }
+        ++codePoints;
+        i += static_cast<std::size_t>(n);
+    }
+    if (!current.empty()) chunks.push_back(std::move(current));
+    return chunks;
+}
+
+std::string Utf8Chunker::flush() {
+    std::string rest = pending_.empty() ? "" : std::string(kReplacement);
+    pending_.clear();
+    return rest;
+}
+
+}  // namespace agenthost::util
