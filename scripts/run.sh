@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a running server:
+#   scripts/run.sh [agenthost options]     (default: --config=config/agenthost.ini)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh build
+if [ $# -eq 0 ]; then set -- --config=config/agenthost.ini; fi
+exec build/bin/agenthost "$@"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what agenthost needs to build and test on Debian 12 (as root, or with sudo).
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ccache pkg-config git
+  libpoco-dev libboost-dev libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
+  python3 python3-aiohttp curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

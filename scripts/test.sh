@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a passing test suite:
+#   scripts/test.sh            the suite, then again under AddressSanitizer+UBSan and ThreadSanitizer
+#   scripts/test.sh --quick    the suite once, without the sanitizer builds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+jobs="$(nproc)"
+run_suite() {  # run_suite <build dir> <label> [cmake args...]
+  local dir="$1" label="$2"
+  shift 2
+  echo "== $label: building in $dir"
+  scripts/build.sh "$dir" -DAGENTHOST_BENCH=OFF "$@"
+  echo "== $label: testing"
+  (cd "$dir" && ctest --output-on-failure --parallel "$jobs" --timeout 300)
+}
+
+run_suite build "release"
+if [ "${1:-}" != "--quick" ]; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-asan "asan+ubsan" -DAGENTHOST_SANITIZE=address
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
+    run_suite build-tsan "tsan" -DAGENTHOST_SANITIZE=thread
+fi
+echo "== all tests passed"

@@ -1,0 +1,207 @@
+#include "support/HostProcess.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace agenthost::test {
+namespace {
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+std::string renderConfig(const HostConfig& config, std::uint16_t port, const TempDir& dir) {
+    std::ostringstream ini;
+    ini << "[server]\nhost = 127.0.0.1\nport = " << port << "\nstate_dir = " << dir.file("state")
+        << "\n";
+    for (const auto& [key, value] : config.server) ini << key << " = " << value << "\n";
+    ini << "\n[plugins]\ndirectory = " << config.pluginDirectory << "\n\n" << config.sections << "\n";
+    return ini.str();
+}
+
+int decodeStatus(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+// Starts `argv` with stdout and stderr appended to `logPath`; stdin from /dev/null.
+pid_t spawnLogged(const std::vector<std::string>& argv, const std::string& logPath) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    // The server must start with no signals blocked, as from a shell.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, args[0], &actions, &attributes, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+    return pid;
+}
+
+}  // namespace
+
+std::uint16_t freePort() {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    return socket.address().port();
+}
+
+HostProcess::HostProcess(const HostConfig& config) {
+    port_ = freePort();
+    configPath_ = dir_.file("agenthost.ini");
+    logPath_ = dir_.file("agenthost.log");
+    writeConfig(config);
+    start();
+}
+
+HostProcess::~HostProcess() {
+    if (running()) stop(SIGTERM);
+}
+
+void HostProcess::writeConfig(const HostConfig& config) {
+    // Write a new file and rename it over the old one, as an editor would.
+    const std::string next = dir_.write("agenthost.ini.next", renderConfig(config, port_, dir_));
+    std::rename(next.c_str(), configPath_.c_str());
+}
+
+void HostProcess::start() {
+    pid_ = spawnLogged({AGENTHOST_BINARY, "--config=" + configPath_}, logPath_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!running())
+            throw std::runtime_error("agenthost exited during startup:\n" + output());
+        try {
+            if (get("/api/health").status == 200) return;
+        } catch (const std::exception&) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("agenthost did not answer /api/health:\n" + output());
+}
+
+std::string HostProcess::output() const { return readFile(logPath_); }
+
+bool HostProcess::waitForOutput(const std::string& text, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+        if (output().find(text) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+}
+
+void HostProcess::signal(int signal) const {
+    if (pid_ > 0) ::kill(pid_, signal);
+}
+
+bool HostProcess::running() const {
+    if (pid_ <= 0 || exitStatus_ >= 0) return false;
+    int status = 0;
+    const pid_t rc = ::waitpid(pid_, &status, WNOHANG);
+    if (rc == pid_) {
+        const_cast<HostProcess*>(this)->exitStatus_ = decodeStatus(status);
+        return false;
+    }
+    return rc == 0;
+}
+
+int HostProcess::stop(int signal, std::chrono::seconds timeout) {
+    if (!running()) return exitStatus_;
+    ::kill(pid_, signal);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (running()) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        exitStatus_ = decodeStatus(status);
+    }
+    return exitStatus_;
+}
+
+HttpResult HostProcess::get(const std::string& path) const {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::istream& body = session.receiveResponse(response);
+    HttpResult result;
+    result.status = response.getStatus();
+    Poco::StreamCopier::copyToString(body, result.body);
+    return result;
+}
+
+long HostProcess::rssKb() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+int HostProcess::threadCount() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+    return -1;
+}
+
+int HostProcess::fdCount() const {
+    int count = 0;
+    if (DIR* d = ::opendir(("/proc/" + std::to_string(pid_) + "/fd").c_str())) {
+        while (auto* entry = ::readdir(d))
+            if (entry->d_name[0] != '.') ++count;
+        ::closedir(d);
+    }
+    return count;
+}
+
+CommandResult runAgenthost(const std::string& args) {
+    TempDir dir;
+    const std::string log = dir.file("out.log");
+    std::vector<std::string> argv{AGENTHOST_BINARY};
+    std::istringstream words(args);
+    for (std::string w; words >> w;) argv.push_back(w);
+    const pid_t pid = spawnLogged(argv, log);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return {decodeStatus(status), readFile(log)};
+}
+
+}  // namespace agenthost::test
