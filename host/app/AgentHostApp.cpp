@@ -11,12 +11,16 @@
 #include <Poco/Util/OptionCallback.h>
 
 #include <csignal>
+#include <cstring>
 #include <iostream>
 
-#include "auth/KeyStore.h"
-#include "config/Config.h"
+#include <Poco/File.h>
+#include <Poco/Process.h>
+
+#include <fstream>
+
+#include "core/Generation.h"
 #include "core/Host.h"
-#include "plugin/RouteTable.h"
 
 namespace agenthost::app {
 namespace {
@@ -47,21 +51,35 @@ void printProblems(const std::vector<config::Problem>& problems, const char* kin
     for (const auto& p : problems) std::cerr << kind << ": " << p.describe() << "\n";
 }
 
-// Loads the config and every plugin it names; prints each problem. Null when unusable.
-struct Loaded {
-    config::Config config;
-    std::shared_ptr<const plugin::RouteTable> routes;
-};
-std::optional<Loaded> loadEverything(const std::string& path) {
-    auto result = config::loadConfig(path);
-    printProblems(result.warnings, "warning");
-    printProblems(result.errors, "error");
-    if (!result.ok()) return std::nullopt;
-    auto build = plugin::buildRouteTable(result.config);
+// Builds the first generation from the config file; prints every problem.
+std::optional<core::Generation> loadFirstGeneration(const std::string& path,
+                                                    plugin::LibraryCache& libraries) {
+    auto build = core::buildGeneration(path, nullptr, libraries);
+    printProblems(build.warnings, "warning");
     printProblems(build.errors, "error");
-    if (!build.table) return std::nullopt;
-    return Loaded{std::move(result.config), std::move(build.table)};
+    return std::move(build.generation);
 }
+
+// Holds the server's process id in a file (for `agenthost --reload`) while it runs.
+class PidFile {
+public:
+    explicit PidFile(std::string path) : path_(std::move(path)) {
+        if (path_.empty()) return;
+        std::ofstream out(path_, std::ios::trunc);
+        out << Poco::Process::id() << "\n";
+        if (!out) Poco::Logger::get("agenthost").error("cannot write pid file " + path_);
+    }
+    ~PidFile() {
+        if (path_.empty()) return;
+        try {
+            Poco::File(path_).remove();
+        } catch (const Poco::Exception&) {
+        }
+    }
+
+private:
+    std::string path_;
+};
 
 void announceGeneratedKey(const auth::GeneratedKey& key, const config::Config& config,
                           std::uint16_t port) {
@@ -88,7 +106,9 @@ void AgentHostApp::initialize(Poco::Util::Application& self) {
 }
 
 void AgentHostApp::defineOptions(Poco::Util::OptionSet& options) {
-    ServerApplication::defineOptions(options);
+    // Not ServerApplication's options: its --pidfile writes the file as soon as it is parsed,
+    // which would let `--reload --pidfile=...` overwrite the server's pid with its own.
+    Application::defineOptions(options);
     options.addOption(Option("help", "h", "show this help and exit")
                           .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleHelp)));
     options.addOption(Option("version", "v", "print the version and exit")
@@ -100,6 +120,15 @@ void AgentHostApp::defineOptions(Poco::Util::OptionSet& options) {
                              "validate the configuration, load every plugin, print every problem, "
                              "and exit 0 (valid) or 1")
                           .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleCheck)));
+    options.addOption(Option("pidfile", "p",
+                             "serving: write the process id to PATH; with --reload: the server to "
+                             "signal")
+                          .argument("PATH")
+                          .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handlePidFile)));
+    options.addOption(Option("reload", "r",
+                             "ask the running server named by --pidfile to reload its "
+                             "configuration (sends SIGHUP), then exit")
+                          .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleReload)));
 }
 
 void AgentHostApp::handleHelp(const std::string&, const std::string&) {
@@ -125,61 +154,86 @@ void AgentHostApp::handleConfig(const std::string&, const std::string& value) { 
 
 void AgentHostApp::handleCheck(const std::string&, const std::string&) { checkRequested_ = true; }
 
+void AgentHostApp::handlePidFile(const std::string&, const std::string& value) { pidFile_ = value; }
+
+void AgentHostApp::handleReload(const std::string&, const std::string&) { reloadRequested_ = true; }
+
 int AgentHostApp::main(const std::vector<std::string>&) {
     if (helpRequested_ || versionRequested_) return EXIT_OK;
+    if (reloadRequested_) return sendReload();
     return checkRequested_ ? checkConfig() : serve();
 }
 
 int AgentHostApp::checkConfig() {
-    auto loaded = loadEverything(configPath_);
-    if (!loaded) {
+    plugin::LibraryCache libraries;
+    auto generation = loadFirstGeneration(configPath_, libraries);
+    if (!generation) {
         std::cerr << configPath_ << ": configuration is invalid\n";
         return EXIT_CONFIG;
     }
-    std::cout << configPath_ << ": configuration is valid (" << loaded->routes->routes.size()
+    std::cout << configPath_ << ": configuration is valid (" << generation->routes->routes.size()
               << " route(s))\n";
+    return EXIT_OK;
+}
+
+int AgentHostApp::sendReload() {
+    if (pidFile_.empty()) {
+        std::cerr << "--reload needs --pidfile=PATH, the file the server was started with\n";
+        return EXIT_USAGE;
+    }
+    std::ifstream in(pidFile_);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) {
+        std::cerr << "cannot read a process id from " << pidFile_ << "\n";
+        return EXIT_NOINPUT;
+    }
+    if (::kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
+        std::cerr << "cannot signal process " << pid << ": " << std::strerror(errno) << "\n";
+        return EXIT_UNAVAILABLE;
+    }
+    std::cout << "asked agenthost (pid " << pid << ") to reload its configuration\n";
     return EXIT_OK;
 }
 
 int AgentHostApp::serve() {
     auto& log = Poco::Logger::get("agenthost");
-    auto loaded = loadEverything(configPath_);
-    if (!loaded) {
+    auto libraries = std::make_unique<plugin::LibraryCache>();
+    auto first = loadFirstGeneration(configPath_, *libraries);
+    if (!first) {
         log.fatal("configuration " + configPath_ + " is invalid; not starting");
         return EXIT_CONFIG;
     }
-    std::optional<auth::GeneratedKey> generated;
-    auto keys = loaded->config.keys;
-    if (keys.empty()) {
-        generated = auth::loadOrCreateGeneratedKey(loaded->config.server.stateDir);
-        keys.push_back(generated->settings);
-    }
-    core::Host host(loaded->config, loaded->routes,
-                    std::make_shared<auth::KeyStore>(std::move(keys)));
+    const auto generatedKey = first->generatedKey;
+    const config::Config startConfig = first->config;
+    core::Host host(std::move(*first), std::move(libraries));
     try {
         host.start();
     } catch (const Poco::Exception& e) {
-        log.fatal("cannot listen on " + loaded->config.server.host + ":" +
-                  std::to_string(loaded->config.server.port) + ": " + e.displayText());
+        log.fatal("cannot listen on " + startConfig.server.host + ":" +
+                  std::to_string(startConfig.server.port) + ": " + e.displayText());
         return EXIT_UNAVAILABLE;
     }
-    for (const auto& [route, instance] : loaded->routes->routes)
+    PidFile pidFile(pidFile_);
+    for (const auto& [route, instance] : host.routes()->routes)
         log.information("route /api/" + route + "/ws -> " + instance->library().name() + " " +
                         instance->library().version());
     log.information(std::string("agenthost ") + core::kVersion + " listening on http://" +
-                    loaded->config.server.host + ":" + std::to_string(host.port()));
-    if (generated) announceGeneratedKey(*generated, loaded->config, host.port());
+                    startConfig.server.host + ":" + std::to_string(host.port()));
+    if (generatedKey) announceGeneratedKey(*generatedKey, startConfig, host.port());
 
-    // Signals were blocked in every thread at startup; this is the one place they arrive.
+    // Signals were blocked in every thread at startup; this loop is the one place they arrive.
+    // A reload runs here too, so SIGHUPs sent during a reload stay pending in the kernel and
+    // coalesce into one more reload.
     const sigset_t signals = handledSignals();
     for (;;) {
         int signal = 0;
         if (sigwait(&signals, &signal) != 0) continue;
         if (signal == SIGHUP) {
-            log.warning("SIGHUP: configuration reload is not available in this build");
+            log.information("SIGHUP: reloading " + configPath_);
+            host.reload();
             continue;
         }
-        log.information(std::string("received ") + (signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "SIGQUIT"));
+        log.information(std::string("received ") + ::strsignal(signal) + ", stopping");
         break;
     }
     host.stop();

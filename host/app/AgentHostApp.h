@@ -18,13 +18,18 @@ private:
     void handleVersion(const std::string& name, const std::string& value);
     void handleConfig(const std::string& name, const std::string& value);
     void handleCheck(const std::string& name, const std::string& value);
+    void handlePidFile(const std::string& name, const std::string& value);
+    void handleReload(const std::string& name, const std::string& value);
     int checkConfig();
+    int sendReload();
     int serve();
 
     std::string configPath_ = "config/agenthost.ini";
     bool helpRequested_ = false;
     bool versionRequested_ = false;
     bool checkRequested_ = false;
+    bool reloadRequested_ = false;
+    std::string pidFile_;
 };
 
 // Blocks the signals that the signal loop waits for, in the calling thread and so in every

@@ -133,6 +133,7 @@ void readServer(SectionReader s, ServerSettings& out) {
     s.integer("history_max_turns", out.historyMaxTurns, 0, 100000);
     s.integer("worker_threads", out.workerThreads, 0, 256);
     s.integer("shutdown_timeout_s", out.shutdownTimeoutS, 0, 3600);
+    s.integer("drain_timeout_s", out.drainTimeoutS, 0, 7 * 24 * 3600);
     std::string stateDir = s.raw("state_dir");
     out.stateDir = stateDir.empty() ? defaultStateDir(s.baseDir())
                                     : Poco::Path(s.baseDir()).resolve(stateDir).toString();

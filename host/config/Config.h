@@ -23,6 +23,7 @@ struct ServerSettings {
     std::size_t historyMaxTurns = 200;         // per session, oldest dropped first
     int workerThreads = 0;                     // 0: one per core, at least 2
     int shutdownTimeoutS = 5;
+    int drainTimeoutS = 600;                   // sessions of a removed route close after this
     std::string stateDir;                      // resolved; holds the generated key
 };
 

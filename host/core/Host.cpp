@@ -13,6 +13,7 @@
 #include "http/HandlerFactory.h"
 #include "protocol/Frames.h"
 #include "session/Session.h"
+#include "util/CallbackTimerTask.h"
 
 namespace agenthost::core {
 namespace {
@@ -59,29 +60,28 @@ Poco::JSON::Object healthObject(const plugin::Health& health) {
 
 }  // namespace
 
-Host::Host(config::Config config, std::shared_ptr<const plugin::RouteTable> routes,
-           std::shared_ptr<const auth::KeyStore> keys)
-    : config_(std::move(config)),
-      routes_(std::move(routes)),
+Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
+    : configPath_(first.config.path),
+      listening_(first.config.server),
+      libraries_(std::move(libraries)),
+      config_(std::move(first.config)),
+      routes_(std::move(first.routes)),
+      runtime_(std::move(first.runtime)),
       workers_(std::make_unique<WorkerPool>(workerCount(config_.server.workerThreads))),
       httpThreads_(2, 8) {
-    auto runtime = std::make_shared<session::Runtime>();
-    runtime->keys = std::move(keys);
-    runtime->server = config_.server;
-    runtime->streaming = config_.streaming;
-    runtime_ = std::move(runtime);
-
     environment_.pool = workers_.get();
     environment_.timer = &timer_;
     environment_.runtime = [this] { return this->runtime(); };
     environment_.requestIds = &requestIds_;
+    environment_.currentInstance = [this](const std::string& route) { return routes()->find(route); };
+    environment_.closed = [this](const session::Session* session) { sessionClosed(session); };
 }
 
 Host::~Host() { stop(); }
 
 void Host::start() {
     Poco::Net::ServerSocket listener;
-    listener.bind(Poco::Net::SocketAddress(config_.server.host, config_.server.port), true);
+    listener.bind(Poco::Net::SocketAddress(listening_.host, listening_.port), true);
     listener.listen(1024);
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxQueued(1024);
@@ -107,7 +107,7 @@ void Host::stop() {
     http_->stopAll(true);  // no new connections; in-flight handshakes finish
     loop_.shutdownAll();
     const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::seconds(config_.server.shutdownTimeoutS);
+                          std::chrono::seconds(runtime()->server.shutdownTimeoutS);
     while (loop_.size() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     loop_.stop();       // drops whoever did not finish the close handshake
@@ -118,6 +118,72 @@ void Host::stop() {
         routes_.reset();  // destroys instances (joining plugin threads), then unloads libraries
     }
     log().information("stopped");
+}
+
+ReloadOutcome Host::reload() {
+    ReloadOutcome outcome;
+    auto build = buildGeneration(configPath_, routes().get(), *libraries_);
+    for (const auto& warning : build.warnings)
+        log().warning("reload: " + warning.describe());
+    std::shared_ptr<const plugin::RouteTable> previous;
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        if (!build.generation) {
+            outcome.error = build.describeErrors();
+            reload_.lastReloadOk = false;
+            reload_.lastReloadError = outcome.error;
+            log().error("reload failed, generation " + std::to_string(reload_.generation) +
+                        " keeps running: " + outcome.error);
+            return outcome;
+        }
+        Generation& next = *build.generation;
+        outcome.ok = true;
+        outcome.restartRequired = next.config.server.host != listening_.host ||
+                                  next.config.server.port != listening_.port;
+        previous = std::move(routes_);
+        config_ = std::move(next.config);
+        routes_ = std::move(next.routes);
+        runtime_ = std::move(next.runtime);
+        reload_.generation += 1;
+        reload_.loadedAt.update();
+        reload_.lastReloadOk = true;
+        reload_.lastReloadError.clear();
+        reload_.restartRequired = outcome.restartRequired;
+        log().information("reload: generation " + std::to_string(reload_.generation) + " with " +
+                          std::to_string(routes_->routes.size()) + " route(s) is live");
+        if (outcome.restartRequired)
+            log().warning("reload: [server] host/port changed; restart agenthost to listen on " +
+                          config_.server.host + ":" + std::to_string(config_.server.port));
+    }
+    bool removedRoutes = false;
+    for (const auto& [route, instance] : previous->routes)
+        if (!routes()->find(route)) removedRoutes = true;
+    if (removedRoutes) {
+        const long delayMs = 1000L * runtime()->server.drainTimeoutS;
+        timer_.schedule(new util::CallbackTimerTask([this] { closeSessionsOfRemovedRoutes(); }),
+                        delayMs, 0);
+    }
+    return outcome;
+}
+
+void Host::sessionClosed(const session::Session* session) {
+    std::lock_guard<std::mutex> lock(sessionsMutex_);
+    sessions_.erase(session);
+}
+
+void Host::closeSessionsOfRemovedRoutes() {
+    std::vector<std::shared_ptr<session::Session>> orphans;
+    auto table = routes();
+    {
+        std::lock_guard<std::mutex> lock(sessionsMutex_);
+        for (const auto& [key, weak] : sessions_)
+            if (auto session = weak.lock(); session && !table->find(session->route()))
+                orphans.push_back(std::move(session));
+    }
+    for (auto& session : orphans) session->closeForRestart();
+    if (!orphans.empty())
+        log().information("drain timeout: closed " + std::to_string(orphans.size()) +
+                          " session(s) of removed routes");
 }
 
 std::shared_ptr<const plugin::RouteTable> Host::routes() const {
@@ -145,6 +211,10 @@ void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginI
     auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
     auto session = std::make_shared<session::Session>(connection, std::move(instance), environment_);
     connection->setHandler(session);
+    {
+        std::lock_guard<std::mutex> lock(sessionsMutex_);
+        sessions_[session.get()] = session;
+    }
     session->begin(bearerKeyName);
     loop_.add(std::move(connection));
 }
@@ -170,11 +240,11 @@ std::string Host::healthJson() const {
 
 std::string Host::statusJson() const {
     std::shared_ptr<const plugin::RouteTable> table;
-    Generation generation;
+    ReloadState state;
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
         table = routes_;
-        generation = generation_;
+        state = reload_;
     }
     HealthReport report;
     if (table) report = collectHealth(*table);
@@ -193,10 +263,11 @@ std::string Host::statusJson() const {
         plugins.add(entry);
     }
     Poco::JSON::Object reload(Poco::JSON_PRESERVE_KEY_ORDER);
-    reload.set("generation", generation.number);
-    reload.set("loaded_at", iso8601(generation.loadedAt));
-    reload.set("ok", generation.lastReloadOk);
-    if (!generation.lastReloadOk) reload.set("error", generation.lastReloadError);
+    reload.set("generation", state.generation);
+    reload.set("loaded_at", iso8601(state.loadedAt));
+    reload.set("ok", state.lastReloadOk);
+    if (!state.lastReloadOk) reload.set("error", state.lastReloadError);
+    reload.set("restart_required", state.restartRequired);
 
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("status", "running");

@@ -16,22 +16,33 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "config/Config.h"
+#include "core/Generation.h"
 #include "core/WorkerPool.h"
 #include "net/EventLoop.h"
 #include "plugin/RouteTable.h"
 #include "session/Runtime.h"
 
+namespace agenthost::session {
+class Session;
+}
+
 namespace agenthost::core {
 
 inline constexpr const char* kVersion = "1.0.0";
 
+struct ReloadOutcome {
+    bool ok = false;
+    std::string error;            // why the new generation was refused
+    bool restartRequired = false;  // [server] host/port changed: only a restart applies them
+};
+
 class Host {
 public:
-    // `keys` are the configured keys, or the generated one when none is configured.
-    Host(config::Config config, std::shared_ptr<const plugin::RouteTable> routes,
-         std::shared_ptr<const auth::KeyStore> keys);
+    // `first` was built from `libraries`, which the host keeps using for reloads.
+    Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries);
     ~Host();
 
     // Binds the listener and starts serving; throws if the address cannot be bound.
@@ -41,6 +52,12 @@ public:
     void stop();
 
     std::uint16_t port() const;
+
+    // Re-reads the config file and, if all of it is valid and every plugin loads, swaps the new
+    // generation in at once; otherwise the running one stays untouched. Sessions move to the
+    // new instance of their route between requests; those whose route was removed keep their
+    // old instance and are closed with 1012 after drain_timeout_s. Call from one thread.
+    ReloadOutcome reload();
 
     // For the HTTP handlers.
     std::shared_ptr<const plugin::RouteTable> routes() const;
@@ -52,20 +69,30 @@ public:
     std::string statusJson() const;
 
 private:
-    struct Generation {
-        std::uint64_t number = 1;
+    struct ReloadState {
+        std::uint64_t generation = 1;
         Poco::Timestamp loadedAt;
         bool lastReloadOk = true;
         std::string lastReloadError;
+        bool restartRequired = false;
     };
 
-    config::Config config_;
-    Poco::Timestamp startedAt_;
+    void sessionClosed(const session::Session* session);
+    void closeSessionsOfRemovedRoutes();
 
-    mutable std::mutex stateMutex_;  // guards routes_, runtime_, generation_
+    const std::string configPath_;
+    config::ServerSettings listening_;  // host/port as bound at start
+    Poco::Timestamp startedAt_;
+    std::unique_ptr<plugin::LibraryCache> libraries_;
+
+    mutable std::mutex stateMutex_;  // guards config_, routes_, runtime_, reload_
+    config::Config config_;
     std::shared_ptr<const plugin::RouteTable> routes_;
     std::shared_ptr<const session::Runtime> runtime_;
-    Generation generation_;
+    ReloadState reload_;
+
+    std::mutex sessionsMutex_;  // guards sessions_
+    std::unordered_map<const session::Session*, std::weak_ptr<session::Session>> sessions_;
 
     std::atomic<std::uint64_t> requestIds_{0};
     std::unique_ptr<WorkerPool> workers_;

@@ -43,10 +43,11 @@ std::string PluginLibrary::checkCompatible(const agenthost_plugin_api& api) {
     return "";
 }
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path) {
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& file,
+                                                   const std::string& path) {
     boost::dll::shared_library library;
     try {
-        library.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+        library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
         throw LoadError("cannot load " + path + ": " + e.what());
     }

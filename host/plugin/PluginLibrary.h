@@ -18,9 +18,11 @@ public:
 
 class PluginLibrary {
 public:
-    // Loads `path` (RTLD_NOW, local symbols), calls its entry function and checks the ABI
-    // version it returns. Throws LoadError.
-    static std::shared_ptr<PluginLibrary> load(const std::string& path);
+    // Loads `file` (RTLD_NOW, local symbols), calls its entry function and checks the ABI
+    // version it returns. `path` is the name to report (the file the user installed, when
+    // `file` is a private copy of it). Throws LoadError.
+    static std::shared_ptr<PluginLibrary> load(const std::string& file, const std::string& path);
+    static std::shared_ptr<PluginLibrary> load(const std::string& path) { return load(path, path); }
 
     const agenthost_plugin_api& api() const { return *api_; }
     const std::string& path() const { return path_; }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/Config.h"
+#include "plugin/LibraryCache.h"
 #include "plugin/PluginInstance.h"
 
 namespace agenthost::plugin {
@@ -26,7 +27,10 @@ struct RouteTableBuild {
     std::vector<config::Problem> errors;      // one per route that failed, naming its section
 };
 
-// Loads every library the config names (each file once) and creates every instance.
-RouteTableBuild buildRouteTable(const config::Config& config);
+// Creates the instance of every route in `config`. A route whose library content and settings
+// are unchanged from `previous` keeps its running instance; everything else is created anew.
+// Nothing in `previous` is touched, so a failed build leaves it as it was.
+RouteTableBuild buildRouteTable(const config::Config& config, const RouteTable* previous,
+                                LibraryCache& libraries);
 
 }  // namespace agenthost::plugin

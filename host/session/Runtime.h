@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "auth/KeyStore.h"
 #include "config/Config.h"
@@ -18,7 +19,13 @@ namespace agenthost::core {
 class WorkerPool;
 }
 
+namespace agenthost::plugin {
+class PluginInstance;
+}
+
 namespace agenthost::session {
+
+class Session;
 
 struct Runtime {
     std::shared_ptr<const auth::KeyStore> keys;
@@ -32,6 +39,9 @@ struct Environment {
     Poco::Util::Timer* timer = nullptr;  // for chunk pacing
     std::function<std::shared_ptr<const Runtime>()> runtime;
     std::atomic<std::uint64_t>* requestIds = nullptr;
+    // The newest generation's instance for a route, or null if the route was removed.
+    std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)> currentInstance;
+    std::function<void(const Session*)> closed;  // the session is gone; forget it
 };
 
 }  // namespace agenthost::session

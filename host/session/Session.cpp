@@ -4,7 +4,8 @@
 #include <Poco/String.h>
 #include <Poco/UUIDGenerator.h>
 #include <Poco/Util/Timer.h>
-#include <Poco/Util/TimerTask.h>
+
+#include "util/CallbackTimerTask.h"
 
 namespace agenthost::session {
 namespace {
@@ -15,16 +16,6 @@ constexpr std::size_t kMaxHistoryResponseBytes = 1 << 20;
 Poco::Logger& log() { return Poco::Logger::get("agenthost.session"); }
 
 agenthost_str view(const std::string& s) { return {s.c_str(), s.size()}; }
-
-// Runs a function when a Poco::Util::Timer fires.
-class CallbackTask final : public Poco::Util::TimerTask {
-public:
-    explicit CallbackTask(std::function<void()> callback) : callback_(std::move(callback)) {}
-    void run() override { callback_(); }
-
-private:
-    std::function<void()> callback_;
-};
 
 }  // namespace
 
@@ -56,15 +47,22 @@ void PluginRequest::onFinish(const char* code, const char* text) {
 Session::Session(std::shared_ptr<net::Connection> connection,
                  std::shared_ptr<plugin::PluginInstance> instance, const Environment& environment)
     : connection_(std::move(connection)),
-      instance_(std::move(instance)),
+      route_(instance->route()),
       environment_(environment),
       queue_(std::make_shared<core::SerialQueue>(*environment.pool)),
       id_(Poco::UUIDGenerator::defaultGenerator().createRandom().toString()),
+      instance_(std::move(instance)),
       runtime_(environment.runtime()) {
     instance_->connections.fetch_add(1);
 }
 
-Session::~Session() { instance_->connections.fetch_sub(1); }
+Session::~Session() {
+    instance_->connections.fetch_sub(1);
+    // This may run on a plugin thread (the last reference can be a plugin callback's), and the
+    // last reference to an instance destroys it, which joins the plugin's threads: so let go
+    // of it on a worker thread instead.
+    environment_.pool->post([instance = std::move(instance_)] {});
+}
 
 void Session::begin(const std::optional<std::string>& bearerKeyName) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -123,19 +121,30 @@ void Session::onShutdown() {
     });
 }
 
+void Session::closeForRestart() {
+    queue_->post([self = shared_from_this()] {
+        self->cancelCurrent(protocol::error_code::kPluginUnavailable,
+                            "this route was removed from the server's configuration");
+        self->connection_->close(ws::close_code::kServiceRestart, "route removed");
+    });
+}
+
 void Session::onClosed() {
+    if (environment_.closed) environment_.closed(this);
     queue_->post([self = shared_from_this()] {
         std::shared_ptr<PluginRequest> running;
+        std::shared_ptr<plugin::PluginInstance> instance;
         bool authenticated = false;
         {
             std::lock_guard<std::mutex> lock(self->mutex_);
             authenticated = self->authenticated_;
+            instance = self->instance_;
             self->closed_ = true;
             self->pending_.clear();
             self->paced_.clear();
             running = std::move(self->current_);
         }
-        if (running) self->instance_->cancel(running.get());
+        if (running) instance->cancel(running.get());
         if (authenticated) log().information("session " + self->id_ + " closed");
     });
 }
@@ -172,13 +181,13 @@ void Session::handleFrame(const std::string& text) {
 
 // With mutex_ held.
 void Session::authenticate(const std::string& key) {
-    const auto decision = runtime_->keys->check(Poco::trim(key), instance_->route());
+    const auto decision = runtime_->keys->check(Poco::trim(key), route_);
     switch (decision.verdict) {
         case auth::Verdict::Allowed:
             acceptedLocked(decision.keyName);
             return;
         case auth::Verdict::Forbidden:
-            log().warning("key " + decision.keyName + " may not open route " + instance_->route());
+            log().warning("key " + decision.keyName + " may not open route " + route_);
             connection_->sendText("error:forbidden");
             connection_->close(ws::close_code::kPolicyViolation, "forbidden");
             return;
@@ -210,12 +219,15 @@ void Session::enqueueMessage(std::string content) {
 // On the session's queue.
 void Session::startNext() {
     std::shared_ptr<PluginRequest> request;
+    std::shared_ptr<plugin::PluginInstance> instance;
     std::vector<std::pair<std::string, std::string>> history;
     std::string state;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (closed_ || current_ || pending_.empty()) return;
         runtime_ = environment_.runtime();  // settings of the newest config apply from here
+        moveToNewestInstanceLocked();
+        instance = instance_;
         request = std::make_shared<PluginRequest>(weak_from_this(),
                                                   environment_.requestIds->fetch_add(1) + 1,
                                                   std::move(pending_.front()));
@@ -233,7 +245,7 @@ void Session::startNext() {
     agenthost_request raw{};
     raw.struct_size = sizeof raw;
     raw.request_id = request->id;
-    raw.route = view(instance_->route());
+    raw.route = view(route_);
     raw.session_id = view(id_);
     raw.key_name = view(keyName_);
     raw.message = view(request->message);
@@ -241,26 +253,37 @@ void Session::startNext() {
     raw.history_count = turns.size();
     raw.session_state = view(state);
 
-    if (!instance_->start(raw, request.get())) {
+    if (!instance->start(raw, request.get())) {
         request->pluginReference.reset();
         requestFinished(*request, protocol::error_code::kPluginError,
                         "the plugin refused the request");
     }
 }
 
+void Session::moveToNewestInstanceLocked() {
+    auto newest = environment_.currentInstance ? environment_.currentInstance(route_) : nullptr;
+    if (!newest || newest == instance_) return;  // unchanged, or the route is gone: keep ours
+    newest->connections.fetch_add(1);
+    instance_->connections.fetch_sub(1);
+    environment_.pool->post([old = std::move(instance_)] {});  // see ~Session
+    instance_ = std::move(newest);
+}
+
 void Session::cancelCurrent(const char* errorCode, const char* errorText) {
     std::shared_ptr<PluginRequest> victim;
+    std::shared_ptr<plugin::PluginInstance> instance;
     bool more = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!current_) return;
         victim = std::move(current_);
+        instance = instance_;
         paced_.clear();  // nothing more of the cancelled response reaches the client
         sendLocked(errorCode ? protocol::errorFrame(errorCode, errorText)
                              : protocol::cancelledFrame());
         more = !pending_.empty() && !closed_ && !errorCode;
     }
-    instance_->cancel(victim.get());
+    instance->cancel(victim.get());
     if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
 }
 
@@ -280,7 +303,7 @@ void Session::requestState(PluginRequest& request, std::string_view state) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (&request != current_.get()) return;
     if (state.size() > kMaxStateBytes) {
-        log().warning("plugin " + instance_->route() + " set a session state over 64 KiB; ignored");
+        log().warning("plugin " + route_ + " set a session state over 64 KiB; ignored");
         return;
     }
     request.newState = std::string(state);
@@ -336,7 +359,7 @@ void Session::drainPacedLocked() {
             Poco::Clock when;
             when += wait.count();
             std::weak_ptr<Session> weak = weak_from_this();
-            environment_.timer->schedule(new CallbackTask([weak] {
+            environment_.timer->schedule(new util::CallbackTimerTask([weak] {
                 if (auto self = weak.lock()) {
                     std::lock_guard<std::mutex> lock(self->mutex_);
                     self->pacingScheduled_ = false;

@@ -61,6 +61,10 @@ public:
     void begin(const std::optional<std::string>& bearerKeyName);
 
     const std::string& id() const { return id_; }
+    const std::string& route() const { return route_; }
+
+    // The session's route is gone from the configuration: end it with Close 1012.
+    void closeForRestart();
 
     // ConnectionHandler, called on the loop thread.
     void onText(std::string message) override;
@@ -77,6 +81,7 @@ private:
     void handleFrame(const std::string& text);
     void enqueueMessage(std::string content);
     void startNext();
+    void moveToNewestInstanceLocked();
     void cancelCurrent(const char* errorCode, const char* errorText);
 
     // From PluginRequest, on plugin threads.
@@ -91,12 +96,15 @@ private:
     void commitTurnLocked(const PluginRequest& request);
 
     const std::shared_ptr<net::Connection> connection_;
-    const std::shared_ptr<plugin::PluginInstance> instance_;
+    const std::string route_;
     const Environment environment_;
     const std::shared_ptr<core::SerialQueue> queue_;
     const std::string id_;
 
     std::mutex mutex_;  // guards everything below
+    // The instance serving the session: the newest generation's, checked before each request
+    // starts, so a running request always finishes on the instance it started on.
+    std::shared_ptr<plugin::PluginInstance> instance_;
     bool authenticated_ = false;
     bool closed_ = false;
     std::string keyName_;

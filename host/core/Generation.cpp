@@ -1,0 +1,54 @@
+#include "core/Generation.h"
+
+namespace agenthost::core {
+
+std::string GenerationBuild::describeErrors() const {
+    std::string text;
+    for (const auto& problem : errors) {
+        if (!text.empty()) text += "; ";
+        text += problem.describe();
+    }
+    return text;
+}
+
+GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTable* previous,
+                                plugin::LibraryCache& libraries) {
+    GenerationBuild build;
+    auto loaded = config::loadConfig(path);
+    build.warnings = std::move(loaded.warnings);
+    if (!loaded.ok()) {
+        build.errors = std::move(loaded.errors);
+        return build;
+    }
+
+    Generation generation;
+    generation.config = std::move(loaded.config);
+    auto keys = generation.config.keys;
+    if (keys.empty()) {
+        try {
+            generation.generatedKey =
+                auth::loadOrCreateGeneratedKey(generation.config.server.stateDir);
+        } catch (const std::exception& e) {
+            build.errors.push_back({"server", "state_dir", e.what()});
+            return build;
+        }
+        keys.push_back(generation.generatedKey->settings);
+    }
+
+    auto routes = plugin::buildRouteTable(generation.config, previous, libraries);
+    if (!routes.table) {
+        build.errors = std::move(routes.errors);
+        return build;
+    }
+    generation.routes = std::move(routes.table);
+
+    auto runtime = std::make_shared<session::Runtime>();
+    runtime->keys = std::make_shared<auth::KeyStore>(std::move(keys));
+    runtime->server = generation.config.server;
+    runtime->streaming = generation.config.streaming;
+    generation.runtime = std::move(runtime);
+    build.generation = std::move(generation);
+    return build;
+}
+
+}  // namespace agenthost::core

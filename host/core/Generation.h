@@ -1,0 +1,40 @@
+// Everything one reading of the config file produces: the validated config, the plugin
+// instances of its routes, and the settings sessions read. Building one has no effect on the
+// running server; the host swaps a finished generation in whole, or keeps the old one.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/KeyStore.h"
+#include "config/Config.h"
+#include "plugin/LibraryCache.h"
+#include "plugin/RouteTable.h"
+#include "session/Runtime.h"
+
+namespace agenthost::core {
+
+struct Generation {
+    config::Config config;
+    std::shared_ptr<const plugin::RouteTable> routes;
+    std::shared_ptr<const session::Runtime> runtime;
+    std::optional<auth::GeneratedKey> generatedKey;  // when no [key.*] is configured
+};
+
+struct GenerationBuild {
+    std::optional<Generation> generation;  // empty when anything failed
+    std::vector<config::Problem> errors;
+    std::vector<config::Problem> warnings;
+
+    // Every error on one line each, for logs and /api/status.
+    std::string describeErrors() const;
+};
+
+// Reads `path` and loads what it names. Routes that are unchanged from `previous` keep their
+// running instance.
+GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTable* previous,
+                                plugin::LibraryCache& libraries);
+
+}  // namespace agenthost::core
