@@ -8,6 +8,11 @@
 #include <chrono>
 #include <thread>
 
+// The reload tests build this file a second time with another version, to replace it on disk.
+#ifndef ECHO_VERSION
+#define ECHO_VERSION "1.0.0"
+#endif
+
 namespace {
 
 class EchoPlugin final : public agenthost::Plugin {
@@ -44,4 +49,4 @@ private:
 
 }  // namespace
 
-AGENTHOST_PLUGIN(EchoPlugin, "echo", "1.0.0")
+AGENTHOST_PLUGIN(EchoPlugin, "echo", ECHO_VERSION)
