@@ -87,8 +87,9 @@ void announceGeneratedKey(const auth::GeneratedKey& key, const config::Config& c
     std::cout << "\nNo [key.*] section is configured, so agenthost uses a generated key"
               << (key.created ? " (new)" : "") << ", stored in " << key.path << ":\n\n    "
               << key.secret << "\n\nConnect with any WebSocket client and send the key as the "
-              << "first message, e.g.\n    websocat ws://" << config.server.host << ":" << port
-              << "/api/" << route << "/ws\n\n"
+              << "first message, e.g.\n    python3 -m websockets ws://" << config.server.host << ":"
+              << port << "/api/" << route << "/ws\n"
+              << "then type the key, then {\"content\": \"hello\"}\n\n"
               << std::flush;
 }
 
