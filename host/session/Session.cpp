@@ -95,6 +95,7 @@ void Session::onBinary() {
     queue_->post([self = shared_from_this()] {
         std::lock_guard<std::mutex> lock(self->mutex_);
         if (!self->authenticated_) {
+            self->closed_ = true;
             self->connection_->sendText("error:invalid_api_key");
             self->connection_->close(ws::close_code::kPolicyViolation, "invalid api key");
             return;
@@ -109,6 +110,7 @@ void Session::onDeadline() {
         std::lock_guard<std::mutex> lock(self->mutex_);
         if (self->authenticated_ || self->closed_) return;
         log().information("authentication timeout for " + self->connection_->peer());
+        self->closed_ = true;
         self->connection_->sendText("error:auth_timeout");
         self->connection_->close(ws::close_code::kPolicyViolation, "authentication timeout");
     });
@@ -188,11 +190,13 @@ void Session::authenticate(const std::string& key) {
             return;
         case auth::Verdict::Forbidden:
             log().warning("key " + decision.keyName + " may not open route " + route_);
+            closed_ = true;  // the session ends here; later frames are ignored
             connection_->sendText("error:forbidden");
             connection_->close(ws::close_code::kPolicyViolation, "forbidden");
             return;
         case auth::Verdict::InvalidKey:
             log().warning("invalid key from " + connection_->peer());
+            closed_ = true;
             connection_->sendText("error:invalid_api_key");
             connection_->close(ws::close_code::kPolicyViolation, "invalid api key");
             return;
