@@ -39,14 +39,18 @@ void WorkerPool::work() {
         auto task = std::move(tasks_.front());
         tasks_.pop_front();
         lock.unlock();
-        try {
-            task();
-        } catch (const std::exception& e) {
-            Poco::Logger::get("agenthost").error(std::string("worker task failed: ") + e.what());
-        } catch (...) {
-            Poco::Logger::get("agenthost").error("worker task failed");
-        }
+        run(std::move(task));  // destroys the task (and what it holds) without the lock
         lock.lock();
+    }
+}
+
+void WorkerPool::run(std::function<void()> task) {
+    try {
+        task();
+    } catch (const std::exception& e) {
+        Poco::Logger::get("agenthost").error(std::string("worker task failed: ") + e.what());
+    } catch (...) {
+        Poco::Logger::get("agenthost").error("worker task failed");
     }
 }
 

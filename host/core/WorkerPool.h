@@ -29,6 +29,7 @@ public:
 
 private:
     void work();
+    static void run(std::function<void()> task);
 
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -260,12 +260,17 @@ TEST_F(ReloadTest, TwoHundredReloadsWhileClientsChatLoseNothingAndLeakNothing) {
     std::vector<std::thread> chatters;
     for (int c = 0; c < 4; ++c) {
         chatters.emplace_back([&, c] {
-            auto client = connect("echo");
-            for (int i = 0; !done; ++i) {
-                const std::string text = "c" + std::to_string(c) + "-" + std::to_string(i);
-                auto reply = client->chat(text);
-                if (reply.terminalType() != "complete" || reply.text.find(text) != 0) ++failures;
-                ++replies;
+            try {
+                auto client = connect("echo");
+                for (int i = 0; !done; ++i) {
+                    const std::string text = "c" + std::to_string(c) + "-" + std::to_string(i);
+                    auto reply = client->chat(text);
+                    if (reply.terminalType() != "complete" || reply.text.find(text) != 0) ++failures;
+                    ++replies;
+                }
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << "chatter " << c << ": " << e.what();
+                ++failures;
             }
         });
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -87,7 +88,13 @@ HostProcess::HostProcess(const HostConfig& config) {
 }
 
 HostProcess::~HostProcess() {
-    if (running()) stop(SIGTERM);
+    if (running()) {
+        stop(SIGTERM);
+    } else if (!stopRequested_) {
+        // It died on its own (a crash, or a sanitizer report): show why.
+        std::cerr << "agenthost exited unexpectedly with status " << exitStatus_
+                  << "; its output:\n" << output() << std::endl;
+    }
 }
 
 void HostProcess::writeConfig(const HostConfig& config) {
@@ -138,6 +145,7 @@ bool HostProcess::running() const {
 }
 
 int HostProcess::stop(int signal, std::chrono::seconds timeout) {
+    stopRequested_ = true;
     if (!running()) return exitStatus_;
     ::kill(pid_, signal);
     const auto deadline = std::chrono::steady_clock::now() + timeout;

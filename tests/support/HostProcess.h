@@ -71,6 +71,7 @@ private:
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
     int exitStatus_ = -1;
+    bool stopRequested_ = false;
 };
 
 // Runs `agenthost` with `args` to completion; returns its exit status and output.

@@ -313,6 +313,7 @@ private:
             jobs_.pop_front();
             lock.unlock();
             job();
+            job = nullptr;  // release what it holds (a Response) before taking the lock again
             lock.lock();
         }
     }
