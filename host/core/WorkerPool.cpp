@@ -1,8 +1,6 @@
 #include "core/WorkerPool.h"
 
-#include <Poco/Logger.h>
-
-#include <exception>
+#include "util/LogExceptions.h"
 
 namespace agenthost::core {
 
@@ -44,15 +42,7 @@ void WorkerPool::work() {
     }
 }
 
-void WorkerPool::run(std::function<void()> task) {
-    try {
-        task();
-    } catch (const std::exception& e) {
-        Poco::Logger::get("agenthost").error(std::string("worker task failed: ") + e.what());
-    } catch (...) {
-        Poco::Logger::get("agenthost").error("worker task failed");
-    }
-}
+void WorkerPool::run(std::function<void()> task) { util::logExceptions("worker task", task); }
 
 void SerialQueue::post(std::function<void()> task) {
     bool schedule = false;
@@ -78,11 +68,7 @@ void SerialQueue::drain() {
             task = std::move(tasks_.front());
             tasks_.pop_front();
         }
-        try {
-            task();
-        } catch (const std::exception& e) {
-            Poco::Logger::get("agenthost").error(std::string("session task failed: ") + e.what());
-        }
+        util::logExceptions("session task", task);
     }
     pool_.post([self = shared_from_this()] { self->drain(); });
 }

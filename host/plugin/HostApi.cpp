@@ -2,19 +2,15 @@
 
 #include <Poco/Logger.h>
 
+#include "util/LogExceptions.h"
+
 namespace agenthost::plugin {
 namespace {
 
 // A plugin bug must not take the host down, and nothing may unwind into plugin code.
 template <class F>
 void guarded(F&& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        Poco::Logger::get("agenthost").error(std::string("plugin callback failed: ") + e.what());
-    } catch (...) {
-        Poco::Logger::get("agenthost").error("plugin callback failed");
-    }
+    util::logExceptions("plugin callback", f);
 }
 
 void emitText(agenthost_request_host_ptr request, const char* data, size_t size) {

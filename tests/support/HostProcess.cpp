@@ -174,21 +174,17 @@ HttpResult HostProcess::get(const std::string& path) const {
     return result;
 }
 
-long HostProcess::rssKb() const {
+long HostProcess::statusField(const std::string& field) const {
     std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    const std::string prefix = field + ":";
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(prefix, 0) == 0) return std::stol(line.substr(prefix.size()));
     return -1;
 }
 
-int HostProcess::threadCount() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
-    return -1;
-}
+long HostProcess::rssKb() const { return statusField("VmRSS"); }
+
+int HostProcess::threadCount() const { return static_cast<int>(statusField("Threads")); }
 
 int HostProcess::fdCount() const {
     int count = 0;

@@ -64,6 +64,7 @@ public:
 
 private:
     void start();
+    long statusField(const std::string& field) const;  // a number from /proc/<pid>/status
 
     TempDir dir_;
     std::string configPath_;

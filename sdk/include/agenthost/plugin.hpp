@@ -62,32 +62,12 @@ public:
         return it == values_.end() ? fallback : it->second;
     }
     long long getInt(const std::string& key, long long fallback) const {
-        auto it = values_.find(key);
-        if (it == values_.end()) return fallback;
-        std::size_t used = 0;
-        long long value = 0;
-        try {
-            value = std::stoll(it->second, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != it->second.size())
-            throw std::invalid_argument(key + " must be an integer, got \"" + it->second + "\"");
-        return value;
+        return getNumber<long long>(key, fallback, "an integer",
+                                    [](const std::string& t, std::size_t* n) { return std::stoll(t, n); });
     }
     double getDouble(const std::string& key, double fallback) const {
-        auto it = values_.find(key);
-        if (it == values_.end()) return fallback;
-        std::size_t used = 0;
-        double value = 0;
-        try {
-            value = std::stod(it->second, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used == 0 || used != it->second.size())
-            throw std::invalid_argument(key + " must be a number, got \"" + it->second + "\"");
-        return value;
+        return getNumber<double>(key, fallback, "a number",
+                                 [](const std::string& t, std::size_t* n) { return std::stod(t, n); });
     }
     bool getBool(const std::string& key, bool fallback) const {
         auto it = values_.find(key);
@@ -100,6 +80,23 @@ public:
     const std::map<std::string, std::string>& all() const { return values_; }
 
 private:
+    // The whole value must parse; "12abc" is an error, not 12.
+    template <class T, class Parse>
+    T getNumber(const std::string& key, T fallback, const char* what, Parse parse) const {
+        auto it = values_.find(key);
+        if (it == values_.end()) return fallback;
+        std::size_t used = 0;
+        T value{};
+        try {
+            value = parse(it->second, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != it->second.size())
+            throw std::invalid_argument(key + " must be " + what + ", got \"" + it->second + "\"");
+        return value;
+    }
+
     std::map<std::string, std::string> values_;
 };
 
