@@ -170,7 +170,7 @@ int AgentHostApp::checkConfig() {
     auto generation = loadFirstGeneration(configPath_, libraries);
     if (!generation) {
         std::cerr << configPath_ << ": configuration is invalid\n";
-        return EXIT_CONFIG;
+        return 1;  // the documented contract of --check-config: 0 valid, 1 invalid
     }
     std::cout << configPath_ << ": configuration is valid (" << generation->routes->routes.size()
               << " route(s))\n";

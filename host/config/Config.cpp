@@ -2,6 +2,7 @@
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Environment.h>
+#include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
 #include <Poco/String.h>
@@ -10,10 +11,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <functional>
 #include <map>
-#include <regex>
 #include <set>
+#include <sstream>
 
 #include "config/Secrets.h"
 #include "util/Digest.h"
@@ -23,9 +25,12 @@ namespace {
 
 using Ini = Poco::Util::IniFileConfiguration;
 
+// [a-z0-9_-]{1,64}
 bool isRouteName(const std::string& name) {
-    static const std::regex pattern("[a-z0-9_-]{1,64}");
-    return std::regex_match(name, pattern);
+    const auto allowed = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    };
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), allowed);
 }
 
 // Poco's ini dialect keeps everything after '=' as the value; strip an inline "  ; comment".
@@ -34,6 +39,24 @@ std::string stripInlineComment(const std::string& value) {
         if (value[i] == ';' && (value[i - 1] == ' ' || value[i - 1] == '\t'))
             return Poco::trim(value.substr(0, i));
     return value;
+}
+
+// The NAMEs of every [<prefix>.NAME] header in the ini text, in order. Poco's ini reader only
+// knows sections that hold a key, but an empty [plugin.echo] is a route with every default and
+// an empty [key.phone] is a key whose secret is missing, so the headers are read here.
+std::vector<std::string> sectionNames(const std::string& text, const std::string& prefix) {
+    std::vector<std::string> names;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        const std::string header = Poco::trim(line);
+        const std::size_t end = header.find(']');
+        if (header.empty() || header[0] != '[' || end == std::string::npos) continue;
+        const std::string section = Poco::trim(header.substr(1, end - 1));
+        if (section.size() <= prefix.size() + 1 || section.rfind(prefix + ".", 0) != 0) continue;
+        const std::string name = section.substr(prefix.size() + 1);
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+    return names;
 }
 
 std::string defaultStateDir(const std::string& configDir) {
@@ -219,12 +242,19 @@ LoadResult loadConfig(const std::string& path) {
     const std::string baseDir = filePath.parent().toString();
 
     Poco::AutoPtr<Ini> ini;
+    std::string text;  // read once, so that Poco and sectionNames() see the same file
     try {
         if (!Poco::File(filePath).exists()) {
             result.errors.push_back({"", "", "config file " + filePath.toString() + " does not exist"});
             return result;
         }
-        ini = new Ini(filePath.toString());
+        std::ifstream file(filePath.toString(), std::ios::binary);
+        std::ostringstream content;
+        content << file.rdbuf();
+        if (!file) throw Poco::OpenFileException(filePath.toString());
+        text = content.str();
+        std::istringstream stream(text);
+        ini = new Ini(stream);
     } catch (const Poco::Exception& e) {
         result.errors.push_back({"", "", "cannot read " + filePath.toString() + ": " + e.displayText()});
         return result;
@@ -247,14 +277,10 @@ LoadResult loadConfig(const std::string& path) {
     config.pluginDirectory = Poco::Path(baseDir).resolve(plugins.raw("directory", "plugins")).toString();
     plugins.warnUnknownKeys();
 
-    std::vector<std::string> keyNames;
-    ini->keys("key", keyNames);
-    for (const auto& name : keyNames)
+    for (const auto& name : sectionNames(text, "key"))
         readKey(SectionReader(*ini, "key." + name, baseDir, result), name, config.keys);
 
-    std::vector<std::string> routeNames;
-    ini->keys("plugin", routeNames);
-    for (const auto& route : routeNames)
+    for (const auto& route : sectionNames(text, "plugin"))
         readRoute(SectionReader(*ini, "plugin." + route, baseDir, result), route,
                   config.pluginDirectory, config.routes);
     if (config.routes.empty())

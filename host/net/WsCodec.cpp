@@ -16,6 +16,18 @@ bool isKnown(std::uint8_t opcode) {
     return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA);
 }
 
+// RFC 6455 5.5.1 and 7.4: a Close body is empty, or a code a peer may send plus UTF-8 text.
+std::uint16_t checkClosePayload(std::string_view payload) {
+    if (payload.empty()) return 0;
+    if (payload.size() == 1) return close_code::kProtocolError;
+    const std::uint16_t code = closeCodeOf(payload);
+    const bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                          (code >= 3000 && code <= 4999);
+    if (!sendable) return close_code::kProtocolError;
+    if (!util::isValidUtf8(payload.substr(2))) return close_code::kInvalidPayload;
+    return 0;
+}
+
 void appendLength(std::string& out, std::uint8_t maskBit, std::size_t length) {
     if (length < 126) {
         out.push_back(static_cast<char>(maskBit | length));
@@ -93,6 +105,9 @@ std::uint16_t FrameDecoder::decodeOne(std::vector<Message>& out, bool& needMore)
     consumed_ += header + maskBytes + static_cast<std::size_t>(length);
 
     if (isControl(opcode)) {
+        if (opcode == 0x8) {
+            if (const std::uint16_t error = checkClosePayload(payload)) return error;
+        }
         out.push_back({static_cast<Opcode>(opcode), std::move(payload)});
         return 0;
     }

@@ -17,6 +17,15 @@ Poco::Logger& log() { return Poco::Logger::get("agenthost.session"); }
 
 agenthost_str view(const std::string& s) { return {s.c_str(), s.size()}; }
 
+// A plugin's error code as clients may rely on it: a short [a-z0-9_] word, else the generic one.
+std::string errorCodeFrom(const char* code) {
+    const std::string text = code;
+    const bool wellFormed = !text.empty() && text.size() <= 64 &&
+                            text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                                std::string::npos;
+    return wellFormed ? text : protocol::error_code::kPluginError;
+}
+
 }  // namespace
 
 // ---- PluginRequest: forwards the plugin's callbacks to its session, if it still exists.
@@ -325,7 +334,7 @@ void Session::requestFinished(PluginRequest& request, const char* code, const ch
             commitTurnLocked(request);
         } else {
             std::string text = message && *message ? message : "the plugin reported an error";
-            sendPacedLocked(protocol::errorFrame(*code ? code : "plugin_error", util::repairUtf8(text)));
+            sendPacedLocked(protocol::errorFrame(errorCodeFrom(code), util::repairUtf8(text)));
         }
         current_.reset();
         more = !pending_.empty();

@@ -7,13 +7,20 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-// Length of the well-formed sequence at text[i], 0 if ill-formed, or -1 if it is a valid
-// prefix cut short by the end of the text.
-int sequenceLength(std::string_view text, std::size_t i) {
+// What the bytes at text[i] are: a well-formed sequence, an ill-formed one, or a valid prefix
+// cut short by the end of the text. `length` is the sequence, or the maximal ill-formed
+// subpart (the lead byte and the continuation bytes that fit it) which becomes one U+FFFD as
+// Unicode recommends and browsers do, so the result does not depend on where text was split.
+struct Sequence {
+    enum class Kind { Valid, Invalid, Truncated } kind;
+    std::size_t length;
+};
+
+Sequence sequenceAt(std::string_view text, std::size_t i) {
     const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(text[k]); };
     const std::uint8_t lead = byte(i);
-    if (lead < 0x80) return 1;
-    int length = 0;
+    if (lead < 0x80) return {Sequence::Kind::Valid, 1};
+    std::size_t length = 0;
     std::uint8_t low = 0x80, high = 0xBF;  // allowed range of the second byte
     if (lead >= 0xC2 && lead <= 0xDF) {
         length = 2;
@@ -26,24 +33,24 @@ int sequenceLength(std::string_view text, std::size_t i) {
         if (lead == 0xF0) low = 0x90;   // no overlongs
         if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
     } else {
-        return 0;
+        return {Sequence::Kind::Invalid, 1};
     }
-    for (int k = 1; k < length; ++k) {
-        if (i + k >= text.size()) return -1;
+    for (std::size_t k = 1; k < length; ++k) {
+        if (i + k >= text.size()) return {Sequence::Kind::Truncated, k};
         const std::uint8_t b = byte(i + k);
         const std::uint8_t lo = k == 1 ? low : 0x80, hi = k == 1 ? high : 0xBF;
-        if (b < lo || b > hi) return 0;
+        if (b < lo || b > hi) return {Sequence::Kind::Invalid, k};
     }
-    return length;
+    return {Sequence::Kind::Valid, length};
 }
 
 }  // namespace
 
 bool isValidUtf8(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
-        const int n = sequenceLength(text, i);
-        if (n <= 0) return false;
-        i += static_cast<std::size_t>(n);
+        const Sequence sequence = sequenceAt(text, i);
+        if (sequence.kind != Sequence::Kind::Valid) return false;
+        i += sequence.length;
     }
     return true;
 }
@@ -52,14 +59,12 @@ std::string repairUtf8(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
-        const int n = sequenceLength(text, i);
-        if (n > 0) {
-            out.append(text.substr(i, static_cast<std::size_t>(n)));
-            i += static_cast<std::size_t>(n);
-        } else {
+        const Sequence sequence = sequenceAt(text, i);
+        if (sequence.kind == Sequence::Kind::Valid)
+            out.append(text.substr(i, sequence.length));
+        else
             out.append(kReplacement);
-            ++i;
-        }
+        i += sequence.length;
     }
     return out;
 }
@@ -76,8 +81,8 @@ std::vector<std::string> Utf8Chunker::push(std::string_view bytes) {
     std::string current;
     std::size_t codePoints = 0;
     for (std::size_t i = 0; i < text.size();) {
-        int n = sequenceLength(text, i);
-        if (n < 0) {  // cut short: keep it for the next push
+        const Sequence sequence = sequenceAt(text, i);
+        if (sequence.kind == Sequence::Kind::Truncated) {  // keep it for the next push
             pending_ = text.substr(i);
             break;
         }
@@ -86,14 +91,12 @@ std::vector<std::string> Utf8Chunker::push(std::string_view bytes) {
             current.clear();
             codePoints = 0;
         }
-        if (n == 0) {
+        if (sequence.kind == Sequence::Kind::Valid)
+            current.append(text, i, sequence.length);
+        else
             current.append(kReplacement);
-            n = 1;
-        } else {
-            current.append(text, i, static_cast<std::size_t>(n));
-        }
         ++codePoints;
-        i += static_cast<std::size_t>(n);
+        i += sequence.length;
     }
     if (!current.empty()) chunks.push_back(std::move(current));
     return chunks;

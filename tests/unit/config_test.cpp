@@ -1,0 +1,304 @@
+// config::loadConfig on real ini files in a temp folder.
+#include "config/Config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "support/TempDir.h"
+#include "util/Digest.h"
+
+namespace agenthost::config {
+namespace {
+
+using test::TempDir;
+
+// Whether `problems` holds one for [section] key whose message contains `text`.
+bool hasProblem(const std::vector<Problem>& problems, const std::string& section,
+                const std::string& key, const std::string& text = "") {
+    for (const auto& p : problems)
+        if (p.section == section && p.key == key && p.message.find(text) != std::string::npos)
+            return true;
+    return false;
+}
+
+std::string describeAll(const std::vector<Problem>& problems) {
+    std::string out;
+    for (const auto& p : problems) out += p.describe() + "\n";
+    return out;
+}
+
+std::string normal(const std::string& path) {
+    return std::filesystem::path(path).lexically_normal().string();
+}
+
+// Sets an environment variable for the life of a test.
+class ScopedEnv {
+  public:
+    ScopedEnv(std::string name, const std::string& value) : name_(std::move(name)) {
+        ::setenv(name_.c_str(), value.c_str(), 1);
+    }
+    ~ScopedEnv() { ::unsetenv(name_.c_str()); }
+
+  private:
+    std::string name_;
+};
+
+class ConfigTest : public ::testing::Test {
+  protected:
+    LoadResult load(const std::string& ini) { return loadConfig(dir.write("agenthost.ini", ini)); }
+
+    TempDir dir;
+};
+
+TEST_F(ConfigTest, EmptyFileGivesTheDefaults) {
+    const auto result = load("");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    const Config& c = result.config;
+    EXPECT_EQ(c.server.host, "127.0.0.1");
+    EXPECT_EQ(c.server.port, 8080);
+    EXPECT_EQ(c.server.authTimeoutS, 10);
+    EXPECT_EQ(c.server.maxMessageBytes, 65536u);
+    EXPECT_EQ(c.server.maxConnections, 10000u);
+    EXPECT_EQ(c.server.pingIntervalS, 30);
+    EXPECT_EQ(c.streaming.chunkChars, 100u);
+    EXPECT_EQ(c.streaming.chunkDelayMs, 0);
+    EXPECT_TRUE(c.keys.empty());
+    EXPECT_TRUE(c.routes.empty());
+    EXPECT_FALSE(c.server.stateDir.empty());
+    EXPECT_EQ(normal(c.pluginDirectory), normal(dir.path() + "/plugins"));
+    EXPECT_TRUE(hasProblem(result.warnings, "plugin.*", "", "no enabled plugin"));
+}
+
+TEST_F(ConfigTest, MissingFileIsAnError) {
+    const auto result = loadConfig(dir.file("nope.ini"));
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.errors[0].message.find("nope.ini"), std::string::npos);
+    EXPECT_NE(result.errors[0].message.find("does not exist"), std::string::npos);
+}
+
+TEST_F(ConfigTest, EveryServerAndStreamingKeyIsRead) {
+    const auto result = load(
+        "[server]\nhost = 0.0.0.0\nport = 9001\nauth_timeout_s = 7\nmax_message_bytes = 4096\n"
+        "max_connections = 12\nping_interval_s = 3\nsend_timeout_s = 4\n"
+        "max_outbound_bytes = 8192\nmax_queued_messages = 5\nhistory_max_turns = 6\n"
+        "worker_threads = 3\nshutdown_timeout_s = 2\ndrain_timeout_s = 60\nstate_dir = state\n"
+        "[streaming]\nchunk_chars = 12\nchunk_delay_ms = 25\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    EXPECT_TRUE(result.warnings.size() == 1) << describeAll(result.warnings);  // no plugin
+    const ServerSettings& s = result.config.server;
+    EXPECT_EQ(s.host, "0.0.0.0");
+    EXPECT_EQ(s.port, 9001);
+    EXPECT_EQ(s.authTimeoutS, 7);
+    EXPECT_EQ(s.maxMessageBytes, 4096u);
+    EXPECT_EQ(s.maxConnections, 12u);
+    EXPECT_EQ(s.pingIntervalS, 3);
+    EXPECT_EQ(s.sendTimeoutS, 4);
+    EXPECT_EQ(s.maxOutboundBytes, 8192u);
+    EXPECT_EQ(s.maxQueuedMessages, 5u);
+    EXPECT_EQ(s.historyMaxTurns, 6u);
+    EXPECT_EQ(s.workerThreads, 3);
+    EXPECT_EQ(s.shutdownTimeoutS, 2);
+    EXPECT_EQ(s.drainTimeoutS, 60);
+    EXPECT_EQ(normal(s.stateDir), normal(dir.path() + "/state"));
+    EXPECT_EQ(result.config.streaming.chunkChars, 12u);
+    EXPECT_EQ(result.config.streaming.chunkDelayMs, 25);
+}
+
+TEST_F(ConfigTest, InlineCommentsAreStripped) {
+    const auto result = load(
+        "; a whole-line comment\n[server]\nport = 9002        ; the port\n"
+        "host = 127.0.0.1\t; tab before the comment\n"
+        "[streaming]\nchunk_chars = 7 ; seven\n"
+        "[key.k]\nsecret = abc;def ; a ';' inside a value stays\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    EXPECT_EQ(result.config.server.port, 9002);
+    EXPECT_EQ(result.config.server.host, "127.0.0.1");
+    EXPECT_EQ(result.config.streaming.chunkChars, 7u);
+    ASSERT_EQ(result.config.keys.size(), 1u);
+    EXPECT_EQ(result.config.keys[0].sha256Hex, util::sha256Hex("abc;def"));
+}
+
+TEST_F(ConfigTest, InvalidNumbersNameSectionAndKey) {
+    const auto result = load(
+        "[server]\nport = abc\nmax_connections = 0\nping_interval_s = 5x\n"
+        "[streaming]\nchunk_chars = 0\nchunk_delay_ms = -1\n");
+    EXPECT_FALSE(result.ok());
+    EXPECT_TRUE(hasProblem(result.errors, "server", "port", "\"abc\""))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasProblem(result.errors, "server", "max_connections"));
+    EXPECT_TRUE(hasProblem(result.errors, "server", "ping_interval_s", "\"5x\""));
+    EXPECT_TRUE(hasProblem(result.errors, "streaming", "chunk_chars", "\"0\""));
+    EXPECT_TRUE(hasProblem(result.errors, "streaming", "chunk_delay_ms"));
+    EXPECT_EQ(result.errors.size(), 5u) << describeAll(result.errors);
+    for (const auto& p : result.errors) {
+        const std::string text = p.describe();
+        EXPECT_EQ(text.rfind("[" + p.section + "] " + p.key + ": ", 0), 0u) << text;
+    }
+}
+
+TEST_F(ConfigTest, PortAboveRangeIsAnError) {
+    EXPECT_TRUE(hasProblem(load("[server]\nport = 65536\n").errors, "server", "port"));
+}
+
+TEST_F(ConfigTest, UnknownKeysAndSectionsAreWarnings) {
+    const auto result = load(
+        "[server]\nprot = 1\n[streaming]\nchunk_size = 3\n[plugins]\ndir = x\n"
+        "[serverr]\nport = 1\n[key.k]\nsecret = s\nplugin = echo\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    EXPECT_TRUE(hasProblem(result.warnings, "server", "prot", "unknown"));
+    EXPECT_TRUE(hasProblem(result.warnings, "streaming", "chunk_size", "unknown"));
+    EXPECT_TRUE(hasProblem(result.warnings, "plugins", "dir", "unknown"));
+    EXPECT_TRUE(hasProblem(result.warnings, "serverr", "", "unknown section"));
+    EXPECT_TRUE(hasProblem(result.warnings, "key.k", "plugin", "unknown"));
+}
+
+TEST_F(ConfigTest, LiteralAndHashedKeysAreKeptAsHashes) {
+    const std::string hash = util::sha256Hex("hashed-secret");
+    std::string upperHash = hash;
+    for (auto& ch : upperHash) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const auto result = load(
+        "[key.one]\nsecret = literal-secret\nplugins = echo, claude\n"
+        "[key.two]\nsecret = sha256:" +
+        upperHash + "\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    ASSERT_EQ(result.config.keys.size(), 2u);
+    const auto& one =
+        result.config.keys[0].name == "one" ? result.config.keys[0] : result.config.keys[1];
+    const auto& two =
+        result.config.keys[0].name == "two" ? result.config.keys[0] : result.config.keys[1];
+    EXPECT_EQ(one.sha256Hex, util::sha256Hex("literal-secret"));
+    EXPECT_FALSE(one.allRoutes);
+    EXPECT_EQ(one.routes, (std::vector<std::string>{"echo", "claude"}));
+    EXPECT_EQ(two.sha256Hex, hash);
+    EXPECT_TRUE(two.allRoutes);
+    // Routes a key names but nobody serves are worth a warning.
+    EXPECT_TRUE(hasProblem(result.warnings, "key.one", "plugins", "\"claude\""));
+}
+
+TEST_F(ConfigTest, BadHashIsAnError) {
+    const auto result =
+        load("[key.a]\nsecret = sha256:abc\n[key.b]\nsecret = sha256:" + std::string(64, 'g') +
+             "\n[key.c]\n");
+    EXPECT_TRUE(hasProblem(result.errors, "key.a", "secret", "64 hex"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasProblem(result.errors, "key.b", "secret", "64 hex"));
+    EXPECT_TRUE(hasProblem(result.errors, "key.c", "secret", "missing"));
+}
+
+TEST_F(ConfigTest, EnvAndFileSecretsAreResolved) {
+    ScopedEnv env("AGENTHOST_UNIT_TEST_KEY", "from-the-environment");
+    dir.write("keys/phone.key", "from-a-file\n");
+    const auto result = load(
+        "[key.env]\nsecret = env:AGENTHOST_UNIT_TEST_KEY\n"
+        "[key.file]\nsecret = file:keys/phone.key\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    ASSERT_EQ(result.config.keys.size(), 2u);
+    for (const auto& key : result.config.keys) {
+        const std::string expected = key.name == "env" ? "from-the-environment" : "from-a-file";
+        EXPECT_EQ(key.sha256Hex, util::sha256Hex(expected)) << key.name;
+    }
+}
+
+TEST_F(ConfigTest, UnresolvableEnvNamesTheVariableAndNoSecret) {
+    ::unsetenv("AGENTHOST_UNIT_TEST_MISSING");
+    ScopedEnv empty("AGENTHOST_UNIT_TEST_EMPTY", "");
+    const auto result = load(
+        "[key.a]\nsecret = env:AGENTHOST_UNIT_TEST_MISSING\n"
+        "[key.b]\nsecret = env:AGENTHOST_UNIT_TEST_EMPTY\n"
+        "[key.c]\nsecret = file:missing.key\n");
+    EXPECT_TRUE(hasProblem(result.errors, "key.a", "secret", "AGENTHOST_UNIT_TEST_MISSING"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasProblem(result.errors, "key.b", "secret", "AGENTHOST_UNIT_TEST_EMPTY"));
+    EXPECT_TRUE(hasProblem(result.errors, "key.c", "secret", "missing.key"));
+}
+
+TEST_F(ConfigTest, ProblemsNeverShowSecrets) {
+    ScopedEnv secret("AGENTHOST_UNIT_TEST_SECRET", "sk-very-secret-value");
+    const auto result = load(
+        "[key.a]\nsecret = literal-secret-value\nplugins = Not A Route\n"
+        "[key.b]\nsecret = env:AGENTHOST_UNIT_TEST_SECRET\nextra = 1\n"
+        "[plugin.echo]\napi_key = env:AGENTHOST_UNIT_TEST_SECRET\n"
+        "other = env:AGENTHOST_UNIT_TEST_NOPE\n");
+    EXPECT_FALSE(result.ok());
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "other", "AGENTHOST_UNIT_TEST_NOPE"));
+    const std::string all = describeAll(result.errors) + describeAll(result.warnings);
+    EXPECT_EQ(all.find("sk-very-secret-value"), std::string::npos) << all;
+    EXPECT_EQ(all.find("literal-secret-value"), std::string::npos) << all;
+}
+
+TEST_F(ConfigTest, RoutesGetResolvedSettingsAndLibraryPaths) {
+    ScopedEnv env("AGENTHOST_UNIT_TEST_API_KEY", "sk-test");
+    dir.write("conf/model.txt", "model-from-file\n");
+    const auto result = loadConfig(
+        dir.write("conf/agenthost.ini",
+                  "[plugins]\ndirectory = ../libs\n"
+                  "[plugin.claude]\nlibrary = claude\napi_key = env:AGENTHOST_UNIT_TEST_API_KEY\n"
+                  "model = file:model.txt\nmax_tokens = 10 ; ten\n"
+                  "[plugin.echo]\n"));
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    EXPECT_EQ(normal(result.config.pluginDirectory), normal(dir.path() + "/libs"));
+    ASSERT_EQ(result.config.routes.size(), 2u);
+    for (const auto& route : result.config.routes) {
+        if (route.route == "echo") {
+            EXPECT_EQ(route.library, "echo");  // defaults to the route name
+            EXPECT_EQ(normal(route.libraryPath), normal(dir.path() + "/libs/echo.so"));
+            EXPECT_TRUE(route.settings.empty());
+            continue;
+        }
+        EXPECT_EQ(route.route, "claude");
+        EXPECT_EQ(normal(route.libraryPath), normal(dir.path() + "/libs/claude.so"));
+        std::map<std::string, std::string> settings(route.settings.begin(), route.settings.end());
+        EXPECT_EQ(settings,
+                  (std::map<std::string, std::string>{
+                      {"api_key", "sk-test"}, {"model", "model-from-file"}, {"max_tokens", "10"}}));
+    }
+}
+
+TEST_F(ConfigTest, AbsolutePluginDirectoryIsKept) {
+    const auto result = load("[plugins]\ndirectory = /opt/agenthost/plugins\n[plugin.echo]\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    EXPECT_EQ(normal(result.config.pluginDirectory), "/opt/agenthost/plugins");
+    ASSERT_EQ(result.config.routes.size(), 1u);
+    EXPECT_EQ(normal(result.config.routes[0].libraryPath), "/opt/agenthost/plugins/echo.so");
+}
+
+TEST_F(ConfigTest, DisabledRouteIsDroppedWithoutResolvingItsSettings) {
+    const auto result = load(
+        "[plugin.echo]\nenabled = true\n"
+        "[plugin.off]\nenabled = false\napi_key = env:AGENTHOST_UNIT_TEST_NOPE\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    ASSERT_EQ(result.config.routes.size(), 1u);
+    EXPECT_EQ(result.config.routes[0].route, "echo");
+}
+
+TEST_F(ConfigTest, InvalidEnabledValueIsAnError) {
+    const auto result = load("[plugin.echo]\nenabled = maybe\n");
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "enabled", "maybe"))
+        << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, RouteNamesAreValidated) {
+    const auto result =
+        load("[plugin.Bad!]\n[plugin." + std::string(65, 'a') + "]\n" + "[plugin.ok_name-2]\n");
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.Bad!", "", "route name"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasProblem(result.errors, "plugin." + std::string(65, 'a'), "", "route name"));
+    EXPECT_FALSE(hasProblem(result.errors, "plugin.ok_name-2", ""));
+}
+
+TEST_F(ConfigTest, LibraryMustBeAPlainName) {
+    const auto result = load("[plugin.echo]\nlibrary = ../evil\n");
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "library")) << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, KeyAllowlistNamesMustBeRouteNames) {
+    const auto result = load("[key.k]\nsecret = s\nplugins = echo, Not A Route\n[plugin.echo]\n");
+    EXPECT_TRUE(hasProblem(result.errors, "key.k", "plugins", "Not A Route"))
+        << describeAll(result.errors);
+}
+
+}  // namespace
+}  // namespace agenthost::config

@@ -1,0 +1,143 @@
+// protocol::parseClientFrame and the server frame builders.
+#include "protocol/Frames.h"
+
+#include <gtest/gtest.h>
+
+#include "support/WsClient.h"
+
+namespace agenthost::protocol {
+namespace {
+
+using test::parseJson;
+
+// ^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$, spelled out: std::regex trips a false
+// -Wmaybe-uninitialized in GCC 12's ASan builds. '9' in the shape stands for any digit.
+bool isTimestamp(const std::string& text) {
+    const std::string shape = "9999-99-99T99:99:99.999Z";
+    if (text.size() != shape.size()) return false;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        const bool digit = text[i] >= '0' && text[i] <= '9';
+        if (shape[i] == '9' ? !digit : text[i] != shape[i]) return false;
+    }
+    return true;
+}
+
+void expectTimestamp(const Poco::JSON::Object::Ptr& frame) {
+    ASSERT_TRUE(frame->has("timestamp"));
+    const auto stamp = frame->getValue<std::string>("timestamp");
+    EXPECT_TRUE(isTimestamp(stamp)) << stamp;
+}
+
+TEST(Frames, TimestampShapeCheckRejectsNearMisses) {
+    EXPECT_TRUE(isTimestamp("2026-11-26T10:30:00.123Z"));
+    EXPECT_FALSE(isTimestamp("2026-11-26T10:30:00.12Z"));
+    EXPECT_FALSE(isTimestamp("2026-11-26 10:30:00.123Z"));
+    EXPECT_FALSE(isTimestamp("2026-11-26T10:30:00.123+00:00"));
+    EXPECT_FALSE(isTimestamp("2026-11-26T10:30:0a.123Z"));
+}
+
+TEST(Frames, TimestampIsIsoUtcWithMilliseconds) {
+    for (int i = 0; i < 20; ++i) {
+        const std::string stamp = timestampNow();
+        EXPECT_TRUE(isTimestamp(stamp)) << stamp;
+    }
+}
+
+TEST(Frames, ReadyFrame) {
+    const auto ready = parseJson(readyFrame("claude", "s-1", "2.3.4"));
+    EXPECT_EQ(ready->getValue<std::string>("type"), "ready");
+    EXPECT_EQ(ready->getValue<std::string>("content"), "claude ready");
+    EXPECT_EQ(ready->getValue<std::string>("session_id"), "s-1");
+    EXPECT_EQ(ready->getValue<std::string>("plugin"), "claude");
+    EXPECT_EQ(ready->getValue<std::string>("version"), "2.3.4");
+    EXPECT_EQ(ready->getValue<int>("protocol"), 1);
+    expectTimestamp(ready);
+}
+
+TEST(Frames, MessageFrameEscapesQuotesNewlinesAndUnicode) {
+    const std::string text =
+        "say \"hi\"\nback\\slash\ttab \x01 caf\xC3\xA9 \xF0\x9F\x98\x80 </script>";
+    const std::string json = messageFrame(text);
+    EXPECT_EQ(json.find('\n'), std::string::npos) << "raw newline in " << json;
+    EXPECT_NE(json.find(R"(\"hi\")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"(\n)"), std::string::npos) << json;
+    const auto frame = parseJson(json);
+    EXPECT_EQ(frame->getValue<std::string>("type"), "message");
+    EXPECT_EQ(frame->getValue<std::string>("content"), text);
+    expectTimestamp(frame);
+}
+
+TEST(Frames, CompleteFrameWithAndWithoutUsage) {
+    const auto plain = parseJson(completeFrame(std::nullopt));
+    EXPECT_EQ(plain->getValue<std::string>("type"), "complete");
+    EXPECT_EQ(plain->getValue<std::string>("content"), "Response complete");
+    EXPECT_FALSE(plain->has("usage"));
+    EXPECT_FALSE(plain->has("cancelled"));
+    expectTimestamp(plain);
+
+    const auto withUsage = parseJson(completeFrame(Usage{12, 3456789012345}));
+    auto usage = withUsage->getObject("usage");
+    ASSERT_TRUE(usage);
+    EXPECT_EQ(usage->getValue<std::uint64_t>("input_tokens"), 12u);
+    EXPECT_EQ(usage->getValue<std::uint64_t>("output_tokens"), 3456789012345u);
+    expectTimestamp(withUsage);
+}
+
+TEST(Frames, CancelledFrameIsACompleteFrame) {
+    const auto frame = parseJson(cancelledFrame());
+    EXPECT_EQ(frame->getValue<std::string>("type"), "complete");
+    EXPECT_EQ(frame->getValue<std::string>("content"), "Response cancelled");
+    EXPECT_TRUE(frame->getValue<bool>("cancelled"));
+    expectTimestamp(frame);
+}
+
+TEST(Frames, ErrorFrameCarriesCodeAndText) {
+    const auto frame = parseJson(errorFrame(error_code::kPluginError, "it \"broke\"\n"));
+    EXPECT_EQ(frame->getValue<std::string>("type"), "error");
+    EXPECT_EQ(frame->getValue<std::string>("code"), "plugin_error");
+    EXPECT_EQ(frame->getValue<std::string>("content"), "it \"broke\"\n");
+    expectTimestamp(frame);
+}
+
+TEST(Frames, PongFrame) {
+    const auto frame = parseJson(pongFrame());
+    EXPECT_EQ(frame->getValue<std::string>("type"), "pong");
+    expectTimestamp(frame);
+}
+
+TEST(ClientFrames, MessageInBothForms) {
+    auto app = parseClientFrame(R"({"content":"hello \"you\"\n\u00e9"})");
+    EXPECT_EQ(app.kind, ClientFrame::Kind::Message);
+    EXPECT_EQ(app.content, "hello \"you\"\n\xC3\xA9");
+    auto typed = parseClientFrame(R"({"type":"message","content":"hi","extra":1})");
+    EXPECT_EQ(typed.kind, ClientFrame::Kind::Message);
+    EXPECT_EQ(typed.content, "hi");
+}
+
+TEST(ClientFrames, CancelAndPing) {
+    EXPECT_EQ(parseClientFrame(R"({"type":"cancel"})").kind, ClientFrame::Kind::Cancel);
+    EXPECT_EQ(parseClientFrame(R"({"type":"ping"})").kind, ClientFrame::Kind::Ping);
+}
+
+TEST(ClientFrames, InvalidFramesSayWhy) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"not json", "JSON"},
+        {"", "JSON"},
+        {R"(["content"])", "object"},
+        {R"("text")", ""},  // Poco 1.11 refuses a bare value as JSON: either reason is fine
+        {R"({"type":5,"content":"x"})", "type"},
+        {R"({"type":"dance"})", "dance"},
+        {R"({})", "content"},
+        {R"({"content":5})", "content"},
+        {R"({"content":null})", "content"},
+        {R"({"content":["a"]})", "content"},
+    };
+    for (const auto& [text, why] : cases) {
+        const auto frame = parseClientFrame(text);
+        EXPECT_EQ(frame.kind, ClientFrame::Kind::Invalid) << text;
+        EXPECT_NE(frame.content.find(why), std::string::npos) << text << " -> " << frame.content;
+    }
+}
+
+}  // namespace
+}  // namespace agenthost::protocol
