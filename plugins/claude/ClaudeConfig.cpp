@@ -1,0 +1,63 @@
+#include "ClaudeConfig.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace agenthost::claude {
+namespace {
+
+const std::vector<std::string> kKnownKeys = {"api_key",           "model",     "base_url",
+                                             "max_tokens",        "system",    "temperature",
+                                             "anthropic_version", "timeout_s", "max_retries"};
+
+std::string checkedBaseUrl(std::string url) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        throw std::invalid_argument("base_url must start with http:// or https://, got \"" + url +
+                                    "\"");
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
+}  // namespace
+
+const std::vector<std::string>& ClaudeConfig::knownKeys() {
+    return kKnownKeys;
+}
+
+ClaudeConfig ClaudeConfig::fromSettings(const std::string& route, const Settings& settings,
+                                        const char* environmentKey) {
+    ClaudeConfig c;
+    c.route = route;
+    c.apiKey = settings.get("api_key");
+    if (c.apiKey.empty() && environmentKey != nullptr && *environmentKey != '\0') {
+        c.apiKey = environmentKey;
+        c.apiKeyFromEnvironment = true;
+    }
+    c.model = settings.get("model", c.model);
+    if (c.model.empty()) throw std::invalid_argument("model must not be empty");
+    c.baseUrl = checkedBaseUrl(settings.get("base_url", c.baseUrl));
+    c.maxTokens = settings.getInt("max_tokens", c.maxTokens);
+    if (c.maxTokens < 1) throw std::invalid_argument("max_tokens must be at least 1");
+    if (settings.has("system") && !settings.get("system").empty())
+        c.system = settings.get("system");
+    if (settings.has("temperature")) {
+        const double t = settings.getDouble("temperature", 1.0);
+        if (!(t >= 0.0 && t <= 1.0))
+            throw std::invalid_argument("temperature must be between 0 and 1");
+        c.temperature = t;
+    }
+    c.anthropicVersion = settings.get("anthropic_version", c.anthropicVersion);
+    if (c.anthropicVersion.empty())
+        throw std::invalid_argument("anthropic_version must not be empty");
+    const double timeoutS = settings.getDouble("timeout_s", 600.0);
+    if (!(timeoutS > 0.0 && timeoutS <= 86400.0))
+        throw std::invalid_argument("timeout_s must be more than 0 and at most 86400");
+    c.timeout = std::chrono::milliseconds(static_cast<long long>(std::ceil(timeoutS * 1000.0)));
+    const long long retries = settings.getInt("max_retries", c.maxRetries);
+    if (retries < 0 || retries > 10)
+        throw std::invalid_argument("max_retries must be between 0 and 10");
+    c.maxRetries = static_cast<int>(retries);
+    return c;
+}
+
+}  // namespace agenthost::claude

@@ -1,0 +1,136 @@
+#include "CurlMultiLoop.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace agenthost::claude {
+namespace {
+
+// The longest a loop sleeps with nothing to do; only bounds the damage of a missed wakeup.
+constexpr int kMaxPollMs = 1000;
+
+// A task that throws must not end the loop (std::terminate) for every other transfer.
+void runSafely(const std::function<void()>& task) {
+    try {
+        task();
+    } catch (...) {
+    }
+}
+
+}  // namespace
+
+CurlMultiLoop::CurlMultiLoop() : multi_(curl_multi_init()) {
+    if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
+    thread_ = std::thread([this] { run(); });
+}
+
+CurlMultiLoop::~CurlMultiLoop() {
+    stop();
+    curl_multi_cleanup(multi_);
+}
+
+void CurlMultiLoop::post(Task task) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopped_) return;
+        posted_.push_back(std::move(task));
+    }
+    curl_multi_wakeup(multi_);
+}
+
+void CurlMultiLoop::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopRequested_ = true;
+    }
+    curl_multi_wakeup(multi_);
+    if (thread_.joinable()) thread_.join();
+}
+
+void CurlMultiLoop::schedule(Clock::time_point when, Task task) {
+    timers_.emplace(when, std::move(task));
+}
+
+void CurlMultiLoop::attach(CURL* easy, Done done) {
+    attached_[easy] = std::move(done);
+    const CURLMcode rc = curl_multi_add_handle(multi_, easy);
+    if (rc != CURLM_OK) {
+        attached_.erase(easy);
+        throw std::runtime_error(std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc));
+    }
+}
+
+void CurlMultiLoop::detach(CURL* easy) {
+    if (attached_.erase(easy) != 0) curl_multi_remove_handle(multi_, easy);
+}
+
+void CurlMultiLoop::run() {
+    while (runPosted()) {
+        runDueTimers();
+        int running = 0;
+        curl_multi_perform(multi_, &running);
+        collectFinished();
+        curl_multi_poll(multi_, nullptr, 0, pollTimeoutMs(), nullptr);
+    }
+    abortAttached();
+    timers_.clear();
+}
+
+bool CurlMultiLoop::runPosted() {
+    for (;;) {
+        std::vector<Task> tasks;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (posted_.empty()) {
+                if (stopRequested_) stopped_ = true;
+                return !stopped_;
+            }
+            tasks.swap(posted_);
+        }
+        for (auto& task : tasks) runSafely(task);
+    }
+}
+
+void CurlMultiLoop::runDueTimers() {
+    const auto now = Clock::now();
+    while (!timers_.empty() && timers_.begin()->first <= now) {
+        Task task = std::move(timers_.begin()->second);
+        timers_.erase(timers_.begin());
+        runSafely(task);
+    }
+}
+
+void CurlMultiLoop::collectFinished() {
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+        if (message->msg != CURLMSG_DONE) continue;
+        CURL* easy = message->easy_handle;
+        const CURLcode result = message->data.result;
+        auto it = attached_.find(easy);
+        if (it == attached_.end()) continue;
+        Done done = std::move(it->second);
+        detach(easy);  // `message` is invalid from here on
+        runSafely([&] { done(result); });
+    }
+}
+
+int CurlMultiLoop::pollTimeoutMs() const {
+    // curl_multi_poll also wakes for curl's own timeouts, so only our timers matter here.
+    if (timers_.empty()) return kMaxPollMs;
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(timers_.begin()->first - Clock::now())
+            .count();
+    return static_cast<int>(std::clamp<long long>(wait + 1, 0, kMaxPollMs));
+}
+
+void CurlMultiLoop::abortAttached() {
+    while (!attached_.empty()) {
+        auto it = attached_.begin();
+        CURL* easy = it->first;
+        Done done = std::move(it->second);
+        detach(easy);
+        runSafely([&] { done(CURLE_ABORTED_BY_CALLBACK); });
+    }
+}
+
+}  // namespace agenthost::claude

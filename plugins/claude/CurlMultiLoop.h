@@ -1,0 +1,68 @@
+// One thread driving libcurl's multi interface: every transfer of a plugin instance shares it,
+// so 500 concurrent streams cost 500 sockets, not 500 threads, and the multi handle's connection
+// cache lets consecutive requests reuse connections (and HTTP/2 multiplex them).
+//
+// Other threads talk to the loop only through post(), which wakes curl_multi_poll() at once
+// (curl_multi_wakeup). Everything else is for tasks already running on the loop thread.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace agenthost::claude {
+
+class CurlMultiLoop {
+  public:
+    using Clock = std::chrono::steady_clock;
+    using Task = std::function<void()>;
+    // Called on the loop thread when an attached transfer ends; the handle is already detached.
+    using Done = std::function<void(CURLcode)>;
+
+    CurlMultiLoop();
+    ~CurlMultiLoop();  // stop()
+    CurlMultiLoop(const CurlMultiLoop&) = delete;
+    CurlMultiLoop& operator=(const CurlMultiLoop&) = delete;
+
+    // Any thread: runs `task` on the loop thread soon. Ignored once the loop has stopped.
+    void post(Task task);
+
+    // Any thread but the loop's: runs every task posted so far, ends transfers still attached
+    // (their Done gets CURLE_ABORTED_BY_CALLBACK), drops pending timers and joins the thread.
+    void stop();
+
+    // Loop thread only.
+    void schedule(Clock::time_point when, Task task);
+    void attach(CURL* easy, Done done);
+    // Takes `easy` out without calling its Done; an unfinished transfer's connection is closed.
+    void detach(CURL* easy);
+
+  private:
+    void run();
+    bool runPosted();  // false once stop() was asked and the queue is empty
+    void runDueTimers();
+    void collectFinished();
+    int pollTimeoutMs() const;
+    void abortAttached();
+
+    CURLM* multi_;
+    std::mutex mutex_;
+    std::vector<Task> posted_;
+    bool stopRequested_ = false;
+    bool stopped_ = false;
+
+    // Loop-thread state.
+    std::multimap<Clock::time_point, Task> timers_;
+    std::unordered_map<CURL*, Done> attached_;
+
+    std::thread thread_;
+};
+
+}  // namespace agenthost::claude

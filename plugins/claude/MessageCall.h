@@ -1,0 +1,89 @@
+// One client message answered by one streaming Messages API request, with its retries.
+//
+// Lives on the CurlMultiLoop thread: every member function runs there, so it needs no locks.
+// Text deltas go to the client as curl hands over each read. Retries happen only while the
+// client has seen no text. Whatever happens, the Response is finished exactly once.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <agenthost/plugin.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "ApiErrors.h"
+#include "ClaudeConfig.h"
+#include "CurlMultiLoop.h"
+#include "MessageStream.h"
+#include "RetryPolicy.h"
+
+namespace agenthost::claude {
+
+// What a call shares with its plugin instance (all used on the loop thread only).
+struct CallEnvironment {
+    CurlMultiLoop* loop = nullptr;
+    std::shared_ptr<const ClaudeConfig> config;
+    Logger log;
+    std::mt19937* random = nullptr;
+    std::function<void(long status)> onHttpStatus;  // lets the plugin's health see a 401
+};
+
+class MessageCall : public std::enable_shared_from_this<MessageCall> {
+  public:
+    MessageCall(CallEnvironment environment, std::string body, std::uint64_t requestId,
+                std::shared_ptr<Response> response, std::function<void(MessageCall*)> onFinished);
+    ~MessageCall();
+    MessageCall(const MessageCall&) = delete;
+    MessageCall& operator=(const MessageCall&) = delete;
+
+    void begin();   // first attempt
+    void cancel();  // the client cancelled or went away
+    void abort(const std::string& code, const std::string& message);  // shutdown
+
+  private:
+    using Clock = CurlMultiLoop::Clock;
+
+    void startAttempt();
+    CURL* newEasyHandle();
+    void releaseEasy();
+    void attemptDone(CURLcode result);
+    void retryOrFail(Failure failure, bool retryable, const RetryHints& hints);
+    void watchSilence(unsigned attempt, Clock::time_point when);
+    void succeed();
+    void fail(const Failure& failure);
+    void finished();
+
+    std::size_t onBody(std::string_view bytes);
+    void onHeaderLine(std::string_view line);
+    static std::size_t writeCallback(char* data, std::size_t size, std::size_t n, void* self);
+    static std::size_t headerCallback(char* data, std::size_t size, std::size_t n, void* self);
+
+    CallEnvironment env_;
+    const std::string body_;
+    const std::uint64_t requestId_;
+    std::shared_ptr<Response> response_;
+    std::function<void(MessageCall*)> onFinished_;
+
+    bool done_ = false;      // the Response is finished; nothing more reaches the client
+    bool textSent_ = false;  // from here on a retry would repeat text: never retry
+    int attempts_ = 0;
+
+    // The current attempt.
+    CURL* easy_ = nullptr;
+    curl_slist* headers_ = nullptr;
+    char curlError_[CURL_ERROR_SIZE] = {};
+    long status_ = 0;
+    std::string contentType_;
+    std::string apiRequestId_;
+    std::string retryAfterMs_, retryAfterSeconds_;
+    std::optional<bool> shouldRetry_;
+    std::string errorBody_;
+    std::optional<MessageStream> stream_;
+    Clock::time_point lastByte_;
+};
+
+}  // namespace agenthost::claude

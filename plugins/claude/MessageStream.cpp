@@ -1,0 +1,106 @@
+#include "MessageStream.h"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <exception>
+
+namespace agenthost::claude {
+namespace {
+
+using Poco::JSON::Object;
+
+bool isKnownEvent(const std::string& type) {
+    return type == "message_start" || type == "content_block_start" ||
+           type == "content_block_delta" || type == "content_block_stop" || type == "ping" ||
+           type == "message_delta" || type == "message_stop" || type == "error";
+}
+
+Object::Ptr parseObject(const std::string& data) {
+    Poco::JSON::Parser parser;
+    return parser.parse(data).extract<Object::Ptr>();
+}
+
+// Reads an optional token count; absent or null counts stay unchanged.
+void readCount(const Object::Ptr& usage, const char* name, std::uint64_t& out) {
+    if (!usage || !usage->has(name) || usage->isNull(name)) return;
+    out = usage->getValue<Poco::UInt64>(name);
+}
+
+std::string optString(const Object::Ptr& object, const char* name) {
+    if (!object || !object->has(name) || object->isNull(name)) return "";
+    return object->getValue<std::string>(name);
+}
+
+}  // namespace
+
+void MessageStream::feed(std::string_view bytes) {
+    if (ended()) return;
+    try {
+        parser_.feed(bytes, [this](const SseEvent& event) { onEvent(event); });
+    } catch (const std::exception& e) {
+        error_ = StreamError{"malformed_stream", e.what()};
+    }
+}
+
+void MessageStream::onEvent(const SseEvent& event) {
+    if (ended()) return;
+    // Servers name the event twice (the `event:` line and the data's "type"); an event without
+    // an `event:` line is typed by its data alone.
+    if (event.type != "message" && !isKnownEvent(event.type)) return;
+    try {
+        interpret(event.type, event.data);
+    } catch (const Poco::Exception& e) {
+        error_ = StreamError{"malformed_stream",
+                             "unreadable " + event.type + " event: " + e.displayText()};
+    } catch (const std::exception& e) {
+        error_ =
+            StreamError{"malformed_stream", "unreadable " + event.type + " event: " + e.what()};
+    }
+}
+
+void MessageStream::interpret(const std::string& eventType, const std::string& data) {
+    const Object::Ptr root = parseObject(data);
+    if (!root) throw std::runtime_error("data is not a JSON object");
+    const std::string type = eventType == "message" ? optString(root, "type") : eventType;
+    if (type == "message_start") {
+        const Object::Ptr message = root->getObject("message");
+        const Object::Ptr usage = message ? message->getObject("usage") : nullptr;
+        readCount(usage, "input_tokens", usage_.inputTokens);
+        readCount(usage, "output_tokens", usage_.outputTokens);
+    } else if (type == "content_block_start") {
+        const Object::Ptr block = root->getObject("content_block");
+        if (optString(block, "type") == "text") {
+            const std::string text = optString(block, "text");
+            if (!text.empty()) {
+                sentText_ = true;
+                onText_(text);
+            }
+        }
+    } else if (type == "content_block_delta") {
+        const Object::Ptr delta = root->getObject("delta");
+        if (optString(delta, "type") == "text_delta") {
+            const std::string text = optString(delta, "text");
+            if (!text.empty()) {
+                sentText_ = true;
+                onText_(text);
+            }
+        }
+    } else if (type == "message_delta") {
+        const Object::Ptr usage = root->getObject("usage");
+        readCount(usage, "input_tokens", usage_.inputTokens);
+        readCount(usage, "output_tokens", usage_.outputTokens);
+        const std::string reason = optString(root->getObject("delta"), "stop_reason");
+        if (!reason.empty()) stopReason_ = reason;
+    } else if (type == "message_stop") {
+        finished_ = true;
+    } else if (type == "error") {
+        const Object::Ptr error = root->getObject("error");
+        StreamError e{optString(error, "type"), optString(error, "message")};
+        if (e.type.empty()) e.type = "api_error";
+        error_ = std::move(e);
+    }
+}
+
+}  // namespace agenthost::claude

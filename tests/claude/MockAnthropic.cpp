@@ -1,0 +1,282 @@
+#include "MockAnthropic.h"
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+namespace agenthost::test {
+namespace {
+
+// libcurl in the plugin (and the host it runs in) honours proxy variables; the mock is local.
+const bool kLoopbackBypassesProxies = [] {
+    ::setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+    ::setenv("no_proxy", "127.0.0.1,localhost", 1);
+    return true;
+}();
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+std::string stringify(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+class Handler final : public Poco::Net::HTTPRequestHandler {
+  public:
+    explicit Handler(MockAnthropic& mock) : mock_(mock) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+        RecordedRequest recorded;
+        recorded.method = request.getMethod();
+        recorded.uri = request.getURI();
+        recorded.clientPort = request.clientAddress().port();
+        for (const auto& [name, value] : request) recorded.headers[lower(name)] = value;
+        Poco::StreamCopier::copyToString(request.stream(), recorded.body);
+        mock_.handle(std::move(recorded), response);
+    }
+
+  private:
+    MockAnthropic& mock_;
+};
+
+class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
+  public:
+    explicit Factory(MockAnthropic& mock) : mock_(mock) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+        return new Handler(mock_);
+    }
+
+  private:
+    MockAnthropic& mock_;
+};
+
+}  // namespace
+
+std::string RecordedRequest::header(const std::string& name) const {
+    auto it = headers.find(lower(name));
+    return it == headers.end() ? "" : it->second;
+}
+
+Poco::JSON::Object::Ptr RecordedRequest::json() const {
+    Poco::JSON::Parser parser;
+    return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+}
+
+// ---- Exchange
+
+void Exchange::startStream() {
+    response_.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    response_.setContentType("text/event-stream; charset=utf-8");
+    response_.set("request-id", "req_mock");
+    response_.setChunkedTransferEncoding(true);
+    stream_ = &response_.send();
+    stream_->flush();
+}
+
+bool Exchange::write(const std::string& bytes) {
+    if (stream_ == nullptr) startStream();
+    stream_->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    stream_->flush();
+    return stream_->good();
+}
+
+bool Exchange::writeSplit(const std::string& bytes, std::size_t maxPiece,
+                          std::chrono::milliseconds pause) {
+    std::size_t at = 0;
+    std::size_t step = 1;
+    while (at < bytes.size()) {
+        const std::size_t n = std::min(step, bytes.size() - at);
+        if (!write(bytes.substr(at, n))) return false;
+        at += n;
+        step = step % maxPiece + 1;  // 1, 2, ..., maxPiece, 1, ...: cuts land everywhere
+        std::this_thread::sleep_for(pause);
+    }
+    return true;
+}
+
+void Exchange::sendError(int status, const std::string& type, const std::string& message,
+                         const std::map<std::string, std::string>& headers) {
+    Poco::JSON::Object error;
+    error.set("type", type);
+    error.set("message", message);
+    Poco::JSON::Object body;
+    body.set("type", "error");
+    body.set("error", error);
+    const std::string text = stringify(body);
+    response_.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    response_.setContentType("application/json");
+    response_.set("request-id", "req_mock_error");
+    for (const auto& [name, value] : headers) response_.set(name, value);
+    response_.sendBuffer(text.data(), text.size());
+}
+
+bool Exchange::waitUntilClientGone(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!write(sseEvent("ping", R"({"type": "ping"})"))) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
+// ---- MockAnthropic
+
+MockAnthropic::MockAnthropic() : pool_(2, 128) {
+    std::signal(SIGPIPE, SIG_IGN);  // a client that went away must fail a write, not kill us
+    default_ = streamPieces({"Hello", "!"});
+    auto params = new Poco::Net::HTTPServerParams;
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(10000);
+    params->setKeepAliveTimeout(Poco::Timespan(30, 0));
+    params->setMaxThreads(128);
+    params->setMaxQueued(256);
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 256);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), pool_, socket, params);
+    server_->start();
+}
+
+MockAnthropic::~MockAnthropic() {
+    server_->stopAll(true);
+    pool_.joinAll();
+}
+
+std::uint16_t MockAnthropic::port() const {
+    return server_->socket().address().port();
+}
+
+void MockAnthropic::setDefault(Behaviour behaviour) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    default_ = std::move(behaviour);
+}
+
+void MockAnthropic::enqueue(Behaviour behaviour) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(behaviour));
+}
+
+std::vector<RecordedRequest> MockAnthropic::requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+}
+
+std::size_t MockAnthropic::requestCount() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_.size();
+}
+
+bool MockAnthropic::waitForRequests(std::size_t count, std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
+}
+
+void MockAnthropic::noteClientGone() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++clientsGone_;
+    changed_.notify_all();
+}
+
+bool MockAnthropic::waitForClientGone(std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return clientsGone_ > 0; });
+}
+
+std::size_t MockAnthropic::clientsGone() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return clientsGone_;
+}
+
+void MockAnthropic::handle(RecordedRequest request, Poco::Net::HTTPServerResponse& response) {
+    Behaviour behaviour;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        requests_.push_back(request);
+        if (!queue_.empty()) {
+            behaviour = std::move(queue_.front());
+            queue_.pop_front();
+        } else {
+            behaviour = default_;
+        }
+        changed_.notify_all();
+    }
+    Exchange exchange(request, response);
+    try {
+        behaviour(exchange);
+    } catch (const std::exception&) {
+        // A client that went away mid-write; the test sees it through its own expectations.
+    }
+}
+
+// ---- SSE pieces
+
+std::string sseEvent(const std::string& type, const std::string& json) {
+    return "event: " + type + "\ndata: " + json + "\n\n";
+}
+
+std::string messageStartEvent(std::uint64_t inputTokens) {
+    return sseEvent(
+               "message_start",
+               R"({"type":"message_start","message":{"id":"msg_mock","type":"message","role":"assistant","content":[],"model":"mock","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":)" +
+                   std::to_string(inputTokens) + R"(,"output_tokens":1}}})") +
+           sseEvent(
+               "content_block_start",
+               R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+}
+
+std::string textDeltaEvent(const std::string& text) {
+    Poco::JSON::Object delta;
+    delta.set("type", "text_delta");
+    delta.set("text", text);
+    Poco::JSON::Object event;
+    event.set("type", "content_block_delta");
+    event.set("index", 0);
+    event.set("delta", delta);
+    return sseEvent("content_block_delta", stringify(event));
+}
+
+std::string messageEndEvents(std::uint64_t outputTokens) {
+    return sseEvent("content_block_stop", R"({"type":"content_block_stop","index":0})") +
+           sseEvent(
+               "message_delta",
+               R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":)" +
+                   std::to_string(outputTokens) + "}}") +
+           sseEvent("message_stop", R"({"type":"message_stop"})");
+}
+
+std::string fullStream(const std::vector<std::string>& pieces, std::uint64_t inputTokens,
+                       std::uint64_t outputTokens) {
+    std::string out = messageStartEvent(inputTokens);
+    for (const auto& piece : pieces) out += textDeltaEvent(piece);
+    return out + messageEndEvents(outputTokens);
+}
+
+Behaviour streamPieces(std::vector<std::string> pieces, std::uint64_t inputTokens,
+                       std::uint64_t outputTokens) {
+    return [=](Exchange& exchange) {
+        exchange.write(messageStartEvent(inputTokens));
+        for (const auto& piece : pieces) exchange.write(textDeltaEvent(piece));
+        exchange.write(messageEndEvents(outputTokens));
+    };
+}
+
+Behaviour errorStatus(int status, std::string type, std::string message,
+                      std::map<std::string, std::string> headers) {
+    return [=](Exchange& exchange) { exchange.sendError(status, type, message, headers); };
+}
+
+}  // namespace agenthost::test

@@ -1,0 +1,215 @@
+// The Messages API stream: text deltas, usage, stop reason, errors; with the recorded streams.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "MessageStream.h"
+
+namespace agenthost::claude {
+namespace {
+
+std::string readData(const std::string& name) {
+    std::ifstream in(std::string(CLAUDE_TEST_DATA) + "/" + name, std::ios::binary);
+    if (!in) throw std::runtime_error("missing test data " + name);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+std::string withCrLf(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\n') out += '\r';
+        out += c;
+    }
+    return out;
+}
+
+struct Outcome {
+    std::vector<std::string> pieces;
+    std::string text;
+    TokenUsage usage;
+    std::string stopReason;
+    bool finished = false;
+    std::optional<StreamError> error;
+};
+
+Outcome run(const std::string& bytes, const std::vector<std::size_t>& cuts = {}) {
+    Outcome out;
+    MessageStream stream([&](std::string_view piece) {
+        out.pieces.emplace_back(piece);
+        out.text.append(piece);
+    });
+    std::size_t at = 0;
+    for (std::size_t cut : cuts) {
+        stream.feed(std::string_view(bytes).substr(at, cut - at));
+        at = cut;
+    }
+    stream.feed(std::string_view(bytes).substr(at));
+    out.usage = stream.usage();
+    out.stopReason = stream.stopReason();
+    out.finished = stream.finished();
+    out.error = stream.error();
+    return out;
+}
+
+std::vector<std::size_t> everyByte(const std::string& bytes) {
+    std::vector<std::size_t> cuts;
+    for (std::size_t i = 1; i < bytes.size(); ++i) cuts.push_back(i);
+    return cuts;
+}
+
+void expectExample(const Outcome& o) {
+    EXPECT_EQ(o.pieces, (std::vector<std::string>{"Hello", "!"}));
+    EXPECT_EQ(o.usage.inputTokens, 25u);
+    EXPECT_EQ(o.usage.outputTokens, 15u);
+    EXPECT_EQ(o.stopReason, "end_turn");
+    EXPECT_TRUE(o.finished);
+    EXPECT_FALSE(o.error);
+}
+
+void expectRecorded(const Outcome& o) {
+    // The recording has spaces before closing braces; they are just JSON whitespace.
+    EXPECT_EQ(o.pieces, (std::vector<std::string>{"[", "12", "345,", "67890]"}));
+    EXPECT_EQ(o.text, "[12345,67890]");
+    EXPECT_EQ(o.usage.inputTokens, 135u);
+    EXPECT_EQ(o.usage.outputTokens, 10u);
+    EXPECT_EQ(o.stopReason, "end_turn");
+    EXPECT_TRUE(o.finished);
+    EXPECT_FALSE(o.error);
+}
+
+TEST(MessageStream, ReadsTheDocumentedExample) {
+    const std::string bytes = readData("anthropic-stream-example.txt");
+    expectExample(run(bytes));
+    expectExample(run(bytes, everyByte(bytes)));
+    expectExample(run(withCrLf(bytes), everyByte(withCrLf(bytes))));
+}
+
+TEST(MessageStream, ReadsTheRecordedStream) {
+    const std::string bytes = readData("anthropic-stream-recorded.txt");
+    expectRecorded(run(bytes));
+    expectRecorded(run(bytes, everyByte(bytes)));
+    expectRecorded(run(withCrLf(bytes), everyByte(withCrLf(bytes))));
+}
+
+TEST(MessageStream, RandomSplitsOfBothRecordingsGiveTheSameResult) {
+    std::mt19937 random(42);
+    for (const char* name : {"anthropic-stream-example.txt", "anthropic-stream-recorded.txt"}) {
+        for (const std::string& bytes : {readData(name), withCrLf(readData(name))}) {
+            const Outcome whole = run(bytes);
+            for (int round = 0; round < 200; ++round) {
+                std::vector<std::size_t> cuts;
+                for (std::size_t i = 1; i < bytes.size(); ++i)
+                    if (random() % 7 == 0) cuts.push_back(i);
+                const Outcome split = run(bytes, cuts);
+                EXPECT_EQ(split.pieces, whole.pieces) << name << " round " << round;
+                EXPECT_EQ(split.usage.outputTokens, whole.usage.outputTokens);
+                EXPECT_TRUE(split.finished);
+            }
+        }
+    }
+}
+
+std::string event(const std::string& type, const std::string& data) {
+    return "event: " + type + "\ndata: " + data + "\n\n";
+}
+
+std::string textDelta(const std::string& jsonText) {
+    return event("content_block_delta",
+                 R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" +
+                     jsonText + "}}");
+}
+
+TEST(MessageStream, Utf8SplitAcrossReadsArrivesWhole) {
+    const std::string bytes = textDelta("\"h\xC3\xA9llo \xF0\x9F\x98\x80\"") +
+                              textDelta(R"("\u00e9\ud83d\ude00")") +
+                              event("message_stop", R"({"type":"message_stop"})");
+    const Outcome o = run(bytes, everyByte(bytes));
+    EXPECT_EQ(o.pieces, (std::vector<std::string>{"h\xC3\xA9llo \xF0\x9F\x98\x80",
+                                                  "\xC3\xA9\xF0\x9F\x98\x80"}));
+    EXPECT_TRUE(o.finished);
+}
+
+TEST(MessageStream, OnlyTextDeltasReachTheClient) {
+    const std::string bytes =
+        event(
+            "content_block_start",
+            R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}})") +
+        event(
+            "content_block_delta",
+            R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}})") +
+        event(
+            "content_block_delta",
+            R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"abc"}})") +
+        event(
+            "content_block_delta",
+            R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\""}})") +
+        textDelta(R"("answer")") + event("message_stop", R"({"type":"message_stop"})");
+    const Outcome o = run(bytes);
+    EXPECT_EQ(o.text, "answer");
+    EXPECT_TRUE(o.finished);
+}
+
+TEST(MessageStream, IgnoresUnknownEventsAndPings) {
+    const std::string bytes = event("future_event", "not even json") +
+                              event("ping", R"({"type": "ping"})") + textDelta(R"("ok")") +
+                              event("message_stop", R"({"type":"message_stop"})");
+    const Outcome o = run(bytes);
+    EXPECT_EQ(o.text, "ok");
+    EXPECT_TRUE(o.finished);
+    EXPECT_FALSE(o.error);
+}
+
+TEST(MessageStream, TypesAnEventWithoutEventLineByItsData) {
+    const Outcome o = run(
+        "data: "
+        "{\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}\n\n"
+        "data: {\"type\":\"message_stop\"}\n\n");
+    EXPECT_EQ(o.text, "x");
+    EXPECT_TRUE(o.finished);
+}
+
+TEST(MessageStream, ReportsAnErrorEventAfterTheStart) {
+    const std::string bytes =
+        textDelta(R"("partial")") +
+        event(
+            "error",
+            R"({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}  })") +
+        textDelta(R"("ignored")");
+    const Outcome o = run(bytes, everyByte(bytes));
+    EXPECT_EQ(o.text, "partial");
+    ASSERT_TRUE(o.error);
+    EXPECT_EQ(o.error->type, "overloaded_error");
+    EXPECT_EQ(o.error->message, "Overloaded");
+    EXPECT_FALSE(o.finished);
+}
+
+TEST(MessageStream, ReportsUnreadableKnownEvents) {
+    const Outcome o = run(event("content_block_delta", "{\"type\": broken"));
+    ASSERT_TRUE(o.error);
+    EXPECT_EQ(o.error->type, "malformed_stream");
+}
+
+TEST(MessageStream, UsageFromMessageStartAndCumulativeMessageDelta) {
+    const Outcome o = run(
+        event(
+            "message_start",
+            R"({"type":"message_start","message":{"usage":{"input_tokens":7,"output_tokens":1}}})") +
+        event(
+            "message_delta",
+            R"({"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":3}})") +
+        event("message_delta",
+              R"({"type":"message_delta","delta":{},"usage":{"output_tokens":9}})") +
+        event("message_stop", R"({"type":"message_stop"})"));
+    EXPECT_EQ(o.usage.inputTokens, 7u);
+    EXPECT_EQ(o.usage.outputTokens, 9u);
+    EXPECT_EQ(o.stopReason, "max_tokens");
+}
+
+}  // namespace
+}  // namespace agenthost::claude
