@@ -74,12 +74,10 @@ public:
     SectionReader(const Ini& ini, std::string section, std::string baseDir, LoadResult& result)
         : ini_(ini), section_(std::move(section)), baseDir_(std::move(baseDir)), result_(result) {}
 
+    // Every key of the section, dotted ones included: Poco lists `env.HOME = x` only as `env`.
     std::vector<std::string> keys() const {
         std::vector<std::string> names;
-        ini_.keys(section_, names);
-        names.erase(std::remove_if(names.begin(), names.end(),
-                                   [](const std::string& k) { return k.empty() || k[0] == '#'; }),
-                    names.end());
+        collectKeys("", names);
         return names;
     }
 
@@ -136,6 +134,17 @@ public:
     const std::string& baseDir() const { return baseDir_; }
 
 private:
+    void collectKeys(const std::string& prefix, std::vector<std::string>& out) const {
+        std::vector<std::string> children;
+        ini_.keys(prefix.empty() ? section_ : section_ + "." + prefix, children);
+        for (const auto& child : children) {
+            if (child.empty() || child[0] == '#') continue;  // '#' lines are comments to users
+            const std::string name = prefix.empty() ? child : prefix + "." + child;
+            if (ini_.has(section_ + "." + name)) out.push_back(name);
+            collectKeys(name, out);
+        }
+    }
+
     const Ini& ini_;
     std::string section_;
     std::string baseDir_;

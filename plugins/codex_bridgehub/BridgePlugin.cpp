@@ -1,0 +1,106 @@
+// codex_bridgehub: answers each message by running a command-line agent (OpenAI's Codex CLI by
+// default, or any program) as a child process and streaming what it prints.
+//
+// [plugin.NAME] settings (see README.md for the details):
+//   command          program name (looked up on PATH) or path; default codex
+//   args             extra arguments, split like shell words (quotes, backslashes), no shell
+//   prompt           stdin (default) or arg (the message becomes the last argument)
+//   prompt_separator word put before a prompt argument; default "--" for codex-json, none for text
+//   format           text (stdout as it comes) or codex-json (default when command is codex)
+//   workdir          the child's working directory; default the host's
+//   timeout_s        stop the child (and fail) after this long; default 600
+//   max_concurrent   children running at once; further requests wait in order; default 4
+//   kill_grace_ms    SIGTERM to SIGKILL on cancel/timeout/shutdown; default 2000
+//   env.NAME         added to the child's environment
+#include <agenthost/plugin.hpp>
+#include <memory>
+
+#include "BridgeSettings.h"
+#include "ChildRun.h"
+#include "CodexStream.h"
+#include "CommandLookup.h"
+#include "ConcurrencyGate.h"
+#include "Invocation.h"
+#include "TextStream.h"
+
+namespace codex_bridgehub {
+namespace {
+
+class BridgePlugin final : public agenthost::Plugin {
+  public:
+    explicit BridgePlugin(const agenthost::Context& context)
+        : settings_(BridgeSettings::from(context.settings)),
+          log_(context.log),
+          gate_(settings_.maxConcurrent) {
+        if (const std::string problem = commandProblem(settings_.command); !problem.empty())
+            log_.warning(problem);
+    }
+
+    agenthost::Health health() const override {
+        const std::string problem = commandProblem(settings_.command);
+        return problem.empty() ? agenthost::Health::ok() : agenthost::Health::degraded(problem);
+    }
+
+    // Runs on an SDK thread; blocks until the child ended. Children are owned by this call
+    // (ChildProcess ends and reaps its group when it goes away), so when the SDK cancels every
+    // request on shutdown and joins its threads, no child can outlive the plugin.
+    void respond(const agenthost::Request& request, agenthost::Response& response) override {
+        const auto cancelled = [&response] { return response.cancelled(); };
+        if (!gate_.enter(cancelled)) return;  // cancelled while waiting: the host answered
+        GateSlot slot(gate_);
+
+        const std::string threadId =
+            settings_.format == OutputFormat::CodexJson ? request.sessionState : std::string();
+        const Invocation invocation = buildInvocation(settings_, request.message, threadId);
+        const auto stream = makeStream(response);
+
+        RunControl control;
+        control.onStdout = [&stream](std::string_view bytes) { stream->onStdout(bytes); };
+        control.cancelled = cancelled;
+        control.deadline = std::chrono::steady_clock::now() + settings_.timeout;
+        control.killGrace = settings_.killGrace;
+        const SpawnOptions options{invocation.argv, settings_.env, settings_.workdir};
+        const RunResult result = runChild(options, invocation.input, control);
+        finish(result, *stream, response);
+    }
+
+  private:
+    std::unique_ptr<OutputStream> makeStream(agenthost::Response& response) const {
+        if (settings_.format == OutputFormat::CodexJson)
+            return std::make_unique<CodexStream>(settings_.command, response);
+        return std::make_unique<TextStream>(settings_.command, response);
+    }
+
+    void finish(const RunResult& result, OutputStream& stream, agenthost::Response& response) {
+        switch (result.end) {
+            case RunResult::End::Exited:
+                stream.onExit(result);
+                break;
+            case RunResult::End::Cancelled:
+                break;  // the host already sent the cancelled frame
+            case RunResult::End::TimedOut:
+                response.fail("timeout", timeoutMessage(result));
+                break;
+            case RunResult::End::NotStarted:
+                log_.warning(result.startError);
+                response.fail("upstream_error", result.startError);
+                break;
+        }
+    }
+
+    std::string timeoutMessage(const RunResult& result) const {
+        std::string message = "\"" + settings_.command + "\" did not finish within " +
+                              std::to_string(settings_.timeout.count()) + " s and was stopped";
+        if (!result.stderrTail.empty()) message += "; the end of its stderr:\n" + result.stderrTail;
+        return message;
+    }
+
+    const BridgeSettings settings_;
+    agenthost::Logger log_;
+    ConcurrencyGate gate_;
+};
+
+}  // namespace
+}  // namespace codex_bridgehub
+
+AGENTHOST_PLUGIN(codex_bridgehub::BridgePlugin, "codex_bridgehub", "1.0.0")

@@ -1,0 +1,50 @@
+#include "CodexStream.h"
+
+#include "OutputDecoder.h"
+
+namespace codex_bridgehub {
+
+void CodexStream::onStdout(std::string_view bytes) {
+    lines_.feed(bytes, [this](std::string_view line) { onLine(line); });
+}
+
+void CodexStream::onLine(std::string_view line) {
+    // Repair first: Codex prints UTF-8, but a broken byte must not cost the whole event.
+    const CodexEvent event = parseCodexEvent(repairUtf8(line));
+    switch (event.kind) {
+        case CodexEvent::Kind::ThreadStarted:
+            response_.sessionState(event.text);  // the next message resumes this thread
+            break;
+        case CodexEvent::Kind::Text:
+            show(event.text);
+            break;
+        case CodexEvent::Kind::TurnCompleted:
+            response_.usage(event.inputTokens, event.outputTokens);
+            failure_.clear();  // a transient error event earlier did not end the turn
+            break;
+        case CodexEvent::Kind::Failed:
+            failure_ = event.text;
+            break;
+        case CodexEvent::Kind::Ignored:
+            break;
+    }
+}
+
+// Pieces (messages, command lines) are shown as paragraphs of one answer.
+void CodexStream::show(const std::string& text) {
+    if (shownAnything_) response_.text("\n\n");
+    response_.text(text);
+    shownAnything_ = true;
+}
+
+void CodexStream::onExit(const RunResult& result) {
+    const std::string rest = lines_.takeRest();
+    if (!rest.empty()) onLine(rest);
+    if (!failure_.empty()) {
+        response_.fail("upstream_error", "Codex: " + failure_);
+    } else if (!result.status.success()) {
+        response_.fail("upstream_error", exitFailure(command_, result));
+    }
+}
+
+}  // namespace codex_bridgehub
