@@ -48,12 +48,9 @@ void addVariable(const std::string& key, const std::string& name, const std::str
 
 // `env = NAME=value OTHER='two words'`: the same as env.NAME lines, as shell words.
 void readEnvList(const std::string& list, BridgeSettings& out) {
-    // A host that drops dotted keys hands over env.NAME lines as one empty "env": say so
-    // rather than start children without the variables.
     if (list.find_first_not_of(" \t") == std::string::npos)
         throw std::invalid_argument(
-            "env is empty: if env.NAME = value lines were meant, this host did not pass them on; "
-            "write env = NAME=value OTHER='two words' instead");
+            "env is empty: write env = NAME=value OTHER='two words', or env.NAME = value lines");
     std::vector<std::string> words;
     try {
         words = splitArgs(list);
