@@ -16,6 +16,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+#if defined(__SANITIZE_ADDRESS__)
+// ASan holds freed memory in quarantine, so RSS says nothing there; LeakSanitizer checks the
+// host at exit instead (HostProcess expects a clean exit).
+constexpr bool kRssIsMeaningful = false;
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
+
 const std::string kKeySection = "[key.test]\nsecret = test-key-0123456789\n\n";
 const std::string kEcho = "[plugin.echo]\nlibrary = echo\n";
 
@@ -292,7 +300,9 @@ TEST_F(ReloadTest, TwoHundredReloadsWhileClientsChatLoseNothingAndLeakNothing) {
     EXPECT_EQ(failures, 0);
     EXPECT_GT(replies, kReloads / 2);
     EXPECT_LE(host_->fdCount(), fdsAfterWarmup + 2);
-    EXPECT_LT(host_->rssKb(), rssAfterWarmup + 8 * 1024) << "RSS grew over " << kReloads << " reloads";
+    if (kRssIsMeaningful) {
+        EXPECT_LT(host_->rssKb(), rssAfterWarmup + 8 * 1024) << "RSS grew over " << kReloads << " reloads";
+    }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "support/HostProcess.h"
 
+#include <gtest/gtest.h>
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -89,7 +91,9 @@ HostProcess::HostProcess(const HostConfig& config) {
 
 HostProcess::~HostProcess() {
     if (running()) {
-        stop(SIGTERM);
+        // A clean stop exits 0; anything else (a sanitizer's report at exit, a hang) is a bug.
+        const int status = stop(SIGTERM);
+        EXPECT_EQ(status, 0) << "agenthost did not stop cleanly; its output:\n" << output();
     } else if (!stopRequested_) {
         // It died on its own (a crash, or a sanitizer report): show why.
         std::cerr << "agenthost exited unexpectedly with status " << exitStatus_
