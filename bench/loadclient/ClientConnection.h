@@ -1,0 +1,66 @@
+// One client WebSocket connection on a non-blocking socket, driven by the load driver's epoll
+// loop: connect, HTTP upgrade, key frame, "authenticated" + ready frame, then echo round trips
+// (send {"content"}, collect message frames until the complete frame, check the echo).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "net/WsCodec.h"
+
+namespace agenthost::bench {
+
+using Clock = std::chrono::steady_clock;
+
+class ClientConnection {
+  public:
+    enum class Phase { Connecting, Upgrading, Authenticating, Ready, AwaitingReply, Failed };
+    // What a call reports to the driver.
+    enum class Event { None, BecameReady, RoundTripDone, Failed };
+
+    // Takes ownership of `fd`, a non-blocking socket whose connect() is in progress.
+    // `upgradeRequest` is the whole HTTP request; `key` goes in the first text frame.
+    ClientConnection(int fd, const std::string& upgradeRequest, const std::string& key);
+    ~ClientConnection();
+    ClientConnection(const ClientConnection&) = delete;
+    ClientConnection& operator=(const ClientConnection&) = delete;
+
+    int fd() const { return fd_; }
+    Phase phase() const { return phase_; }
+    bool settingUp() const { return phase_ < Phase::Ready; }
+    const std::string& error() const { return error_; }
+    Clock::time_point sentAt() const { return sentAt_; }
+
+    // Handles the epoll events for this socket (edge triggered: reads and writes until EAGAIN).
+    Event onEvents(std::uint32_t events);
+    // Ready -> AwaitingReply: sends {"content": content} and expects it back.
+    Event sendMessage(const std::string& content, const std::string& frameJson);
+    // Closes the socket (the driver is done with it).
+    void close();
+
+  private:
+    Event onWritable();
+    Event onReadable();
+    Event onHandshakeBytes(const char* data, std::size_t size);
+    Event onFrames(const char* data, std::size_t size);
+    Event onMessage(const ws::Message& message);
+    Event onText(const std::string& text);
+    Event queue(std::string bytes);
+    Event fail(std::string why);
+
+    int fd_;
+    Phase phase_ = Phase::Connecting;
+    std::string key_;
+    std::string outbound_;
+    std::size_t outboundOffset_ = 0;
+    std::string handshake_;  // response header bytes, until the blank line
+    ws::FrameDecoder decoder_;
+    bool authenticated_ = false;
+    std::string expected_;  // echo: the content sent
+    std::string received_;  // echo: the message chunks so far
+    Clock::time_point sentAt_{};
+    std::string error_;
+};
+
+}  // namespace agenthost::bench

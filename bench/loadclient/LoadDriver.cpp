@@ -1,0 +1,174 @@
+#include "LoadDriver.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace agenthost::bench {
+namespace {
+
+constexpr int kMaxEvents = 1024;
+
+std::string upgradeRequest(const Options& options) {
+    return "GET /api/" + options.route + "/ws HTTP/1.1\r\nHost: " + options.host + ":" +
+           std::to_string(options.port) +
+           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+// The same text every time: letters only, so it needs no JSON escaping.
+std::string messageContent(std::size_t chars) {
+    std::string text(chars, 'x');
+    for (std::size_t i = 0; i < chars; ++i) text[i] = static_cast<char>('a' + i % 26);
+    return text;
+}
+
+int millisecondsUntil(Clock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return static_cast<int>(std::clamp<long long>(left.count(), 0, 100));
+}
+
+}  // namespace
+
+LoadDriver::LoadDriver(const Options& options)
+    : options_(options),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      upgradeRequest_(upgradeRequest(options)) {
+    if (epoll_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+    connections_.reserve(options.connections);
+}
+
+LoadDriver::~LoadDriver() {
+    closeAll();
+    ::close(epoll_);
+}
+
+void LoadDriver::noteFailure(const std::string& why) {
+    ++failed_;
+    ++failures_[why];
+}
+
+bool LoadDriver::openOne() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        noteFailure(std::string("socket: ") + std::strerror(errno));
+        return false;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(options_.port));
+    ::inet_pton(AF_INET, options_.host.c_str(), &address.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0 &&
+        errno != EINPROGRESS) {
+        noteFailure(std::string("connect: ") + std::strerror(errno));
+        ::close(fd);
+        return false;
+    }
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.u64 = connections_.size();
+    connections_.push_back(std::make_unique<ClientConnection>(fd, upgradeRequest_, options_.key));
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
+    ++inSetup_;
+    return true;
+}
+
+template <typename OnEvent>
+void LoadDriver::pump(int timeoutMs, OnEvent&& onEvent) {
+    epoll_event events[kMaxEvents];
+    const int n = ::epoll_wait(epoll_, events, kMaxEvents, timeoutMs);
+    for (int i = 0; i < n; ++i) {
+        const auto index = static_cast<std::size_t>(events[i].data.u64);
+        auto& connection = *connections_[index];
+        const bool wasSettingUp = connection.settingUp();
+        const auto event = connection.onEvents(events[i].events);
+        if (wasSettingUp && !connection.settingUp()) --inSetup_;
+        if (event == ClientConnection::Event::Failed) noteFailure(connection.error());
+        onEvent(index, event);
+    }
+}
+
+std::size_t LoadDriver::establish(std::size_t count, Clock::time_point deadline) {
+    std::size_t opened = 0, ready = 0;
+    const std::size_t failedBefore = failed_;
+    while (Clock::now() < deadline) {
+        while (opened < count && inSetup_ < options_.window) {
+            ++opened;
+            openOne();
+        }
+        if (ready + (failed_ - failedBefore) >= count) break;
+        pump(millisecondsUntil(deadline), [&](std::size_t, ClientConnection::Event event) {
+            if (event == ClientConnection::Event::BecameReady) ++ready;
+        });
+    }
+    return ready;
+}
+
+void LoadDriver::serviceFor(Clock::duration duration) {
+    const auto until = Clock::now() + duration;
+    while (Clock::now() < until) pump(millisecondsUntil(until), [](std::size_t, auto) {});
+}
+
+EchoResult LoadDriver::echo(std::size_t messages, Clock::time_point deadline) {
+    const std::string content = messageContent(options_.payloadChars);
+    const std::string frame = "{\"content\":\"" + content + "\"}";
+    std::vector<std::size_t> remaining(connections_.size(), 0);
+    std::vector<char> active(connections_.size(), 0);
+    std::size_t running = 0;
+    const auto stop = [&](std::size_t index) {
+        active[index] = 0;
+        --running;
+    };
+    EchoResult result;
+    result.latenciesUs.reserve(messages * connections_.size());
+
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < connections_.size(); ++i) {
+        if (connections_[i]->phase() != ClientConnection::Phase::Ready || messages == 0) continue;
+        remaining[i] = messages - 1;
+        active[i] = 1;
+        ++running;
+        if (connections_[i]->sendMessage(content, frame) == ClientConnection::Event::Failed) {
+            noteFailure(connections_[i]->error());
+            stop(i);
+        }
+    }
+    while (running > 0 && Clock::now() < deadline) {
+        pump(millisecondsUntil(deadline), [&](std::size_t index, ClientConnection::Event event) {
+            auto& connection = *connections_[index];
+            if (!active[index]) return;
+            if (event == ClientConnection::Event::Failed) return stop(index);
+            if (event != ClientConnection::Event::RoundTripDone) return;
+            const auto took = Clock::now() - connection.sentAt();
+            result.latenciesUs.push_back(std::chrono::duration<double, std::micro>(took).count());
+            ++result.roundTrips;
+            if (remaining[index] == 0) return stop(index);
+            --remaining[index];
+            if (connection.sendMessage(content, frame) == ClientConnection::Event::Failed) {
+                noteFailure(connection.error());
+                stop(index);
+            }
+        });
+    }
+    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return result;
+}
+
+void LoadDriver::closeAll() {
+    for (auto& connection : connections_) connection->close();
+    connections_.clear();
+    inSetup_ = 0;
+}
+
+}  // namespace agenthost::bench

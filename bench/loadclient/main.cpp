@@ -1,0 +1,121 @@
+// agenthost_loadclient: the load generator of bench/run.sh. One thread, epoll, non-blocking
+// sockets, so the same client can hold 10,000 connections or time echo round trips against
+// any server of the protocol (agenthost, the aiohttp peer).
+//
+// Prints one line of key=value results on stdout (run.sh parses it); failures go to stderr.
+// Exit status 0 only when every connection and every round trip succeeded.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "LoadDriver.h"
+#include "ProcStats.h"
+
+namespace agenthost::bench {
+namespace {
+
+// Needs one descriptor per connection: take the whole hard limit.
+void raiseFileLimit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+double percentile(std::vector<double>& values, double fraction) {
+    if (values.empty()) return 0;
+    const auto rank = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1));
+    std::nth_element(values.begin(), values.begin() + static_cast<long>(rank), values.end());
+    return values[rank];
+}
+
+std::string fixed(double value, int decimals) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
+
+void addSample(std::ostringstream& out, const std::string& prefix, const ProcSample& sample) {
+    out << " " << prefix << "rss_kb=" << sample.rssKb << " " << prefix
+        << "threads=" << sample.threads << " " << prefix << "fds=" << sample.fds;
+}
+
+void reportFailures(const LoadDriver& driver) {
+    for (const auto& [why, count] : driver.failures())
+        std::cerr << "loadclient: " << count << " x " << why << "\n";
+}
+
+int runIdle(const Options& options, LoadDriver& driver) {
+    const auto start = Clock::now();
+    const auto ready = driver.establish(options.connections, start + options.timeout);
+    const double establishS = std::chrono::duration<double>(Clock::now() - start).count();
+    driver.serviceFor(options.settle);
+    std::ostringstream out;
+    out << "mode=idle connections=" << options.connections << " ready=" << ready
+        << " failed=" << driver.failed() << " establish_s=" << fixed(establishS, 2);
+    if (options.serverPid > 0) {
+        const auto before = sampleProcess(options.serverPid);
+        driver.serviceFor(options.hold);
+        const auto after = sampleProcess(options.serverPid);
+        addSample(out, "", after);
+        const double idleCpu =
+            (after.cpuMs - before.cpuMs) / std::chrono::duration<double>(options.hold).count();
+        out << " idle_cpu_ms_per_s=" << fixed(idleCpu, 1);
+    } else {
+        driver.serviceFor(options.hold);
+    }
+    out << " still_open=" << (options.connections - driver.failed());
+    std::cout << out.str() << std::endl;
+    reportFailures(driver);
+    return ready == options.connections && driver.failed() == 0 ? 0 : 1;
+}
+
+int runEcho(const Options& options, LoadDriver& driver) {
+    const auto deadline = Clock::now() + options.timeout;
+    const auto ready = driver.establish(options.connections, deadline);
+    const auto before = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
+    auto result = driver.echo(options.messages, deadline);
+    const auto after = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
+
+    std::ostringstream out;
+    out << "mode=echo connections=" << options.connections << " ready=" << ready
+        << " round_trips=" << result.roundTrips << " failed=" << driver.failed()
+        << " seconds=" << fixed(result.seconds, 3)
+        << " msgs_per_s=" << fixed(static_cast<double>(result.roundTrips) / result.seconds, 0)
+        << " p50_us=" << fixed(percentile(result.latenciesUs, 0.50), 0)
+        << " p99_us=" << fixed(percentile(result.latenciesUs, 0.99), 0)
+        << " max_us=" << fixed(percentile(result.latenciesUs, 1.0), 0);
+    if (options.serverPid > 0) {
+        const double cpuMs = after.cpuMs - before.cpuMs;
+        out << " server_cpu_ms=" << fixed(cpuMs, 0) << " cpu_us_per_rt="
+            << fixed(
+                   result.roundTrips ? 1000.0 * cpuMs / static_cast<double>(result.roundTrips) : 0,
+                   1);
+        addSample(out, "", after);
+    }
+    std::cout << out.str() << std::endl;
+    reportFailures(driver);
+    const bool complete = result.roundTrips == options.connections * options.messages;
+    return complete && driver.failed() == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace agenthost::bench
+
+int main(int argc, char** argv) {
+    using namespace agenthost::bench;
+    Options options;
+    try {
+        options = parseOptions(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        return 2;
+    }
+    raiseFileLimit();
+    LoadDriver driver(options);
+    return options.mode == Mode::Idle ? runIdle(options, driver) : runEcho(options, driver);
+}
