@@ -141,13 +141,17 @@ void Connection::onReadable(Clock::time_point now) {
         }
         if (n < 0) break;
         lastInbound_ = now;
-        messages.clear();
-        if (const std::uint16_t code = decoder_.feed(buffer, static_cast<std::size_t>(n), messages)) {
+        // A failed connection's bytes are read and dropped (RFC 6455 7.1.7): feeding them to
+        // the decoder would buffer all of them, however large, until the close times out.
+        if (!failed_) {
+            messages.clear();
+            const std::uint16_t code = decoder_.feed(buffer, static_cast<std::size_t>(n), messages);
             for (auto& m : messages) dispatch(m, now);
-            failProtocol(code);
-            return;
+            if (code != 0) {
+                failed_ = true;
+                failProtocol(code);
+            }
         }
-        for (auto& m : messages) dispatch(m, now);
         if (static_cast<std::size_t>(n) < sizeof buffer) break;
     }
 }
@@ -155,10 +159,10 @@ void Connection::onReadable(Clock::time_point now) {
 void Connection::dispatch(ws::Message& message, Clock::time_point now) {
     switch (message.opcode) {
         case ws::Opcode::Text:
-            if (handler_) handler_->onText(std::move(message.payload));
+            if (handler_ && !closing()) handler_->onText(std::move(message.payload));
             break;
         case ws::Opcode::Binary:
-            if (handler_) handler_->onBinary();
+            if (handler_ && !closing()) handler_->onBinary();
             break;
         case ws::Opcode::Ping: {
             std::lock_guard<std::mutex> lock(ioMutex_);
@@ -183,6 +187,11 @@ void Connection::dispatch(ws::Message& message, Clock::time_point now) {
         default:
             break;  // Pong: liveness only, recorded in lastInbound_
     }
+}
+
+bool Connection::closing() {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    return closeQueued_ || dead_;
 }
 
 void Connection::failProtocol(std::uint16_t code) {

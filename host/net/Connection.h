@@ -79,6 +79,8 @@ private:
     void armWriteLocked(bool armed);
     void dispatch(ws::Message& message, Clock::time_point now);
     void failProtocol(std::uint16_t code);
+    // Our Close frame is queued (or the connection is gone): data frames are no longer served.
+    bool closing();
 
     Poco::Net::StreamSocket socket_;
     EventLoop& loop_;
@@ -86,6 +88,7 @@ private:
     std::string peer_;
     std::shared_ptr<ConnectionHandler> handler_;  // loop thread only
     ws::FrameDecoder decoder_;                     // loop thread only
+    bool failed_ = false;  // loop thread only: the peer broke the protocol; ignore its bytes
 
     std::mutex ioMutex_;  // guards everything below
     std::string outbound_;

@@ -6,6 +6,8 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/StreamCopier.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 namespace agenthost::test {
@@ -82,9 +84,13 @@ void WsClient::sendRaw(const std::string& bytes) {
     // Below the WebSocket layer: the bytes go out unframed.
     Poco::Net::StreamSocket raw(*socket_);
     std::size_t sent = 0;
-    while (sent < bytes.size())
-        sent += static_cast<std::size_t>(
-            ::send(raw.impl()->sockfd(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL));
+    while (sent < bytes.size()) {
+        const ssize_t n =
+            ::send(raw.impl()->sockfd(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Poco::Net::NetException("sendRaw: " + std::string(std::strerror(errno)));
+        sent += static_cast<std::size_t>(n);
+    }
 }
 
 void WsClient::close(int code) {
@@ -179,6 +185,8 @@ int handshakeStatus(std::uint16_t port, const std::string& path,
                     std::string* body) {
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     session.setTimeout(Poco::Timespan(5, 0));
+    // Without keep-alive the session replaces "Connection: Upgrade" with "Connection: close".
+    session.setKeepAlive(upgrade);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     if (upgrade) {

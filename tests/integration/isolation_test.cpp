@@ -1,0 +1,144 @@
+// One misbehaving client must not disturb the others: garbage, oversized frames, protocol
+// violations and abrupt disconnects mid-response, while well-behaved sessions keep chatting.
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "Helpers.h"
+
+namespace agenthost::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Chats on its own thread until stopped; counts replies and the first wrong one.
+class SteadyChatter {
+  public:
+    SteadyChatter(const HostProcess& host, int id) : client_(host.port(), "/api/echo/ws"), id_(id) {
+        client_.authenticate(kTestKey);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~SteadyChatter() { finish(); }
+
+    void finish() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    int replies() const { return replies_; }
+    const std::string& failure() const { return failure_; }
+
+  private:
+    void run() {
+        try {
+            while (!stop_) {
+                const std::string text = "client " + std::to_string(id_) + " message " +
+                                         std::to_string(replies_) + " ünïcödé";
+                auto reply = client_.chat(text, 5s);
+                if (reply.text != text || reply.terminalType() != "complete") {
+                    failure_ = "wrong reply to \"" + text + "\": \"" + reply.text + "\"";
+                    return;
+                }
+                ++replies_;
+            }
+        } catch (const std::exception& e) {
+            failure_ = std::string("chat failed: ") + e.what();
+        }
+    }
+
+    WsClient client_;
+    int id_;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> replies_{0};
+    std::string failure_;
+    std::thread thread_;
+};
+
+// Drops the TCP connection with a reset: no Close frame, no FIN handshake.
+void resetConnection(WsClient& client) {
+    client.socket().setLinger(true, 0);
+    client.socket().close();
+}
+
+void misbehave(const HostProcess& host) {
+    {
+        auto garbage = connectAuthenticated(host, "echo");
+        for (const char* text : {"{{{", "[]", R"({"type":"x"})"}) garbage->sendText(text);
+        garbage->sendBinary(std::string("\x00\xff", 2));
+        garbage->sendRaw(
+            std::string("\x81\x03"
+                        "abc",
+                        5));  // unmasked: 1002
+        EXPECT_EQ(garbage->waitForClose(), 1002);
+    }
+    {
+        auto oversized = connectAuthenticated(host, "echo");
+        oversized->sendMessage(std::string(4096, 'x'));
+        EXPECT_EQ(oversized->waitForClose(), 1009);
+    }
+    {
+        auto badUtf8 = connectAuthenticated(host, "echo");
+        badUtf8->sendText("\xff\xfe");
+        EXPECT_EQ(badUtf8->waitForClose(), 1007);
+    }
+    for (int i = 0; i < 3; ++i) {  // vanish while a response is being produced
+        auto vanishing = connectAuthenticated(host, "slow");
+        vanishing->sendMessage("never read");
+        vanishing->receiveJson();  // the response has started
+        resetConnection(*vanishing);
+    }
+    {
+        WsClient unauthenticated(host.port(), "/api/echo/ws");
+        resetConnection(unauthenticated);
+    }
+}
+
+TEST(Isolation, MisbehavingClientsDoNotDisturbOtherSessions) {
+    HostConfig config =
+        echoConfig("", "[plugin.slow]\nlibrary = echo\ndelay_ms = 100\nrepeat = 20\n");
+    config.server["max_message_bytes"] = "2048";
+    HostProcess host(config);
+    std::vector<std::unique_ptr<SteadyChatter>> chatters;
+    for (int i = 0; i < 3; ++i) chatters.push_back(std::make_unique<SteadyChatter>(host, i));
+
+    misbehave(host);
+    std::vector<int> before;
+    for (auto& chatter : chatters) before.push_back(chatter->replies());
+    std::this_thread::sleep_for(300ms);  // they keep going afterwards too
+
+    for (std::size_t i = 0; i < chatters.size(); ++i) {
+        chatters[i]->finish();
+        EXPECT_EQ(chatters[i]->failure(), "") << "chatter " << i;
+        EXPECT_GT(chatters[i]->replies(), before[i]) << "chatter " << i << " stalled";
+    }
+    EXPECT_TRUE(host.running());
+    EXPECT_TRUE(waitUntil([&] { return healthConnections(host, "slow") == 0; }))
+        << "sessions of vanished clients were not released";
+    EXPECT_EQ(healthConnections(host, "echo"), 3);
+    chatters.clear();
+    EXPECT_TRUE(waitUntil([&] { return healthConnections(host, "echo") == 0; }));
+}
+
+TEST(Isolation, AClientThatStopsReadingIsDroppedWithoutStallingOthers) {
+    // 2000 pieces of 16 KB: far more than the kernel's socket buffers hold.
+    HostConfig config = echoConfig("",
+                                   "[plugin.big]\nlibrary = echo\nrepeat = 2000\n\n"
+                                   "[streaming]\nchunk_chars = 16384\n");
+    config.server["max_outbound_bytes"] = "1048576";
+    HostProcess host(config);
+    std::vector<std::unique_ptr<SteadyChatter>> chatters;
+    for (int i = 0; i < 2; ++i) chatters.push_back(std::make_unique<SteadyChatter>(host, i));
+
+    auto stalled = connectAuthenticated(host, "big");
+    stalled->sendMessage(std::string(16384, 'y'));  // and never reads the answer
+    EXPECT_TRUE(waitUntil([&] { return healthConnections(host, "big") == 0; }, 10s))
+        << "a client that reads nothing was kept with its output piling up";
+
+    for (std::size_t i = 0; i < chatters.size(); ++i) {
+        chatters[i]->finish();
+        EXPECT_EQ(chatters[i]->failure(), "") << "chatter " << i;
+        EXPECT_GT(chatters[i]->replies(), 0) << "chatter " << i;
+    }
+}
+
+}  // namespace
+}  // namespace agenthost::test
