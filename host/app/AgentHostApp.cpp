@@ -10,6 +10,8 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -94,6 +96,20 @@ void announceGeneratedKey(const auth::GeneratedKey& key, const config::Config& c
 }
 
 }  // namespace
+
+void raiseFileLimit(std::size_t connections) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    const rlim_t needed = static_cast<rlim_t>(connections) + 256;  // plugins, logs, upstreams
+    if (limit.rlim_cur < needed)
+        Poco::Logger::get("agenthost").warning(
+            "the open-file limit (" + std::to_string(limit.rlim_cur) + ") is below max_connections + 256 (" +
+            std::to_string(needed) + "); raise it (ulimit -n, LimitNOFILE=) or lower max_connections");
+}
 
 void blockHandledSignals() {
     sigset_t set = handledSignals();
@@ -204,6 +220,7 @@ int AgentHostApp::serve() {
         log.fatal("configuration " + configPath_ + " is invalid; not starting");
         return EXIT_CONFIG;
     }
+    raiseFileLimit(first->config.server.maxConnections);
     const auto generatedKey = first->generatedKey;
     const config::Config startConfig = first->config;
     core::Host host(std::move(*first), std::move(libraries));

@@ -36,4 +36,8 @@ private:
 // thread it starts later. Call first thing in main().
 void blockHandledSignals();
 
+// Raises the soft open-file limit to the hard one (each connection is a descriptor), and warns
+// when even that is too low for `connections`.
+void raiseFileLimit(std::size_t connections);
+
 }  // namespace agenthost::app

@@ -82,9 +82,11 @@ Host::~Host() { stop(); }
 void Host::start() {
     Poco::Net::ServerSocket listener;
     listener.bind(Poco::Net::SocketAddress(listening_.host, listening_.port), true);
-    listener.listen(1024);
+    listener.listen(SOMAXCONN);
     auto params = new Poco::Net::HTTPServerParams;
-    params->setMaxQueued(1024);
+    // Poco closes accepted sockets beyond this queue without a word; after a restart every
+    // client reconnects at once, so let the queue hold as many as may connect.
+    params->setMaxQueued(static_cast<int>(std::max<std::size_t>(1024, listening_.maxConnections)));
     params->setMaxThreads(8);
     params->setKeepAlive(true);
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
