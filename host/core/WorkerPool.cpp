@@ -55,6 +55,26 @@ void SerialQueue::post(std::function<void()> task) {
     if (schedule) pool_.post([self = shared_from_this()] { self->drain(); });
 }
 
+void SerialQueue::runOrPost(std::function<void()> task) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (scheduled_) {
+            tasks_.push_back(std::move(task));
+            return;
+        }
+        scheduled_ = true;  // this thread is the queue's runner now
+    }
+    util::logExceptions("session task", task);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (tasks_.empty()) {
+            scheduled_ = false;
+            return;
+        }
+    }
+    pool_.post([self = shared_from_this()] { self->drain(); });  // what came meanwhile, in order
+}
+
 void SerialQueue::drain() {
     // A bounded batch, then back to the pool's queue, so one busy session cannot starve others.
     for (int batch = 0; batch < 64; ++batch) {

@@ -45,6 +45,10 @@ public:
     // Runs `task` after every task posted before it, on some pool thread.
     void post(std::function<void()> task);
 
+    // Runs `task` at once on the calling thread when nothing of this queue is queued or
+    // running (it saves a thread hand-off on the hot path), else queues it like post().
+    void runOrPost(std::function<void()> task);
+
 private:
     void drain();
 

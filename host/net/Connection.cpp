@@ -82,8 +82,18 @@ bool Connection::queueLocked(std::string frame, Clock::time_point now) {
         lastWriteProgress_ = now;  // the stall clock starts when bytes start waiting
     }
     outbound_.append(frame);
-    flushLocked(now);
+    if (batches_ == 0) flushLocked(now);
     return true;
+}
+
+Connection::Batch::Batch(Connection& connection) : connection_(connection) {
+    std::lock_guard<std::mutex> lock(connection_.ioMutex_);
+    ++connection_.batches_;
+}
+
+Connection::Batch::~Batch() {
+    std::lock_guard<std::mutex> lock(connection_.ioMutex_);
+    if (--connection_.batches_ == 0) connection_.flushLocked(Clock::now());
 }
 
 void Connection::flushLocked(Clock::time_point now) {

@@ -58,6 +58,19 @@ public:
     // Drops the connection without a handshake (dead or misbehaving peer).
     void abort(const std::string& why);
 
+    // While a Batch lives, sends only fill the outbound buffer; it is written when the last
+    // Batch ends. Frames produced together (a whole short answer) then leave in one write.
+    class Batch {
+    public:
+        explicit Batch(Connection& connection);
+        ~Batch();
+        Batch(const Batch&) = delete;
+        Batch& operator=(const Batch&) = delete;
+
+    private:
+        Connection& connection_;
+    };
+
     void setDeadline(Clock::time_point when) { deadline_.store(when.time_since_epoch().count()); }
     void clearDeadline() { deadline_.store(0); }
 
@@ -94,6 +107,7 @@ private:
     std::string outbound_;
     std::size_t outboundOffset_ = 0;
     bool registered_ = false;
+    int batches_ = 0;  // open Batch scopes
     bool writeArmed_ = false;
     bool closeQueued_ = false;  // our Close frame is queued: no more data frames
     bool peerClosed_ = false;   // the peer's Close frame arrived

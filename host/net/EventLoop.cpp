@@ -6,7 +6,9 @@
 namespace agenthost::net {
 namespace {
 
-constexpr auto kTickInterval = std::chrono::milliseconds(100);
+// Timeouts (auth, ping, send, close) are checked this often; each check visits every
+// connection, so it is a balance between precision and idle CPU.
+constexpr auto kTickInterval = std::chrono::milliseconds(250);
 
 }  // namespace
 

@@ -1,84 +1,135 @@
 #include "protocol/Frames.h"
 
-#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Timestamp.h>
 
-#include <sstream>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 
 namespace agenthost::protocol {
 namespace {
 
-Poco::JSON::Object frame(const char* type) {
-    Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
-    object.set("type", type);
-    return object;
+// Frames are built by hand: they are few and fixed, and this is the hot path of every
+// response. The text is valid UTF-8 already (the chunker sees to it), so only JSON's
+// mandatory escapes are needed.
+void appendJsonString(std::string& out, std::string_view text) {
+    static const char* hex = "0123456789abcdef";
+    out.push_back('"');
+    for (const char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    out += "\\u00";
+                    out.push_back(hex[(c >> 4) & 0xF]);
+                    out.push_back(hex[c & 0xF]);
+                } else {
+                    out.push_back(c);
+                }
+        }
+    }
+    out.push_back('"');
 }
 
-std::string finish(Poco::JSON::Object& object) {
-    object.set("timestamp", timestampNow());
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
-}
+// {"type":"<type>" ... then finish() adds the timestamp and the closing brace.
+class FrameWriter {
+public:
+    explicit FrameWriter(std::string_view type) {
+        out_.reserve(96);
+        out_ += "{\"type\":";
+        appendJsonString(out_, type);
+    }
+    FrameWriter& field(std::string_view name, std::string_view value) {
+        key(name);
+        appendJsonString(out_, value);
+        return *this;
+    }
+    FrameWriter& raw(std::string_view name, std::string_view json) {
+        key(name);
+        out_ += json;
+        return *this;
+    }
+    FrameWriter& timestamp() { return field("timestamp", timestampNow()); }
+    std::string finish() {
+        out_.push_back('}');
+        return std::move(out_);
+    }
+
+private:
+    void key(std::string_view name) {
+        out_.push_back(',');
+        appendJsonString(out_, name);
+        out_.push_back(':');
+    }
+    std::string out_;
+};
 
 }  // namespace
 
 std::string timestampNow() {
-    return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ");
+    // Formatting is cached per millisecond and thread: bursts of frames share one.
+    thread_local long long cachedMs = -1;
+    thread_local std::string cached;
+    const auto now = std::chrono::system_clock::now();
+    const long long ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    if (ms != cachedMs) {
+        const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+        std::tm utc{};
+        ::gmtime_r(&seconds, &utc);
+        char text[64];
+        std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                      static_cast<int>(ms % 1000));
+        cached = text;
+        cachedMs = ms;
+    }
+    return cached;
 }
 
 std::string readyFrame(const std::string& route, const std::string& sessionId,
                        const std::string& pluginVersion) {
-    auto object = frame("ready");
-    object.set("content", route + " ready");
-    object.set("timestamp", timestampNow());
-    object.set("session_id", sessionId);
-    object.set("plugin", route);
-    object.set("version", pluginVersion);
-    object.set("protocol", kProtocolVersion);
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
+    return FrameWriter("ready")
+        .field("content", route + " ready")
+        .timestamp()
+        .field("session_id", sessionId)
+        .field("plugin", route)
+        .field("version", pluginVersion)
+        .raw("protocol", std::to_string(kProtocolVersion))
+        .finish();
 }
 
 std::string messageFrame(std::string_view chunk) {
-    auto object = frame("message");
-    object.set("content", std::string(chunk));
-    return finish(object);
+    return FrameWriter("message").field("content", chunk).timestamp().finish();
 }
 
 std::string completeFrame(const std::optional<Usage>& usage) {
-    auto object = frame("complete");
-    object.set("content", "Response complete");
-    if (usage) {
-        Poco::JSON::Object counts(Poco::JSON_PRESERVE_KEY_ORDER);
-        counts.set("input_tokens", usage->inputTokens);
-        counts.set("output_tokens", usage->outputTokens);
-        object.set("usage", counts);
-    }
-    return finish(object);
+    FrameWriter frame("complete");
+    frame.field("content", "Response complete");
+    if (usage)
+        frame.raw("usage", "{\"input_tokens\":" + std::to_string(usage->inputTokens) +
+                               ",\"output_tokens\":" + std::to_string(usage->outputTokens) + "}");
+    return frame.timestamp().finish();
 }
 
 std::string cancelledFrame() {
-    auto object = frame("complete");
-    object.set("content", "Response cancelled");
-    object.set("cancelled", true);
-    return finish(object);
+    return FrameWriter("complete")
+        .field("content", "Response cancelled")
+        .raw("cancelled", "true")
+        .timestamp()
+        .finish();
 }
 
 std::string errorFrame(std::string_view code, std::string_view content) {
-    auto object = frame("error");
-    object.set("content", std::string(content));
-    object.set("code", std::string(code));
-    return finish(object);
+    return FrameWriter("error").field("content", content).field("code", code).timestamp().finish();
 }
 
-std::string pongFrame() {
-    auto object = frame("pong");
-    return finish(object);
-}
+std::string pongFrame() { return FrameWriter("pong").timestamp().finish(); }
 
 ClientFrame parseClientFrame(const std::string& text) {
     Poco::Dynamic::Var parsed;

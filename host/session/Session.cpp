@@ -31,8 +31,24 @@ std::string errorCodeFrom(const char* code) {
 // ---- PluginRequest: forwards the plugin's callbacks to its session, if it still exists.
 
 PluginRequest::PluginRequest(std::weak_ptr<Session> session, std::uint64_t requestId,
-                             std::string text)
-    : id(requestId), message(std::move(text)), session_(std::move(session)) {}
+                             std::string text, std::shared_ptr<const SessionIdentity> identity,
+                             std::shared_ptr<const History> history, std::string state)
+    : id(requestId),
+      message(std::move(text)),
+      session_(std::move(session)),
+      identity_(std::move(identity)),
+      history_(std::move(history)),
+      state_(std::move(state)) {
+    raw_.struct_size = sizeof raw_;
+    raw_.request_id = id;
+    raw_.route = view(identity_->route);
+    raw_.session_id = view(identity_->sessionId);
+    raw_.key_name = view(identity_->keyName);
+    raw_.message = view(message);
+    raw_.history = history_->data();
+    raw_.history_count = history_->size();
+    raw_.session_state = view(state_);
+}
 
 void PluginRequest::onText(std::string_view text) {
     if (auto session = session_.lock()) session->requestText(*this, text);
@@ -85,7 +101,7 @@ void Session::begin(const std::optional<std::string>& bearerKeyName) {
 
 void Session::acceptedLocked(const std::string& keyName) {
     authenticated_ = true;
-    keyName_ = keyName;
+    identity_ = std::make_shared<SessionIdentity>(SessionIdentity{route_, id_, keyName});
     connection_->clearDeadline();
     log().information("session " + id_ + " opened on /api/" + instance_->route() + "/ws by key " +
                       keyName + " from " + connection_->peer());
@@ -95,7 +111,9 @@ void Session::acceptedLocked(const std::string& keyName) {
 }
 
 void Session::onText(std::string message) {
-    queue_->post([self = shared_from_this(), message = std::move(message)] {
+    // On the loop thread when the session is idle: a plugin's request_start must return
+    // promptly (ABI), so this costs other connections microseconds and saves a hand-off.
+    queue_->runOrPost([self = shared_from_this(), message = std::move(message)] {
         self->handleFrame(message);
     });
 }
@@ -233,40 +251,24 @@ void Session::enqueueMessage(std::string content) {
 void Session::startNext() {
     std::shared_ptr<PluginRequest> request;
     std::shared_ptr<plugin::PluginInstance> instance;
-    std::vector<std::pair<std::string, std::string>> history;
-    std::string state;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (closed_ || current_ || pending_.empty()) return;
         runtime_ = environment_.runtime();  // settings of the newest config apply from here
         moveToNewestInstanceLocked();
         instance = instance_;
-        request = std::make_shared<PluginRequest>(weak_from_this(),
-                                                  environment_.requestIds->fetch_add(1) + 1,
-                                                  std::move(pending_.front()));
+        request = std::make_shared<PluginRequest>(
+            weak_from_this(), environment_.requestIds->fetch_add(1) + 1,
+            std::move(pending_.front()), identity_, history_, pluginState_);
         pending_.pop_front();
         request->pluginReference = request;
         current_ = request;
         chunker_ = util::Utf8Chunker(runtime_->streaming.chunkChars);
-        history = history_;
-        state = pluginState_;
     }
 
-    std::vector<agenthost_turn> turns;
-    turns.reserve(history.size());
-    for (const auto& [role, content] : history) turns.push_back({view(role), view(content)});
-    agenthost_request raw{};
-    raw.struct_size = sizeof raw;
-    raw.request_id = request->id;
-    raw.route = view(route_);
-    raw.session_id = view(id_);
-    raw.key_name = view(keyName_);
-    raw.message = view(request->message);
-    raw.history = turns.data();
-    raw.history_count = turns.size();
-    raw.session_state = view(state);
-
-    if (!instance->start(raw, request.get())) {
+    // Frames the plugin sends before start returns (an answer it had at hand) leave in one write.
+    net::Connection::Batch batch(*connection_);
+    if (!instance->start(request->raw(), request.get())) {
         request->pluginReference.reset();
         requestFinished(*request, protocol::error_code::kPluginError,
                         "the plugin refused the request");
@@ -326,6 +328,9 @@ void Session::requestFinished(PluginRequest& request, const char* code, const ch
     bool more = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        // Finished: the plugin reads none of the request any more. Dropping the history
+        // snapshot under the mutex lets commitTurnLocked() see for sure whether it is shared.
+        request.releaseHistory();
         if (&request != current_.get() || closed_) return;  // cancelled: already answered
         if (auto rest = chunker_.flush(); !rest.empty())
             sendPacedLocked(protocol::messageFrame(rest));
@@ -346,9 +351,11 @@ void Session::commitTurnLocked(const PluginRequest& request) {
     if (request.newState) pluginState_ = *request.newState;
     const std::size_t maxTurns = runtime_->server.historyMaxTurns;
     if (maxTurns == 0) return;
-    history_.emplace_back("user", request.message);
-    history_.emplace_back("assistant", util::repairUtf8(request.responseText));
-    while (history_.size() > 2 * maxTurns) history_.erase(history_.begin(), history_.begin() + 2);
+    if (history_.use_count() > 1)  // a request still reads this one: write a new one
+        history_ = std::make_shared<History>(*history_);
+    history_->append("user", request.message);
+    history_->append("assistant", util::repairUtf8(request.responseText));
+    history_->keepLast(2 * maxTurns);
 }
 
 void Session::sendLocked(const std::string& frame) { connection_->sendText(frame); }

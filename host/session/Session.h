@@ -18,6 +18,7 @@
 #include "net/Connection.h"
 #include "plugin/PluginInstance.h"
 #include "protocol/Frames.h"
+#include "session/History.h"
 #include "session/Runtime.h"
 #include "util/Utf8.h"
 
@@ -25,10 +26,31 @@ namespace agenthost::session {
 
 class Session;
 
-// One client message being answered by the plugin: the handle the plugin holds.
+// Who a session is; shared by its requests, which may outlive it.
+struct SessionIdentity {
+    std::string route;
+    std::string sessionId;
+    std::string keyName;
+};
+
+// One client message being answered by the plugin: the handle the plugin holds. It owns every
+// text the plugin's agenthost_request points to, until the plugin calls finish.
 class PluginRequest final : public agenthost_request_host {
 public:
-    PluginRequest(std::weak_ptr<Session> session, std::uint64_t id, std::string message);
+    PluginRequest(std::weak_ptr<Session> session, std::uint64_t id, std::string message,
+                  std::shared_ptr<const SessionIdentity> identity,
+                  std::shared_ptr<const History> history, std::string state);
+
+    // The request as the ABI passes it; valid while this object is.
+    const agenthost_request& raw() const { return raw_; }
+
+    // After finish the plugin no longer reads the request: let go of the history snapshot,
+    // so the session can extend its history without copying it.
+    void releaseHistory() {
+        raw_.history = nullptr;
+        raw_.history_count = 0;
+        history_.reset();
+    }
 
     void onText(std::string_view text) override;
     void onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) override;
@@ -48,6 +70,10 @@ public:
 
 private:
     std::weak_ptr<Session> session_;
+    std::shared_ptr<const SessionIdentity> identity_;
+    std::shared_ptr<const History> history_;
+    std::string state_;
+    agenthost_request raw_{};
 };
 
 class Session final : public net::ConnectionHandler, public std::enable_shared_from_this<Session> {
@@ -107,11 +133,13 @@ private:
     std::shared_ptr<plugin::PluginInstance> instance_;
     bool authenticated_ = false;
     bool closed_ = false;
-    std::string keyName_;
+    std::shared_ptr<const SessionIdentity> identity_;  // set when authenticated
     std::deque<std::string> pending_;  // queued client messages
     std::shared_ptr<PluginRequest> current_;
     util::Utf8Chunker chunker_{100};
-    std::vector<std::pair<std::string, std::string>> history_;  // (role, content)
+    // Requests hold snapshots of it (shared_ptr<const>); it is changed in place only when no
+    // request holds it any more, and copied otherwise.
+    std::shared_ptr<History> history_ = std::make_shared<History>();
     std::string pluginState_;
     std::deque<std::string> paced_;  // frames waiting for chunk_delay_ms
     bool pacingScheduled_ = false;

@@ -8,10 +8,10 @@
 namespace agenthost::claude {
 namespace {
 
-Poco::JSON::Object::Ptr messageObject(const std::string& role, const std::string& content) {
+Poco::JSON::Object::Ptr messageObject(std::string_view role, std::string_view content) {
     Poco::JSON::Object::Ptr turn = new Poco::JSON::Object;
-    turn->set("role", role);
-    turn->set("content", content);
+    turn->set("role", std::string(role));
+    turn->set("content", std::string(content));
     return turn;
 }
 

@@ -1,11 +1,13 @@
 // echo: answers every message with its own text. The SDK's worked example.
 //
-// It shows the whole contract of a blocking plugin: a constructor that reads the route's
-// settings (and may refuse them by throwing), an optional health report, and respond(), which
-// the SDK runs on its own threads and completes when it returns.
+// It shows both ways to answer: start() answers at once, on the calling thread, when there is
+// nothing to wait for (the fast path: no thread hand-off); otherwise it hands the request to
+// respond(), blocking code that the SDK runs on its own threads and completes when it returns.
+// And a constructor that reads the route's settings and refuses bad ones by throwing.
 #include <agenthost/plugin.hpp>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 // The reload tests build this file a second time with another version, to replace it on disk.
@@ -25,6 +27,15 @@ public:
           repeat_(context.settings.getInt("repeat", 1)) {
         if (delay_.count() < 0) throw std::invalid_argument("delay_ms must not be negative");
         if (repeat_ < 1) throw std::invalid_argument("repeat must be at least 1");
+    }
+
+    void start(agenthost::Request request, std::shared_ptr<agenthost::Response> response) override {
+        if (delay_.count() > 0) {  // waiting would block the caller: go the blocking way
+            Plugin::start(std::move(request), std::move(response));
+            return;
+        }
+        for (long long i = 0; i < repeat_; ++i) response->text(request.message);
+        response->complete();
     }
 
     void respond(const agenthost::Request& request, agenthost::Response& response) override {

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include <filesystem>
+
 #include "CodexTestSupport.h"
 
 namespace agenthost::test::codex {
@@ -28,13 +30,26 @@ std::string hangingScript(const TempDir& dir, const std::string& pids, bool igno
                      true);
 }
 
+std::string fdListing(pid_t pid) {
+    std::string out;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        std::error_code ec;
+        out += entry.path().filename().string() + " -> " +
+               std::filesystem::read_symlink(entry.path(), ec).string() + "\n";
+    }
+    return out;
+}
+
 class CodexLifecycle : public ::testing::Test {
   protected:
     void startHost(const std::string& extraSettings = "", bool ignoreTerm = false) {
         host_ = std::make_unique<HostProcess>(codexConfig(
             "command = " + hangingScript(dir_, pidFile_, ignoreTerm) + "\n" + extraSettings));
         client_ = connect(*host_);
-        fdsBefore_ = host_->fdCount();
+        // The baseline is taken once the host has run a child (the plugin keeps one /dev/null
+        // open for children from then on) and the startup's HTTP connections have closed.
+        expectSessionWorks(*client_);
+        fdsBefore_ = settledFdCount();
     }
 
     // Sends "hang" and returns the script's and its grandchild's pids once it runs.
@@ -56,9 +71,21 @@ class CodexLifecycle : public ::testing::Test {
                 << "process " << pid << " still runs (or is an unreaped child of the host)";
     }
 
+    int settledFdCount() {
+        int last = host_->fdCount();
+        for (int stable = 0; stable < 10; ++stable) {  // unchanged for 200 ms
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            const int now = host_->fdCount();
+            if (now != last) stable = 0;
+            last = now;
+        }
+        return last;
+    }
+
     void expectFdsBack() {
         EXPECT_TRUE(waitUntil([&] { return host_->fdCount() == fdsBefore_; }))
-            << "host fds: " << host_->fdCount() << ", before: " << fdsBefore_;
+            << "host fds: " << host_->fdCount() << ", before: " << fdsBefore_ << "\n"
+            << fdListing(host_->pid());
     }
 
     void expectSessionWorks(WsClient& client) {

@@ -49,6 +49,9 @@
 namespace agenthost {
 
 inline std::string toString(agenthost_str s) { return s.data ? std::string(s.data, s.size) : ""; }
+inline std::string_view view(agenthost_str s) {
+    return s.data ? std::string_view(s.data, s.size) : std::string_view();
+}
 
 // The route's [plugin.NAME] settings, env:/file: already resolved by the host.
 class Settings {
@@ -126,9 +129,11 @@ struct Context {
     Logger log;
 };
 
+// One earlier turn of the conversation: views into the host's copy, valid until the response
+// is finished (copy what you keep longer). Not copied per request, so long chats stay cheap.
 struct Turn {
-    std::string role;  // "user" or "assistant"
-    std::string content;
+    std::string_view role;  // "user" or "assistant"
+    std::string_view content;
 };
 
 // One client message and what the host knows about its session (an owned copy).
@@ -429,7 +434,7 @@ private:
         r.sessionState = toString(raw.session_state);
         r.history.reserve(raw.history_count);
         for (std::size_t i = 0; i < raw.history_count; ++i)
-            r.history.push_back({toString(raw.history[i].role), toString(raw.history[i].content)});
+            r.history.push_back({view(raw.history[i].role), view(raw.history[i].content)});
         return r;
     }
 

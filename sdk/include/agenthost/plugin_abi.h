@@ -103,7 +103,9 @@ typedef struct agenthost_turn {
     agenthost_str content;
 } agenthost_turn;
 
-/* Borrowed by request_start for the duration of the call. */
+/* The struct itself is borrowed for the duration of request_start. The text it points to
+ * (every agenthost_str, and the history array) stays valid until the plugin calls finish()
+ * for the request, so a plugin may keep views instead of copies while it answers. */
 typedef struct agenthost_request {
     size_t struct_size;
     uint64_t request_id;      /* unique within the host process */

@@ -1,0 +1,29 @@
+#include "session/History.h"
+
+#include <cstring>
+
+namespace agenthost::session {
+namespace {
+
+agenthost_str view(const char* text) { return {text, std::strlen(text)}; }
+agenthost_str view(const std::string& text) { return {text.data(), text.size()}; }
+
+}  // namespace
+
+History::History(const History& other) {
+    for (const auto& turn : other.turns_) append(turn.role, turn.content);
+}
+
+void History::append(std::string_view role, std::string content) {
+    turns_.push_back({role == "assistant" ? "assistant" : "user", std::move(content)});
+    views_.push_back({view(turns_.back().role), view(turns_.back().content)});
+}
+
+void History::keepLast(std::size_t count) {
+    if (turns_.size() <= count) return;
+    const std::size_t drop = turns_.size() - count;
+    turns_.erase(turns_.begin(), turns_.begin() + static_cast<std::ptrdiff_t>(drop));
+    views_.erase(views_.begin(), views_.begin() + static_cast<std::ptrdiff_t>(drop));
+}
+
+}  // namespace agenthost::session

@@ -1,0 +1,40 @@
+// A session's conversation so far, kept in the form the plugin ABI passes it: the turns'
+// text, and beside it the array of agenthost_turn views into that text. Starting a request
+// then costs nothing per turn: the request shares the History (as shared_ptr<const History>)
+// and passes data()/size() as they are.
+#pragma once
+
+#include <agenthost/plugin_abi.h>
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace agenthost::session {
+
+class History {
+public:
+    History() = default;
+    // A copy has its own text, so its views point into itself.
+    History(const History& other);
+    History& operator=(const History&) = delete;
+
+    // role is "user" or "assistant".
+    void append(std::string_view role, std::string content);
+    // Drops the oldest turns beyond `count`.
+    void keepLast(std::size_t count);
+
+    const agenthost_turn* data() const { return views_.data(); }
+    std::size_t size() const { return views_.size(); }
+
+private:
+    struct Turn {
+        const char* role;  // a string literal
+        std::string content;
+    };
+    std::deque<Turn> turns_;  // a deque never moves its elements: the views stay valid
+    std::vector<agenthost_turn> views_;
+};
+
+}  // namespace agenthost::session
