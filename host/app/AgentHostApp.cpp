@@ -2,24 +2,21 @@
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
+#include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <Poco/Process.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/IntValidator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
-
 #include <sys/resource.h>
 
 #include <csignal>
 #include <cstring>
-#include <iostream>
-
-#include <Poco/File.h>
-#include <Poco/Process.h>
-
 #include <fstream>
+#include <iostream>
 
 #include "core/Generation.h"
 #include "core/Host.h"
@@ -64,7 +61,7 @@ std::optional<core::Generation> loadFirstGeneration(const std::string& path,
 
 // Holds the server's process id in a file (for `agenthost --reload`) while it runs.
 class PidFile {
-public:
+  public:
     explicit PidFile(std::string path) : path_(std::move(path)) {
         if (path_.empty()) return;
         std::ofstream out(path_, std::ios::trunc);
@@ -79,7 +76,7 @@ public:
         }
     }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -106,9 +103,10 @@ void raiseFileLimit(std::size_t connections) {
     }
     const rlim_t needed = static_cast<rlim_t>(connections) + 256;  // plugins, logs, upstreams
     if (limit.rlim_cur < needed)
-        Poco::Logger::get("agenthost").warning(
-            "the open-file limit (" + std::to_string(limit.rlim_cur) + ") is below max_connections + 256 (" +
-            std::to_string(needed) + "); raise it (ulimit -n, LimitNOFILE=) or lower max_connections");
+        Poco::Logger::get("agenthost")
+            .warning("the open-file limit (" + std::to_string(limit.rlim_cur) +
+                     ") is below max_connections + 256 (" + std::to_string(needed) +
+                     "); raise it (ulimit -n, LimitNOFILE=) or lower max_connections");
 }
 
 void blockHandledSignals() {
@@ -128,24 +126,29 @@ void AgentHostApp::defineOptions(Poco::Util::OptionSet& options) {
     Application::defineOptions(options);
     options.addOption(Option("help", "h", "show this help and exit")
                           .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleHelp)));
-    options.addOption(Option("version", "v", "print the version and exit")
-                          .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleVersion)));
-    options.addOption(Option("config", "c", "the configuration file (default config/agenthost.ini)")
-                          .argument("PATH")
-                          .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleConfig)));
-    options.addOption(Option("check-config", "t",
-                             "validate the configuration, load every plugin, print every problem, "
-                             "and exit 0 (valid) or 1")
-                          .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleCheck)));
-    options.addOption(Option("pidfile", "p",
-                             "serving: write the process id to PATH; with --reload: the server to "
-                             "signal")
-                          .argument("PATH")
-                          .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handlePidFile)));
-    options.addOption(Option("reload", "r",
-                             "ask the running server named by --pidfile to reload its "
-                             "configuration (sends SIGHUP), then exit")
-                          .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleReload)));
+    options.addOption(
+        Option("version", "v", "print the version and exit")
+            .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleVersion)));
+    options.addOption(
+        Option("config", "c", "the configuration file (default config/agenthost.ini)")
+            .argument("PATH")
+            .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleConfig)));
+    options.addOption(
+        Option("check-config", "t",
+               "validate the configuration, load every plugin, print every problem, "
+               "and exit 0 (valid) or 1")
+            .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleCheck)));
+    options.addOption(
+        Option("pidfile", "p",
+               "serving: write the process id to PATH; with --reload: the server to "
+               "signal")
+            .argument("PATH")
+            .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handlePidFile)));
+    options.addOption(
+        Option("reload", "r",
+               "ask the running server named by --pidfile to reload its "
+               "configuration (sends SIGHUP), then exit")
+            .callback(OptionCallback<AgentHostApp>(this, &AgentHostApp::handleReload)));
 }
 
 void AgentHostApp::handleHelp(const std::string&, const std::string&) {
@@ -167,13 +170,21 @@ void AgentHostApp::handleVersion(const std::string&, const std::string&) {
     stopOptionsProcessing();
 }
 
-void AgentHostApp::handleConfig(const std::string&, const std::string& value) { configPath_ = value; }
+void AgentHostApp::handleConfig(const std::string&, const std::string& value) {
+    configPath_ = value;
+}
 
-void AgentHostApp::handleCheck(const std::string&, const std::string&) { checkRequested_ = true; }
+void AgentHostApp::handleCheck(const std::string&, const std::string&) {
+    checkRequested_ = true;
+}
 
-void AgentHostApp::handlePidFile(const std::string&, const std::string& value) { pidFile_ = value; }
+void AgentHostApp::handlePidFile(const std::string&, const std::string& value) {
+    pidFile_ = value;
+}
 
-void AgentHostApp::handleReload(const std::string&, const std::string&) { reloadRequested_ = true; }
+void AgentHostApp::handleReload(const std::string&, const std::string&) {
+    reloadRequested_ = true;
+}
 
 int AgentHostApp::main(const std::vector<std::string>&) {
     if (helpRequested_ || versionRequested_) return EXIT_OK;

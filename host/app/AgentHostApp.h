@@ -8,12 +8,12 @@
 namespace agenthost::app {
 
 class AgentHostApp final : public Poco::Util::ServerApplication {
-protected:
+  protected:
     void initialize(Poco::Util::Application& self) override;
     void defineOptions(Poco::Util::OptionSet& options) override;
     int main(const std::vector<std::string>& args) override;
 
-private:
+  private:
     void handleHelp(const std::string& name, const std::string& value);
     void handleVersion(const std::string& name, const std::string& value);
     void handleConfig(const std::string& name, const std::string& value);

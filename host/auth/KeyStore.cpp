@@ -2,7 +2,6 @@
 
 #include <Poco/File.h>
 #include <Poco/Path.h>
-
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -34,12 +33,14 @@ Decision KeyStore::check(const std::string& presented, const std::string& route)
 
 GeneratedKey loadOrCreateGeneratedKey(const std::string& stateDir) {
     GeneratedKey result;
-    result.path = Poco::Path(Poco::Path::forDirectory(stateDir)).setFileName("generated.key").toString();
+    result.path =
+        Poco::Path(Poco::Path::forDirectory(stateDir)).setFileName("generated.key").toString();
     std::ifstream in(result.path);
     std::getline(in, result.secret);
     if (result.secret.size() < 32) {
         unsigned char bytes[24];
-        if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a key");
+        if (RAND_bytes(bytes, sizeof bytes) != 1)
+            throw std::runtime_error("no randomness for a key");
         static const char* alphabet =
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         result.secret = "ah_";

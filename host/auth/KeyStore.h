@@ -18,7 +18,7 @@ struct Decision {
 };
 
 class KeyStore {
-public:
+  public:
     explicit KeyStore(std::vector<config::KeySettings> keys);
 
     // Checks `presented` for `route`. Every configured key is compared, in constant time,
@@ -27,7 +27,7 @@ public:
 
     bool empty() const { return keys_.empty(); }
 
-private:
+  private:
     std::vector<config::KeySettings> keys_;
 };
 

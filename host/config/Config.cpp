@@ -63,14 +63,16 @@ std::string defaultStateDir(const std::string& configDir) {
     if (Poco::Environment::has("XDG_STATE_HOME"))
         return Poco::Path(Poco::Environment::get("XDG_STATE_HOME")).append("agenthost").toString();
     if (Poco::Environment::has("HOME"))
-        return Poco::Path(Poco::Environment::get("HOME")).append(".local/state/agenthost").toString();
+        return Poco::Path(Poco::Environment::get("HOME"))
+            .append(".local/state/agenthost")
+            .toString();
     return Poco::Path(configDir).append(".agenthost-state").toString();
 }
 
 // Reads one section of the file, tracking which keys were used so that the rest can be
 // reported as unknown.
 class SectionReader {
-public:
+  public:
     SectionReader(const Ini& ini, std::string section, std::string baseDir, LoadResult& result)
         : ini_(ini), section_(std::move(section)), baseDir_(std::move(baseDir)), result_(result) {}
 
@@ -128,12 +130,13 @@ public:
 
     void warnUnknownKeys() {
         for (const auto& key : keys())
-            if (!used_.count(key)) result_.warnings.push_back({section_, key, "unknown key, ignored"});
+            if (!used_.count(key))
+                result_.warnings.push_back({section_, key, "unknown key, ignored"});
     }
 
     const std::string& baseDir() const { return baseDir_; }
 
-private:
+  private:
     void collectKeys(const std::string& prefix, std::vector<std::string>& out) const {
         std::vector<std::string> children;
         ini_.keys(prefix.empty() ? section_ : section_ + "." + prefix, children);
@@ -195,9 +198,9 @@ void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>&
     const std::string plugins = s.raw("plugins", "*");
     key.allRoutes = Poco::trim(plugins) == "*";
     if (!key.allRoutes) {
-        Poco::StringTokenizer names(plugins, ",",
-                                    Poco::StringTokenizer::TOK_TRIM |
-                                        Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+        Poco::StringTokenizer names(
+            plugins, ",",
+            Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
         for (const auto& route : names) {
             if (!isRouteName(route)) s.error("plugins", "\"" + route + "\" is not a route name");
             key.routes.push_back(route);
@@ -216,7 +219,8 @@ void readRoute(SectionReader s, const std::string& route, const std::string& plu
     r.library = s.raw("library", route);
     if (r.library.empty() || r.library.find('/') != std::string::npos)
         s.error("library", "must be a plugin name such as \"echo\" (loads <directory>/echo.so)");
-    r.libraryPath = Poco::Path(Poco::Path::forDirectory(pluginDir)).setFileName(r.library + ".so").toString();
+    r.libraryPath =
+        Poco::Path(Poco::Path::forDirectory(pluginDir)).setFileName(r.library + ".so").toString();
     for (const auto& key : s.keys()) {
         if (key == "library" || key == "enabled") continue;
         if (enabled.value_or(false)) {
@@ -232,8 +236,8 @@ void checkKeyRoutes(const Config& config, LoadResult& result) {
     for (const auto& key : config.keys)
         for (const auto& route : key.routes)
             if (!routes.count(route))
-                result.warnings.push_back({"key." + key.name, "plugins",
-                                           "route \"" + route + "\" is not configured"});
+                result.warnings.push_back(
+                    {"key." + key.name, "plugins", "route \"" + route + "\" is not configured"});
 }
 
 }  // namespace
@@ -254,7 +258,8 @@ LoadResult loadConfig(const std::string& path) {
     std::string text;  // read once, so that Poco and sectionNames() see the same file
     try {
         if (!Poco::File(filePath).exists()) {
-            result.errors.push_back({"", "", "config file " + filePath.toString() + " does not exist"});
+            result.errors.push_back(
+                {"", "", "config file " + filePath.toString() + " does not exist"});
             return result;
         }
         std::ifstream file(filePath.toString(), std::ios::binary);
@@ -265,7 +270,8 @@ LoadResult loadConfig(const std::string& path) {
         std::istringstream stream(text);
         ini = new Ini(stream);
     } catch (const Poco::Exception& e) {
-        result.errors.push_back({"", "", "cannot read " + filePath.toString() + ": " + e.displayText()});
+        result.errors.push_back(
+            {"", "", "cannot read " + filePath.toString() + ": " + e.displayText()});
         return result;
     }
 
@@ -283,7 +289,8 @@ LoadResult loadConfig(const std::string& path) {
     readStreaming(SectionReader(*ini, "streaming", baseDir, result), config.streaming);
 
     SectionReader plugins(*ini, "plugins", baseDir, result);
-    config.pluginDirectory = Poco::Path(baseDir).resolve(plugins.raw("directory", "plugins")).toString();
+    config.pluginDirectory =
+        Poco::Path(baseDir).resolve(plugins.raw("directory", "plugins")).toString();
     plugins.warnUnknownKeys();
 
     for (const auto& name : sectionNames(text, "key"))
@@ -293,7 +300,8 @@ LoadResult loadConfig(const std::string& path) {
         readRoute(SectionReader(*ini, "plugin." + route, baseDir, result), route,
                   config.pluginDirectory, config.routes);
     if (config.routes.empty())
-        result.warnings.push_back({"plugin.*", "", "no enabled plugin: every WebSocket route is 404"});
+        result.warnings.push_back(
+            {"plugin.*", "", "no enabled plugin: every WebSocket route is 404"});
     checkKeyRoutes(config, result);
     return result;
 }

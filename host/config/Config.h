@@ -17,14 +17,14 @@ struct ServerSettings {
     std::size_t maxMessageBytes = 65536;
     std::size_t maxConnections = 10000;
     int pingIntervalS = 30;
-    int sendTimeoutS = 30;                     // a client that accepts no bytes this long is dropped
-    std::size_t maxOutboundBytes = 8u << 20;   // per connection, before it counts as too slow
-    std::size_t maxQueuedMessages = 16;        // per session, while a response runs
-    std::size_t historyMaxTurns = 200;         // per session, oldest dropped first
-    int workerThreads = 0;                     // 0: one per core, at least 2
+    int sendTimeoutS = 30;                    // a client that accepts no bytes this long is dropped
+    std::size_t maxOutboundBytes = 8u << 20;  // per connection, before it counts as too slow
+    std::size_t maxQueuedMessages = 16;       // per session, while a response runs
+    std::size_t historyMaxTurns = 200;        // per session, oldest dropped first
+    int workerThreads = 0;                    // 0: one per core, at least 2
     int shutdownTimeoutS = 5;
-    int drainTimeoutS = 600;                   // sessions of a removed route close after this
-    std::string stateDir;                      // resolved; holds the generated key
+    int drainTimeoutS = 600;  // sessions of a removed route close after this
+    std::string stateDir;     // resolved; holds the generated key
 };
 
 struct KeySettings {
@@ -40,9 +40,9 @@ struct StreamingSettings {
 };
 
 struct RouteSettings {
-    std::string route;        // NAME of [plugin.NAME]
-    std::string library;      // library name, without .so
-    std::string libraryPath;  // resolved <directory>/<library>.so
+    std::string route;                                          // NAME of [plugin.NAME]
+    std::string library;                                        // library name, without .so
+    std::string libraryPath;                                    // resolved <directory>/<library>.so
     std::vector<std::pair<std::string, std::string>> settings;  // resolved, for the plugin
 };
 

@@ -18,7 +18,9 @@
 namespace agenthost::core {
 namespace {
 
-Poco::Logger& log() { return Poco::Logger::get("agenthost"); }
+Poco::Logger& log() {
+    return Poco::Logger::get("agenthost");
+}
 
 std::size_t workerCount(int configured) {
     if (configured > 0) return static_cast<std::size_t>(configured);
@@ -73,11 +75,15 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     environment_.timer = &timer_;
     environment_.runtime = [this] { return this->runtime(); };
     environment_.requestIds = &requestIds_;
-    environment_.currentInstance = [this](const std::string& route) { return routes()->find(route); };
+    environment_.currentInstance = [this](const std::string& route) {
+        return routes()->find(route);
+    };
     environment_.closed = [this](const session::Session* session) { sessionClosed(session); };
 }
 
-Host::~Host() { stop(); }
+Host::~Host() {
+    stop();
+}
 
 void Host::start() {
     Poco::Net::ServerSocket listener;
@@ -100,7 +106,9 @@ void Host::start() {
     running_ = true;
 }
 
-std::uint16_t Host::port() const { return http_ ? http_->port() : 0; }
+std::uint16_t Host::port() const {
+    return http_ ? http_->port() : 0;
+}
 
 void Host::stop() {
     if (!running_) return;
@@ -108,13 +116,13 @@ void Host::stop() {
     log().information("shutting down: closing " + std::to_string(loop_.size()) + " connection(s)");
     http_->stopAll(true);  // no new connections; in-flight handshakes finish
     loop_.shutdownAll();
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::seconds(runtime()->server.shutdownTimeoutS);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(runtime()->server.shutdownTimeoutS);
     while (loop_.size() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    loop_.stop();       // drops whoever did not finish the close handshake
+    loop_.stop();  // drops whoever did not finish the close handshake
     timer_.cancel(true);
-    workers_->stop();   // session tasks done: sessions release their instances
+    workers_->stop();  // session tasks done: sessions release their instances
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
         routes_.reset();  // destroys instances (joining plugin threads), then unloads libraries
@@ -125,8 +133,7 @@ void Host::stop() {
 ReloadOutcome Host::reload() {
     ReloadOutcome outcome;
     auto build = buildGeneration(configPath_, routes().get(), *libraries_);
-    for (const auto& warning : build.warnings)
-        log().warning("reload: " + warning.describe());
+    for (const auto& warning : build.warnings) log().warning("reload: " + warning.describe());
     std::shared_ptr<const plugin::RouteTable> previous;
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
@@ -211,7 +218,8 @@ void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginI
     limits.sendTimeout = std::chrono::seconds(settings.sendTimeoutS);
     limits.pingInterval = std::chrono::seconds(settings.pingIntervalS);
     auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
-    auto session = std::make_shared<session::Session>(connection, std::move(instance), environment_);
+    auto session =
+        std::make_shared<session::Session>(connection, std::move(instance), environment_);
     connection->setHandler(session);
     {
         std::lock_guard<std::mutex> lock(sessionsMutex_);
@@ -274,11 +282,13 @@ std::string Host::statusJson() const {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("status", "running");
     body.set("version", kVersion);
-    body.set("uptime", static_cast<Poco::Int64>(startedAt_.elapsed() / Poco::Timestamp::resolution()));
+    body.set("uptime",
+             static_cast<Poco::Int64>(startedAt_.elapsed() / Poco::Timestamp::resolution()));
     body.set("health", report.overall);
     body.set("timestamp", protocol::timestampNow());
     body.set("connections", loop_.size());
-    body.set("abi_version", std::to_string(AGENTHOST_ABI_MAJOR) + "." + std::to_string(AGENTHOST_ABI_MINOR));
+    body.set("abi_version",
+             std::to_string(AGENTHOST_ABI_MAJOR) + "." + std::to_string(AGENTHOST_ABI_MINOR));
     body.set("plugins", plugins);
     body.set("reload", reload);
     return stringify(body);

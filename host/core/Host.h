@@ -35,12 +35,12 @@ inline constexpr const char* kVersion = "1.0.0";
 
 struct ReloadOutcome {
     bool ok = false;
-    std::string error;            // why the new generation was refused
+    std::string error;             // why the new generation was refused
     bool restartRequired = false;  // [server] host/port changed: only a restart applies them
 };
 
 class Host {
-public:
+  public:
     // `first` was built from `libraries`, which the host keeps using for reloads.
     Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries);
     ~Host();
@@ -68,7 +68,7 @@ public:
     std::string healthJson() const;
     std::string statusJson() const;
 
-private:
+  private:
     struct ReloadState {
         std::uint64_t generation = 1;
         Poco::Timestamp loadedAt;

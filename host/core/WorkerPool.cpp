@@ -8,7 +8,9 @@ WorkerPool::WorkerPool(std::size_t threads) {
     for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+    stop();
+}
 
 void WorkerPool::post(std::function<void()> task) {
     {
@@ -42,7 +44,9 @@ void WorkerPool::work() {
     }
 }
 
-void WorkerPool::run(std::function<void()> task) { util::logExceptions("worker task", task); }
+void WorkerPool::run(std::function<void()> task) {
+    util::logExceptions("worker task", task);
+}
 
 void SerialQueue::post(std::function<void()> task) {
     bool schedule = false;

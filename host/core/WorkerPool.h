@@ -14,7 +14,7 @@
 namespace agenthost::core {
 
 class WorkerPool {
-public:
+  public:
     explicit WorkerPool(std::size_t threads);
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
@@ -27,7 +27,7 @@ public:
 
     std::size_t threadCount() const { return threads_.size(); }
 
-private:
+  private:
     void work();
     static void run(std::function<void()> task);
 
@@ -39,7 +39,7 @@ private:
 };
 
 class SerialQueue : public std::enable_shared_from_this<SerialQueue> {
-public:
+  public:
     explicit SerialQueue(WorkerPool& pool) : pool_(pool) {}
 
     // Runs `task` after every task posted before it, on some pool thread.
@@ -49,7 +49,7 @@ public:
     // running (it saves a thread hand-off on the hot path), else queues it like post().
     void runOrPost(std::function<void()> task);
 
-private:
+  private:
     void drain();
 
     WorkerPool& pool_;

@@ -21,7 +21,8 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-void sendJson(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body) {
+void sendJson(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+              const std::string& body) {
     response.setStatusAndReason(status);
     response.setContentType("application/json");
     response.set("Cache-Control", "no-store");
@@ -40,21 +41,21 @@ std::string errorBody(const std::string& code, const std::string& message) {
 
 // Answers with a fixed status and JSON body.
 class JsonHandler final : public Poco::Net::HTTPRequestHandler {
-public:
+  public:
     JsonHandler(HTTPResponse::HTTPStatus status, std::string body)
         : status_(status), body_(std::move(body)) {}
     void handleRequest(HTTPServerRequest&, HTTPServerResponse& response) override {
         sendJson(response, status_, body_);
     }
 
-private:
+  private:
     HTTPResponse::HTTPStatus status_;
     std::string body_;
 };
 
 // The WebSocket handshake for one route. The key may come as "Authorization: Bearer".
 class UpgradeHandler final : public Poco::Net::HTTPRequestHandler {
-public:
+  public:
     UpgradeHandler(core::Host& host, std::shared_ptr<plugin::PluginInstance> instance)
         : host_(host), instance_(std::move(instance)) {}
 
@@ -88,7 +89,8 @@ public:
             }
             if (decision.verdict == auth::Verdict::Forbidden) {
                 sendJson(response, HTTPResponse::HTTP_FORBIDDEN,
-                         errorBody("forbidden", "this key may not open /api/" + instance_->route() + "/ws"));
+                         errorBody("forbidden",
+                                   "this key may not open /api/" + instance_->route() + "/ws"));
                 return;
             }
             bearerKeyName = decision.keyName;
@@ -108,20 +110,20 @@ public:
         host_.adopt(std::move(socket), instance_, bearerKeyName);
     }
 
-private:
+  private:
     core::Host& host_;
     std::shared_ptr<plugin::PluginInstance> instance_;
 };
 
 // Answers GET with the body the host builds at that moment.
 class LiveJsonHandler final : public Poco::Net::HTTPRequestHandler {
-public:
+  public:
     explicit LiveJsonHandler(std::function<std::string()> body) : body_(std::move(body)) {}
     void handleRequest(HTTPServerRequest&, HTTPServerResponse& response) override {
         sendJson(response, HTTPResponse::HTTP_OK, body_());
     }
 
-private:
+  private:
     std::function<std::string()> body_;
 };
 
@@ -147,7 +149,8 @@ Poco::Net::HTTPRequestHandler* HandlerFactory::createRequestHandler(
     try {
         path = Poco::URI(request.getURI()).getPath();
     } catch (const Poco::Exception&) {
-        return new JsonHandler(HTTPResponse::HTTP_BAD_REQUEST, errorBody("bad_request", "invalid URI"));
+        return new JsonHandler(HTTPResponse::HTTP_BAD_REQUEST,
+                               errorBody("bad_request", "invalid URI"));
     }
     const bool isGet = request.getMethod() == Poco::Net::HTTPRequest::HTTP_GET;
     const bool isHead = request.getMethod() == Poco::Net::HTTPRequest::HTTP_HEAD;
@@ -155,16 +158,18 @@ Poco::Net::HTTPRequestHandler* HandlerFactory::createRequestHandler(
         if (!isGet && !isHead)
             return new JsonHandler(HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
                                    errorBody("method_not_allowed", "use GET"));
-        if (path == "/api/health") return new LiveJsonHandler([this] { return host_.healthJson(); });
+        if (path == "/api/health")
+            return new LiveJsonHandler([this] { return host_.healthJson(); });
         return new LiveJsonHandler([this] { return host_.statusJson(); });
     }
     const std::string route = routeOf(path);
     auto instance = route.empty() ? nullptr : host_.routes()->find(route);
     if (!instance)
-        return new JsonHandler(HTTPResponse::HTTP_NOT_FOUND,
-                               errorBody("not_found", route.empty()
-                                                          ? "no such endpoint: " + path
-                                                          : "no plugin is configured at route \"" + route + "\""));
+        return new JsonHandler(
+            HTTPResponse::HTTP_NOT_FOUND,
+            errorBody("not_found", route.empty()
+                                       ? "no such endpoint: " + path
+                                       : "no plugin is configured at route \"" + route + "\""));
     if (!isGet)
         return new JsonHandler(HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
                                errorBody("method_not_allowed", "WebSocket upgrades use GET"));

@@ -12,12 +12,12 @@ class Host;
 namespace agenthost::http {
 
 class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
-public:
+  public:
     explicit HandlerFactory(core::Host& host) : host_(host) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override;
 
-private:
+  private:
     core::Host& host_;
 };
 

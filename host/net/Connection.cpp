@@ -1,7 +1,6 @@
 #include "net/Connection.h"
 
 #include <Poco/Logger.h>
-
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -22,15 +21,14 @@ constexpr int kSendFlags = MSG_NOSIGNAL;
 constexpr int kSendFlags = 0;
 #endif
 
-Poco::Logger& log() { return Poco::Logger::get("agenthost.net"); }
+Poco::Logger& log() {
+    return Poco::Logger::get("agenthost.net");
+}
 
 }  // namespace
 
 Connection::Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits)
-    : socket_(std::move(socket)),
-      loop_(loop),
-      limits_(limits),
-      decoder_(limits.maxMessageBytes) {
+    : socket_(std::move(socket)), loop_(loop), limits_(limits), decoder_(limits.maxMessageBytes) {
     try {
         peer_ = socket_.peerAddress().toString();
     } catch (const Poco::Exception&) {
@@ -205,9 +203,9 @@ bool Connection::closing() {
 }
 
 void Connection::failProtocol(std::uint16_t code) {
-    const char* reason = code == ws::close_code::kMessageTooBig ? "message too big"
+    const char* reason = code == ws::close_code::kMessageTooBig    ? "message too big"
                          : code == ws::close_code::kInvalidPayload ? "invalid UTF-8"
-                                                                    : "protocol error";
+                                                                   : "protocol error";
     log().information("closing " + peer_ + ": " + reason);
     close(code, reason);
 }

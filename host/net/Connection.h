@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 // What a connection reports to the protocol layer above it. Called on the loop thread; an
 // implementation hands real work elsewhere and returns.
 class ConnectionHandler {
-public:
+  public:
     virtual ~ConnectionHandler() = default;
     virtual void onText(std::string message) = 0;
     virtual void onBinary() = 0;
@@ -44,7 +44,7 @@ struct ConnectionLimits {
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
-public:
+  public:
     Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits);
     ~Connection();
 
@@ -61,13 +61,13 @@ public:
     // While a Batch lives, sends only fill the outbound buffer; it is written when the last
     // Batch ends. Frames produced together (a whole short answer) then leave in one write.
     class Batch {
-    public:
+      public:
         explicit Batch(Connection& connection);
         ~Batch();
         Batch(const Batch&) = delete;
         Batch& operator=(const Batch&) = delete;
 
-    private:
+      private:
         Connection& connection_;
     };
 
@@ -86,7 +86,7 @@ public:
     bool finished();  // nothing left to do: remove it
     void finalize();  // removes it from the poll set, closes the socket, tells the handler
 
-private:
+  private:
     bool queueLocked(std::string frame, Clock::time_point now);
     void flushLocked(Clock::time_point now);
     void armWriteLocked(bool armed);
@@ -100,7 +100,7 @@ private:
     ConnectionLimits limits_;
     std::string peer_;
     std::shared_ptr<ConnectionHandler> handler_;  // loop thread only
-    ws::FrameDecoder decoder_;                     // loop thread only
+    ws::FrameDecoder decoder_;                    // loop thread only
     bool failed_ = false;  // loop thread only: the peer broke the protocol; ignore its bytes
 
     std::mutex ioMutex_;  // guards everything below

@@ -17,7 +17,9 @@ EventLoop::EventLoop() : wakeSocket_(Poco::Net::SocketAddress("127.0.0.1", 0), f
     pollSet_.add(wakeSocket_, Poco::Net::PollSet::POLL_READ);
 }
 
-EventLoop::~EventLoop() { stop(); }
+EventLoop::~EventLoop() {
+    stop();
+}
 
 void EventLoop::start() {
     running_ = true;
@@ -55,7 +57,8 @@ void EventLoop::add(std::shared_ptr<Connection> connection) {
         try {
             pollSet_.add(connection->socket(), Poco::Net::PollSet::POLL_READ);
         } catch (const Poco::Exception& e) {
-            Poco::Logger::get("agenthost.net").error("cannot poll a new connection: " + e.displayText());
+            Poco::Logger::get("agenthost.net")
+                .error("cannot poll a new connection: " + e.displayText());
             connection->finalize();
             count_.fetch_sub(1);
             return;
@@ -81,7 +84,9 @@ void EventLoop::setWriteInterest(const Poco::Net::Socket& socket, bool write) {
     pollSet_.update(socket, PollSet::POLL_READ | (write ? PollSet::POLL_WRITE : 0));
 }
 
-void EventLoop::removeFromPollSet(const Poco::Net::Socket& socket) { pollSet_.remove(socket); }
+void EventLoop::removeFromPollSet(const Poco::Net::Socket& socket) {
+    pollSet_.remove(socket);
+}
 
 void EventLoop::removeIfFinished(const std::shared_ptr<Connection>& connection) {
     if (!connection->finished()) return;
@@ -128,7 +133,8 @@ void EventLoop::run() {
                 char drain[64];
                 try {
                     Poco::Net::SocketAddress from;
-                    while (wakeSocket_.available() > 0) wakeSocket_.receiveFrom(drain, sizeof drain, from);
+                    while (wakeSocket_.available() > 0)
+                        wakeSocket_.receiveFrom(drain, sizeof drain, from);
                 } catch (const Poco::Exception&) {
                 }
                 continue;

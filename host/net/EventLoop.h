@@ -19,7 +19,7 @@
 namespace agenthost::net {
 
 class EventLoop {
-public:
+  public:
     EventLoop();
     ~EventLoop();
     EventLoop(const EventLoop&) = delete;
@@ -42,7 +42,7 @@ public:
     void setWriteInterest(const Poco::Net::Socket& socket, bool write);
     void removeFromPollSet(const Poco::Net::Socket& socket);
 
-private:
+  private:
     void run();
     void post(std::function<void()> command);
     void wake();

@@ -10,7 +10,9 @@
 namespace agenthost::ws {
 namespace {
 
-bool isControl(std::uint8_t opcode) { return (opcode & 0x8) != 0; }
+bool isControl(std::uint8_t opcode) {
+    return (opcode & 0x8) != 0;
+}
 
 bool isKnown(std::uint8_t opcode) {
     return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA);
@@ -100,7 +102,8 @@ std::uint16_t FrameDecoder::decodeOne(std::vector<Message>& out, bool& needMore)
                         static_cast<std::size_t>(length));
     if (masked) {
         const std::uint8_t* key = p + header;
-        for (std::size_t i = 0; i < payload.size(); ++i) payload[i] ^= static_cast<char>(key[i % 4]);
+        for (std::size_t i = 0; i < payload.size(); ++i)
+            payload[i] ^= static_cast<char>(key[i % 4]);
     }
     consumed_ += header + maskBytes + static_cast<std::size_t>(length);
 

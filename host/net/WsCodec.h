@@ -40,7 +40,7 @@ struct Message {
 };
 
 class FrameDecoder {
-public:
+  public:
     // maxMessageBytes bounds one message after reassembly. requireMask is true on the server
     // side (clients must mask) and false when decoding server frames (tests, benchmarks).
     explicit FrameDecoder(std::size_t maxMessageBytes, bool requireMask = true);
@@ -50,12 +50,12 @@ public:
     // After an error the decoder must not be fed again.
     std::uint16_t feed(const char* data, std::size_t size, std::vector<Message>& out);
 
-private:
+  private:
     std::uint16_t decodeOne(std::vector<Message>& out, bool& needMore);
 
     std::size_t maxMessageBytes_;
     bool requireMask_;
-    std::string buffer_;       // received bytes not yet decoded
+    std::string buffer_;        // received bytes not yet decoded
     std::size_t consumed_ = 0;  // decoded prefix of buffer_
     bool inFragmentedMessage_ = false;
     Opcode fragmentedOpcode_ = Opcode::Text;

@@ -38,21 +38,37 @@ void log(agenthost_instance_host_ptr instance, agenthost_log_level level, const 
     guarded([&] {
         std::string line = "[" + instance->route + "] " + message;
         switch (level) {
-            case AGENTHOST_LOG_DEBUG: instance->logger->debug(line); break;
-            case AGENTHOST_LOG_INFO: instance->logger->information(line); break;
-            case AGENTHOST_LOG_WARNING: instance->logger->warning(line); break;
-            default: instance->logger->error(line); break;
+            case AGENTHOST_LOG_DEBUG:
+                instance->logger->debug(line);
+                break;
+            case AGENTHOST_LOG_INFO:
+                instance->logger->information(line);
+                break;
+            case AGENTHOST_LOG_WARNING:
+                instance->logger->warning(line);
+                break;
+            default:
+                instance->logger->error(line);
+                break;
         }
     });
 }
 
 const agenthost_host_api kHostApi = {
-    sizeof(agenthost_host_api), AGENTHOST_ABI_MAJOR, AGENTHOST_ABI_MINOR, &emitText, &reportUsage,
-    &setSessionState,           &finish,             &log,
+    sizeof(agenthost_host_api),
+    AGENTHOST_ABI_MAJOR,
+    AGENTHOST_ABI_MINOR,
+    &emitText,
+    &reportUsage,
+    &setSessionState,
+    &finish,
+    &log,
 };
 
 }  // namespace
 
-const agenthost_host_api* hostApi() { return &kHostApi; }
+const agenthost_host_api* hostApi() {
+    return &kHostApi;
+}
 
 }  // namespace agenthost::plugin

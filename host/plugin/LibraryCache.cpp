@@ -3,7 +3,6 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/Path.h>
 #include <Poco/SHA2Engine.h>
-
 #include <unistd.h>
 
 #include <cstdio>

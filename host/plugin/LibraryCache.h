@@ -17,11 +17,11 @@
 namespace agenthost::plugin {
 
 class LibraryCache {
-public:
+  public:
     // The library for the file's current content. Throws LoadError.
     std::shared_ptr<PluginLibrary> get(const std::string& path);
 
-private:
+  private:
     std::mutex mutex_;
     std::map<std::string, std::weak_ptr<PluginLibrary>> byContent_;  // sha256 -> library
 };

@@ -7,15 +7,20 @@
 namespace agenthost::plugin {
 namespace {
 
-agenthost_str view(const std::string& s) { return {s.c_str(), s.size()}; }
+agenthost_str view(const std::string& s) {
+    return {s.c_str(), s.size()};
+}
 
 }  // namespace
 
 std::string healthName(agenthost_health_status status) {
     switch (status) {
-        case AGENTHOST_HEALTH_OK: return "ok";
-        case AGENTHOST_HEALTH_DEGRADED: return "degraded";
-        default: return "error";
+        case AGENTHOST_HEALTH_OK:
+            return "ok";
+        case AGENTHOST_HEALTH_DEGRADED:
+            return "degraded";
+        default:
+            return "error";
     }
 }
 
@@ -26,7 +31,8 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library,
     host_.logger = &Poco::Logger::get("plugin");
 
     std::vector<agenthost_setting> settings;
-    for (const auto& [key, value] : settings_.settings) settings.push_back({view(key), view(value)});
+    for (const auto& [key, value] : settings_.settings)
+        settings.push_back({view(key), view(value)});
     agenthost_instance_config config{};
     config.struct_size = sizeof config;
     config.route = view(host_.route);

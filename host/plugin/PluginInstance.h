@@ -22,7 +22,7 @@ struct Health {
 std::string healthName(agenthost_health_status status);
 
 class PluginInstance {
-public:
+  public:
     // Creates the plugin's instance for `route`. Throws LoadError when the plugin refuses.
     PluginInstance(std::shared_ptr<PluginLibrary> library, const config::RouteSettings& route);
     ~PluginInstance();  // instance_destroy: the plugin finishes and joins everything
@@ -42,7 +42,7 @@ public:
     // Open WebSocket sessions on this instance, for /api/health and /api/status.
     std::atomic<int> connections{0};
 
-private:
+  private:
     std::shared_ptr<PluginLibrary> library_;
     config::RouteSettings settings_;
     agenthost_instance_host host_;

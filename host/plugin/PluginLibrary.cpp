@@ -37,8 +37,8 @@ std::string PluginLibrary::checkCompatible(const agenthost_plugin_api& api) {
     if (api.struct_size < kMinimumApiSize)
         return "plugin function table is too small (" + std::to_string(api.struct_size) +
                " bytes) for ABI " + plugin;
-    if (!api.instance_new || !api.instance_destroy || !api.instance_health ||
-        !api.request_start || !api.request_cancel)
+    if (!api.instance_new || !api.instance_destroy || !api.instance_health || !api.request_start ||
+        !api.request_cancel)
         return "plugin function table has empty entries";
     return "";
 }

@@ -12,12 +12,12 @@ namespace agenthost::plugin {
 
 // Why a library could not be used; the message names the file and the reason.
 class LoadError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 class PluginLibrary {
-public:
+  public:
     // Loads `file` (RTLD_NOW, local symbols), calls its entry function and checks the ABI
     // version it returns. `path` is the name to report (the file the user installed, when
     // `file` is a private copy of it). Throws LoadError.
@@ -34,7 +34,7 @@ public:
     // Returns an empty string when compatible, else the reason.
     static std::string checkCompatible(const agenthost_plugin_api& api);
 
-private:
+  private:
     PluginLibrary(boost::dll::shared_library library, const agenthost_plugin_api* api,
                   std::string path);
 

@@ -18,11 +18,21 @@ void appendJsonString(std::string& out, std::string_view text) {
     out.push_back('"');
     for (const char c : text) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     out += "\\u00";
@@ -38,7 +48,7 @@ void appendJsonString(std::string& out, std::string_view text) {
 
 // {"type":"<type>" ... then finish() adds the timestamp and the closing brace.
 class FrameWriter {
-public:
+  public:
     explicit FrameWriter(std::string_view type) {
         out_.reserve(96);
         out_ += "{\"type\":";
@@ -60,7 +70,7 @@ public:
         return std::move(out_);
     }
 
-private:
+  private:
     void key(std::string_view name) {
         out_.push_back(',');
         appendJsonString(out_, name);
@@ -129,7 +139,9 @@ std::string errorFrame(std::string_view code, std::string_view content) {
     return FrameWriter("error").field("content", content).field("code", code).timestamp().finish();
 }
 
-std::string pongFrame() { return FrameWriter("pong").timestamp().finish(); }
+std::string pongFrame() {
+    return FrameWriter("pong").timestamp().finish();
+}
 
 ClientFrame parseClientFrame(const std::string& text) {
     Poco::Dynamic::Var parsed;

@@ -5,8 +5,12 @@
 namespace agenthost::session {
 namespace {
 
-agenthost_str view(const char* text) { return {text, std::strlen(text)}; }
-agenthost_str view(const std::string& text) { return {text.data(), text.size()}; }
+agenthost_str view(const char* text) {
+    return {text, std::strlen(text)};
+}
+agenthost_str view(const std::string& text) {
+    return {text.data(), text.size()};
+}
 
 }  // namespace
 

@@ -14,7 +14,7 @@
 namespace agenthost::session {
 
 class History {
-public:
+  public:
     History() = default;
     // A copy has its own text, so its views point into itself.
     History(const History& other);
@@ -28,7 +28,7 @@ public:
     const agenthost_turn* data() const { return views_.data(); }
     std::size_t size() const { return views_.size(); }
 
-private:
+  private:
     struct Turn {
         const char* role;  // a string literal
         std::string content;

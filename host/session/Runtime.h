@@ -40,7 +40,8 @@ struct Environment {
     std::function<std::shared_ptr<const Runtime>()> runtime;
     std::atomic<std::uint64_t>* requestIds = nullptr;
     // The newest generation's instance for a route, or null if the route was removed.
-    std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)> currentInstance;
+    std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>
+        currentInstance;
     std::function<void(const Session*)> closed;  // the session is gone; forget it
 };
 

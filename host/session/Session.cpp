@@ -13,16 +13,20 @@ namespace {
 constexpr std::size_t kMaxStateBytes = 64 * 1024;
 constexpr std::size_t kMaxHistoryResponseBytes = 1 << 20;
 
-Poco::Logger& log() { return Poco::Logger::get("agenthost.session"); }
+Poco::Logger& log() {
+    return Poco::Logger::get("agenthost.session");
+}
 
-agenthost_str view(const std::string& s) { return {s.c_str(), s.size()}; }
+agenthost_str view(const std::string& s) {
+    return {s.c_str(), s.size()};
+}
 
 // A plugin's error code as clients may rely on it: a short [a-z0-9_] word, else the generic one.
 std::string errorCodeFrom(const char* code) {
     const std::string text = code;
-    const bool wellFormed = !text.empty() && text.size() <= 64 &&
-                            text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
-                                std::string::npos;
+    const bool wellFormed =
+        !text.empty() && text.size() <= 64 &&
+        text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
     return wellFormed ? text : protocol::error_code::kPluginError;
 }
 
@@ -113,9 +117,8 @@ void Session::acceptedLocked(const std::string& keyName) {
 void Session::onText(std::string message) {
     // On the loop thread when the session is idle: a plugin's request_start must return
     // promptly (ABI), so this costs other connections microseconds and saves a hand-off.
-    queue_->runOrPost([self = shared_from_this(), message = std::move(message)] {
-        self->handleFrame(message);
-    });
+    queue_->runOrPost(
+        [self = shared_from_this(), message = std::move(message)] { self->handleFrame(message); });
 }
 
 void Session::onBinary() {
@@ -358,7 +361,9 @@ void Session::commitTurnLocked(const PluginRequest& request) {
     history_->keepLast(2 * maxTurns);
 }
 
-void Session::sendLocked(const std::string& frame) { connection_->sendText(frame); }
+void Session::sendLocked(const std::string& frame) {
+    connection_->sendText(frame);
+}
 
 void Session::sendPacedLocked(std::string frame) {
     if (runtime_->streaming.chunkDelayMs == 0 && paced_.empty()) {
@@ -375,17 +380,18 @@ void Session::drainPacedLocked() {
         const auto now = net::Clock::now();
         if (now < nextPacedSend_) {
             pacingScheduled_ = true;
-            const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(nextPacedSend_ - now);
+            const auto wait =
+                std::chrono::duration_cast<std::chrono::microseconds>(nextPacedSend_ - now);
             Poco::Clock when;
             when += wait.count();
             std::weak_ptr<Session> weak = weak_from_this();
             environment_.timer->schedule(new util::CallbackTimerTask([weak] {
-                if (auto self = weak.lock()) {
-                    std::lock_guard<std::mutex> lock(self->mutex_);
-                    self->pacingScheduled_ = false;
-                    self->drainPacedLocked();
-                }
-            }),
+                                             if (auto self = weak.lock()) {
+                                                 std::lock_guard<std::mutex> lock(self->mutex_);
+                                                 self->pacingScheduled_ = false;
+                                                 self->drainPacedLocked();
+                                             }
+                                         }),
                                          when);
             return;
         }

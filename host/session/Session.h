@@ -36,7 +36,7 @@ struct SessionIdentity {
 // One client message being answered by the plugin: the handle the plugin holds. It owns every
 // text the plugin's agenthost_request points to, until the plugin calls finish.
 class PluginRequest final : public agenthost_request_host {
-public:
+  public:
     PluginRequest(std::weak_ptr<Session> session, std::uint64_t id, std::string message,
                   std::shared_ptr<const SessionIdentity> identity,
                   std::shared_ptr<const History> history, std::string state);
@@ -68,7 +68,7 @@ public:
     std::optional<protocol::Usage> usage;
     std::optional<std::string> newState;
 
-private:
+  private:
     std::weak_ptr<Session> session_;
     std::shared_ptr<const SessionIdentity> identity_;
     std::shared_ptr<const History> history_;
@@ -77,7 +77,7 @@ private:
 };
 
 class Session final : public net::ConnectionHandler, public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(std::shared_ptr<net::Connection> connection,
             std::shared_ptr<plugin::PluginInstance> instance, const Environment& environment);
     ~Session() override;
@@ -99,7 +99,7 @@ public:
     void onShutdown() override;
     void onClosed() override;
 
-private:
+  private:
     friend class PluginRequest;
 
     void authenticate(const std::string& key);
@@ -134,7 +134,7 @@ private:
     bool authenticated_ = false;
     bool closed_ = false;
     std::shared_ptr<const SessionIdentity> identity_;  // set when authenticated
-    std::deque<std::string> pending_;  // queued client messages
+    std::deque<std::string> pending_;                  // queued client messages
     std::shared_ptr<PluginRequest> current_;
     util::Utf8Chunker chunker_{100};
     // Requests hold snapshots of it (shared_ptr<const>); it is changed in place only when no

@@ -9,11 +9,11 @@ namespace agenthost::util {
 
 // A Poco::Util::Timer task that runs a function.
 class CallbackTimerTask final : public Poco::Util::TimerTask {
-public:
+  public:
     explicit CallbackTimerTask(std::function<void()> callback) : callback_(std::move(callback)) {}
     void run() override { callback_(); }
 
-private:
+  private:
     std::function<void()> callback_;
 };
 

@@ -19,7 +19,7 @@ std::string repairUtf8(std::string_view text);
 // push() returns everything that can be sent now: it never waits to fill a chunk, and holds
 // back only an incomplete UTF-8 sequence at the very end, to be joined with the next push().
 class Utf8Chunker {
-public:
+  public:
     explicit Utf8Chunker(std::size_t maxCodePoints);
 
     std::vector<std::string> push(std::string_view bytes);
@@ -27,7 +27,7 @@ public:
     // Ends the stream: a held-back incomplete sequence comes out as U+FFFD (or nothing).
     std::string flush();
 
-private:
+  private:
     std::size_t maxCodePoints_;
     std::string pending_;  // an incomplete trailing sequence from the last push
 };

@@ -5,7 +5,6 @@
 // respond(), blocking code that the SDK runs on its own threads and completes when it returns.
 // And a constructor that reads the route's settings and refuses bad ones by throwing.
 #include <agenthost/plugin.hpp>
-
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -18,7 +17,7 @@
 namespace {
 
 class EchoPlugin final : public agenthost::Plugin {
-public:
+  public:
     // [plugin.NAME] settings:
     //   delay_ms = 0     pause before answering, so clients can try cancel and queueing
     //   repeat   = 1     answer with the text this many times, as separate pieces
@@ -46,7 +45,7 @@ public:
         }
     }
 
-private:
+  private:
     // Sleeps delay_ in small steps, so a cancel is noticed within 10 ms.
     void waitOrCancel(const agenthost::Response& response) const {
         auto until = std::chrono::steady_clock::now() + delay_;

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-
 #include <filesystem>
 
 #include "CodexTestSupport.h"
@@ -32,7 +31,8 @@ std::string hangingScript(const TempDir& dir, const std::string& pids, bool igno
 
 std::string fdListing(pid_t pid) {
     std::string out;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
         std::error_code ec;
         out += entry.path().filename().string() + " -> " +
                std::filesystem::read_symlink(entry.path(), ec).string() + "\n";

@@ -1,8 +1,7 @@
 // Hot reload on SIGHUP, against the real binary: routes and settings change under connected
 // clients, a replaced .so is really loaded, and a bad config changes nothing.
-#include <gtest/gtest.h>
-
 #include <Poco/JSON/Array.h>
+#include <gtest/gtest.h>
 
 #include <csignal>
 #include <filesystem>
@@ -82,7 +81,7 @@ void installPlugin(const HostProcess& host, const std::string& source, const std
 
 // A host whose plugin folder is its own copy, so tests can replace libraries in it.
 class ReloadTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         HostConfig config;
         config.sections = kKeySection + kEcho;
@@ -107,7 +106,8 @@ TEST_F(ReloadTest, AddedRouteServesWhileOldSessionKeepsChatting) {
     auto old = connect("echo");
     EXPECT_EQ(old->chat("before").text, "before");
 
-    auto state = reloadWith(*host_, kKeySection + kEcho + "[plugin.twice]\nlibrary = echo\nrepeat = 2\n");
+    auto state =
+        reloadWith(*host_, kKeySection + kEcho + "[plugin.twice]\nlibrary = echo\nrepeat = 2\n");
     ASSERT_TRUE(state->getValue<bool>("ok")) << host_->output();
 
     auto added = connect("twice");
@@ -159,7 +159,8 @@ TEST_F(ReloadTest, RemovedRouteKeepsItsSessionUntilTheDrainTimeout) {
 }
 
 TEST_F(ReloadTest, ReplacedLibraryIsLoadedWhileAStreamOnTheOldOneCompletes) {
-    auto state = reloadWith(*host_, kKeySection + "[plugin.echo]\nlibrary = echo\ndelay_ms = 600\n");
+    auto state =
+        reloadWith(*host_, kKeySection + "[plugin.echo]\nlibrary = echo\ndelay_ms = 600\n");
     ASSERT_TRUE(state->getValue<bool>("ok"));
     auto streaming = connect("echo");
     ASSERT_EQ(routeStatus(*host_, "echo")->getValue<std::string>("version"), "1.0.0");
@@ -198,7 +199,9 @@ struct BadConfig {
     std::string installLibrary = "";  // a fixture to put in the plugin folder first, if any
 };
 
-void PrintTo(const BadConfig& config, std::ostream* out) { *out << config.name; }
+void PrintTo(const BadConfig& config, std::ostream* out) {
+    *out << config.name;
+}
 
 class InvalidReloadTest : public ReloadTest, public ::testing::WithParamInterface<BadConfig> {};
 
@@ -211,7 +214,8 @@ TEST_P(InvalidReloadTest, LeavesTheRunningGenerationUntouchedAndReportsWhy) {
     auto state = reloadWith(*host_, GetParam().sections);
     EXPECT_FALSE(state->getValue<bool>("ok"));
     EXPECT_EQ(state->getValue<int>("generation"), generation);
-    EXPECT_NE(state->getValue<std::string>("error").find(GetParam().errorMentions), std::string::npos)
+    EXPECT_NE(state->getValue<std::string>("error").find(GetParam().errorMentions),
+              std::string::npos)
         << state->getValue<std::string>("error");
     EXPECT_EQ(client->chat("still here").text, "still here");
     WsClient fresh(host_->port(), "/api/echo/ws");
@@ -223,7 +227,8 @@ TEST_P(InvalidReloadTest, LeavesTheRunningGenerationUntouchedAndReportsWhy) {
 INSTANTIATE_TEST_SUITE_P(
     EachKindOfError, InvalidReloadTest,
     ::testing::Values(
-        BadConfig{"BadValue", kKeySection + kEcho + "[streaming]\nchunk_chars = lots\n", "chunk_chars"},
+        BadConfig{"BadValue", kKeySection + kEcho + "[streaming]\nchunk_chars = lots\n",
+                  "chunk_chars"},
         BadConfig{"MissingLibrary", kKeySection + kEcho + "[plugin.ghost]\nlibrary = ghost\n",
                   "ghost.so"},
         BadConfig{"AbiMismatch", kKeySection + kEcho + "[plugin.odd]\nlibrary = wrong_major\n",
@@ -273,7 +278,8 @@ TEST_F(ReloadTest, TwoHundredReloadsWhileClientsChatLoseNothingAndLeakNothing) {
                 for (int i = 0; !done; ++i) {
                     const std::string text = "c" + std::to_string(c) + "-" + std::to_string(i);
                     auto reply = client->chat(text);
-                    if (reply.terminalType() != "complete" || reply.text.find(text) != 0) ++failures;
+                    if (reply.terminalType() != "complete" || reply.text.find(text) != 0)
+                        ++failures;
                     ++replies;
                 }
             } catch (const std::exception& e) {
@@ -283,7 +289,8 @@ TEST_F(ReloadTest, TwoHundredReloadsWhileClientsChatLoseNothingAndLeakNothing) {
         });
     }
     auto settingsFor = [](int i) {  // alternate settings so every reload makes a new instance
-        return kKeySection + "[plugin.echo]\nlibrary = echo\nrepeat = " + std::to_string(1 + i % 2) + "\n";
+        return kKeySection +
+               "[plugin.echo]\nlibrary = echo\nrepeat = " + std::to_string(1 + i % 2) + "\n";
     };
     long rssAfterWarmup = 0;
     int fdsAfterWarmup = 0;
@@ -301,7 +308,8 @@ TEST_F(ReloadTest, TwoHundredReloadsWhileClientsChatLoseNothingAndLeakNothing) {
     EXPECT_GT(replies, kReloads / 2);
     EXPECT_LE(host_->fdCount(), fdsAfterWarmup + 2);
     if (kRssIsMeaningful) {
-        EXPECT_LT(host_->rssKb(), rssAfterWarmup + 8 * 1024) << "RSS grew over " << kReloads << " reloads";
+        EXPECT_LT(host_->rssKb(), rssAfterWarmup + 8 * 1024)
+            << "RSS grew over " << kReloads << " reloads";
     }
 }
 

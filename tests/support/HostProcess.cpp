@@ -1,15 +1,13 @@
 #include "support/HostProcess.h"
 
-#include <gtest/gtest.h>
-
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
-
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -39,7 +37,8 @@ std::string renderConfig(const HostConfig& config, std::uint16_t port, const Tem
     ini << "[server]\nhost = 127.0.0.1\nport = " << port << "\nstate_dir = " << dir.file("state")
         << "\n";
     for (const auto& [key, value] : config.server) ini << key << " = " << value << "\n";
-    ini << "\n[plugins]\ndirectory = " << config.pluginDirectory << "\n\n" << config.sections << "\n";
+    ini << "\n[plugins]\ndirectory = " << config.pluginDirectory << "\n\n"
+        << config.sections << "\n";
     return ini.str();
 }
 
@@ -54,7 +53,8 @@ pid_t spawnLogged(const std::vector<std::string>& argv, const std::string& logPa
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     // The server must start with no signals blocked, as from a shell.
     posix_spawnattr_t attributes;
@@ -97,7 +97,8 @@ HostProcess::~HostProcess() {
     } else if (!stopRequested_) {
         // It died on its own (a crash, or a sanitizer report): show why.
         std::cerr << "agenthost exited unexpectedly with status " << exitStatus_
-                  << "; its output:\n" << output() << std::endl;
+                  << "; its output:\n"
+                  << output() << std::endl;
     }
 }
 
@@ -111,8 +112,7 @@ void HostProcess::start() {
     pid_ = spawnLogged({AGENTHOST_BINARY, "--config=" + configPath_}, logPath_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
-        if (!running())
-            throw std::runtime_error("agenthost exited during startup:\n" + output());
+        if (!running()) throw std::runtime_error("agenthost exited during startup:\n" + output());
         try {
             if (get("/api/health").status == 200) return;
         } catch (const std::exception&) {
@@ -122,7 +122,9 @@ void HostProcess::start() {
     throw std::runtime_error("agenthost did not answer /api/health:\n" + output());
 }
 
-std::string HostProcess::output() const { return readFile(logPath_); }
+std::string HostProcess::output() const {
+    return readFile(logPath_);
+}
 
 bool HostProcess::waitForOutput(const std::string& text, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -186,9 +188,13 @@ long HostProcess::statusField(const std::string& field) const {
     return -1;
 }
 
-long HostProcess::rssKb() const { return statusField("VmRSS"); }
+long HostProcess::rssKb() const {
+    return statusField("VmRSS");
+}
 
-int HostProcess::threadCount() const { return static_cast<int>(statusField("Threads")); }
+int HostProcess::threadCount() const {
+    return static_cast<int>(statusField("Threads"));
+}
 
 int HostProcess::fdCount() const {
     int count = 0;

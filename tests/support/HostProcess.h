@@ -20,7 +20,8 @@ struct HostConfig {
     // Extra `key = value` lines for [server] (host, port and state_dir are set by the harness).
     std::map<std::string, std::string> server;
     // Every other section. The default: one key (kTestKey) and the echo plugin at /api/echo/ws.
-    std::string sections = "[key.test]\nsecret = test-key-0123456789\n\n[plugin.echo]\nlibrary = echo\n";
+    std::string sections =
+        "[key.test]\nsecret = test-key-0123456789\n\n[plugin.echo]\nlibrary = echo\n";
     std::string pluginDirectory = AGENTHOST_PLUGIN_DIR;
 };
 
@@ -30,7 +31,7 @@ struct HttpResult {
 };
 
 class HostProcess {
-public:
+  public:
     explicit HostProcess(const HostConfig& config = {});
     ~HostProcess();
     HostProcess(const HostProcess&) = delete;
@@ -62,7 +63,7 @@ public:
     int threadCount() const;
     int fdCount() const;
 
-private:
+  private:
     void start();
     long statusField(const std::string& field) const;  // a number from /proc/<pid>/status
 

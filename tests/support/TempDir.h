@@ -6,7 +6,7 @@ namespace agenthost::test {
 
 // A fresh directory under /tmp, removed with everything in it on destruction.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -18,7 +18,7 @@ public:
     std::string write(const std::string& name, const std::string& content,
                       bool executable = false) const;
 
-private:
+  private:
     std::string path_;
 };
 

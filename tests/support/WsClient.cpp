@@ -72,8 +72,9 @@ void WsClient::sendBinary(const std::string& data) {
 }
 
 void WsClient::sendPing(const std::string& payload) {
-    socket_->sendFrame(payload.data(), static_cast<int>(payload.size()),
-                       static_cast<int>(WebSocket::FRAME_FLAG_FIN) | static_cast<int>(WebSocket::FRAME_OP_PING));
+    socket_->sendFrame(
+        payload.data(), static_cast<int>(payload.size()),
+        static_cast<int>(WebSocket::FRAME_FLAG_FIN) | static_cast<int>(WebSocket::FRAME_OP_PING));
 }
 
 void WsClient::sendFrame(const std::string& payload, int flags) {
@@ -122,7 +123,8 @@ std::optional<Frame> WsClient::receive(std::chrono::milliseconds timeout, bool r
         }
         if (frame.opcode == WebSocket::FRAME_OP_PING && !returnPings) {
             socket_->sendFrame(frame.payload.data(), static_cast<int>(frame.payload.size()),
-                               static_cast<int>(WebSocket::FRAME_FLAG_FIN) | static_cast<int>(WebSocket::FRAME_OP_PONG));
+                               static_cast<int>(WebSocket::FRAME_FLAG_FIN) |
+                                   static_cast<int>(WebSocket::FRAME_OP_PONG));
             continue;
         }
         return frame;
@@ -133,8 +135,9 @@ std::string WsClient::receiveText(std::chrono::milliseconds timeout) {
     auto frame = receive(timeout);
     if (!frame) throw std::runtime_error("timed out waiting for a frame");
     if (!frame->isText())
-        throw std::runtime_error("expected a text frame, got opcode " + std::to_string(frame->opcode) +
-                                 (frame->isClose() ? " (close " + std::to_string(frame->closeCode()) + ")" : ""));
+        throw std::runtime_error(
+            "expected a text frame, got opcode " + std::to_string(frame->opcode) +
+            (frame->isClose() ? " (close " + std::to_string(frame->closeCode()) + ")" : ""));
     return frame->payload;
 }
 

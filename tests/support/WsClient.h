@@ -36,7 +36,7 @@ struct Reply {
 };
 
 class WsClient {
-public:
+  public:
     // Opens ws://127.0.0.1:port/path. Throws Poco::Net::WebSocketException when the server
     // refuses the upgrade; handshakeStatus() tells the HTTP status then.
     WsClient(std::uint16_t port, const std::string& path,
@@ -69,15 +69,15 @@ public:
 
     Poco::Net::WebSocket& socket() { return *socket_; }
 
-private:
+  private:
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
     std::unique_ptr<Poco::Net::WebSocket> socket_;
 };
 
 // The HTTP status the server answers an upgrade request for `path` with (101 when it upgrades).
 int handshakeStatus(std::uint16_t port, const std::string& path,
-                    const std::map<std::string, std::string>& headers = {},
-                    bool upgrade = true, std::string* body = nullptr);
+                    const std::map<std::string, std::string>& headers = {}, bool upgrade = true,
+                    std::string* body = nullptr);
 
 Poco::JSON::Object::Ptr parseJson(const std::string& text);
 

@@ -48,14 +48,16 @@
 
 namespace agenthost {
 
-inline std::string toString(agenthost_str s) { return s.data ? std::string(s.data, s.size) : ""; }
+inline std::string toString(agenthost_str s) {
+    return s.data ? std::string(s.data, s.size) : "";
+}
 inline std::string_view view(agenthost_str s) {
     return s.data ? std::string_view(s.data, s.size) : std::string_view();
 }
 
 // The route's [plugin.NAME] settings, env:/file: already resolved by the host.
 class Settings {
-public:
+  public:
     Settings() = default;
     explicit Settings(std::map<std::string, std::string> values) : values_(std::move(values)) {}
 
@@ -65,12 +67,14 @@ public:
         return it == values_.end() ? fallback : it->second;
     }
     long long getInt(const std::string& key, long long fallback) const {
-        return getNumber<long long>(key, fallback, "an integer",
-                                    [](const std::string& t, std::size_t* n) { return std::stoll(t, n); });
+        return getNumber<long long>(
+            key, fallback, "an integer",
+            [](const std::string& t, std::size_t* n) { return std::stoll(t, n); });
     }
     double getDouble(const std::string& key, double fallback) const {
-        return getNumber<double>(key, fallback, "a number",
-                                 [](const std::string& t, std::size_t* n) { return std::stod(t, n); });
+        return getNumber<double>(
+            key, fallback, "a number",
+            [](const std::string& t, std::size_t* n) { return std::stod(t, n); });
     }
     bool getBool(const std::string& key, bool fallback) const {
         auto it = values_.find(key);
@@ -82,7 +86,7 @@ public:
     }
     const std::map<std::string, std::string>& all() const { return values_; }
 
-private:
+  private:
     // The whole value must parse; "12abc" is an error, not 12.
     template <class T, class Parse>
     T getNumber(const std::string& key, T fallback, const char* what, Parse parse) const {
@@ -105,7 +109,7 @@ private:
 
 // Writes to the host's log, tagged with the route. Cheap to copy; valid while the instance is.
 class Logger {
-public:
+  public:
     Logger() = default;
     Logger(const agenthost_host_api* host, agenthost_instance_host_ptr instance)
         : host_(host), instance_(instance) {}
@@ -114,7 +118,7 @@ public:
     void warning(const std::string& m) const { write(AGENTHOST_LOG_WARNING, m); }
     void error(const std::string& m) const { write(AGENTHOST_LOG_ERROR, m); }
 
-private:
+  private:
     void write(agenthost_log_level level, const std::string& m) const {
         if (host_ && host_->log) host_->log(instance_, level, m.c_str());
     }
@@ -164,7 +168,7 @@ namespace detail {
 
 // The instance's unfinished requests, so that a cancel from the host finds its Response.
 class LiveRequests {
-public:
+  public:
     void add(agenthost_request_host_ptr handle, const std::shared_ptr<Response>& response) {
         std::lock_guard<std::mutex> lock(mutex_);
         live_[handle] = response;
@@ -186,7 +190,7 @@ public:
         return out;
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::unordered_map<agenthost_request_host_ptr, std::weak_ptr<Response>> live_;
 };
@@ -195,7 +199,7 @@ private:
 
 // The answer to one Request. Thread-safe; finished exactly once.
 class Response {
-public:
+  public:
     Response(const agenthost_host_api* host, agenthost_request_host_ptr handle,
              std::shared_ptr<detail::LiveRequests> registry)
         : host_(host), handle_(handle), registry_(std::move(registry)) {}
@@ -252,7 +256,7 @@ public:
         if (callback) callback();
     }
 
-private:
+  private:
     void finish(const char* code, const char* message) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (finished_) return;
@@ -275,7 +279,7 @@ namespace detail {
 // Runs blocking respond() calls on threads the plugin owns: an idle thread is reused, a new
 // one is started when all are busy (up to kMaxThreads, then jobs wait in order).
 class BlockingRunner {
-public:
+  public:
     static constexpr std::size_t kMaxThreads = 64;
 
     ~BlockingRunner() { stop(); }
@@ -301,7 +305,7 @@ public:
         threads_.clear();
     }
 
-private:
+  private:
     void work() {
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
@@ -333,7 +337,7 @@ class Instance;
 }  // namespace detail
 
 class Plugin {
-public:
+  public:
     virtual ~Plugin() = default;
 
     // Reported at /api/health and /api/status. Called from host threads; keep it cheap.
@@ -341,9 +345,8 @@ public:
 
     // Asynchronous entry point. The default runs respond() on an SDK thread.
     virtual void start(Request request, std::shared_ptr<Response> response) {
-        runBlocking([this, request = std::move(request), response]() mutable {
-            respond(request, *response);
-        },
+        runBlocking([this, request = std::move(request),
+                     response]() mutable { respond(request, *response); },
                     response);
     }
 
@@ -352,7 +355,7 @@ public:
         response.fail("plugin_error", "this plugin implements neither start() nor respond()");
     }
 
-protected:
+  protected:
     // Runs `job` on an SDK thread and finishes `response` when it returns or throws.
     void runBlocking(std::function<void()> job, std::shared_ptr<Response> response) {
         runner_->submit([job = std::move(job), response = std::move(response)] {
@@ -367,7 +370,7 @@ protected:
         });
     }
 
-private:
+  private:
     friend class detail::Instance;
     detail::BlockingRunner* runner_ = nullptr;
 };
@@ -383,7 +386,7 @@ inline void copyTo(char* out, std::size_t size, const std::string& text) {
 
 // What the plugin's instance pointer really points to.
 class Instance {
-public:
+  public:
     Instance(const agenthost_host_api* host, std::unique_ptr<Plugin> plugin,
              std::unique_ptr<BlockingRunner> runner)
         : host_(host), runner_(std::move(runner)), plugin_(std::move(plugin)) {
@@ -423,7 +426,7 @@ public:
         return h.status;
     }
 
-private:
+  private:
     static Request toRequest(const agenthost_request& raw) {
         Request r;
         r.id = raw.request_id;
@@ -513,26 +516,30 @@ inline void requestCancel(agenthost_instance_plugin_ptr instance,
 
 // Declares the plugin class, its name and version, and exports the ABI entry function.
 // Use once per library, at namespace scope, outside any namespace.
-#define AGENTHOST_PLUGIN(PluginClass, NAME, VERSION)                                            \
-    namespace {                                                                                 \
-    const agenthost_host_api* agenthost_sdk_host_api = nullptr;                                \
-    agenthost_instance_plugin_ptr agenthost_sdk_instance_new(                                  \
-        const agenthost_instance_config* config, char* error, size_t error_size) {             \
-        return ::agenthost::detail::newInstance<PluginClass>(agenthost_sdk_host_api, config,   \
-                                                             error, error_size);               \
-    }                                                                                           \
-    const agenthost_plugin_api agenthost_sdk_plugin_api = {                                    \
-        sizeof(agenthost_plugin_api),         AGENTHOST_ABI_MAJOR,                              \
-        AGENTHOST_ABI_MINOR,                  NAME,                                             \
-        VERSION,                              &agenthost_sdk_instance_new,                      \
-        &::agenthost::detail::destroyInstance, &::agenthost::detail::instanceHealth,            \
-        &::agenthost::detail::requestStart,    &::agenthost::detail::requestCancel};            \
-    }                                                                                           \
-    extern "C" AGENTHOST_EXPORT const agenthost_plugin_api* agenthost_plugin_entry(             \
-        uint32_t host_abi_major, uint32_t /*host_abi_minor*/, const agenthost_host_api* host) { \
-        if (host_abi_major != AGENTHOST_ABI_MAJOR || host == nullptr) return nullptr;          \
-        agenthost_sdk_host_api = host;                                                          \
-        return &agenthost_sdk_plugin_api;                                                       \
+#define AGENTHOST_PLUGIN(PluginClass, NAME, VERSION)                                              \
+    namespace {                                                                                   \
+    const agenthost_host_api* agenthost_sdk_host_api = nullptr;                                   \
+    agenthost_instance_plugin_ptr agenthost_sdk_instance_new(                                     \
+        const agenthost_instance_config* config, char* error, size_t error_size) {                \
+        return ::agenthost::detail::newInstance<PluginClass>(agenthost_sdk_host_api, config,      \
+                                                             error, error_size);                  \
+    }                                                                                             \
+    const agenthost_plugin_api agenthost_sdk_plugin_api = {sizeof(agenthost_plugin_api),          \
+                                                           AGENTHOST_ABI_MAJOR,                   \
+                                                           AGENTHOST_ABI_MINOR,                   \
+                                                           NAME,                                  \
+                                                           VERSION,                               \
+                                                           &agenthost_sdk_instance_new,           \
+                                                           &::agenthost::detail::destroyInstance, \
+                                                           &::agenthost::detail::instanceHealth,  \
+                                                           &::agenthost::detail::requestStart,    \
+                                                           &::agenthost::detail::requestCancel};  \
+    }                                                                                             \
+    extern "C" AGENTHOST_EXPORT const agenthost_plugin_api* agenthost_plugin_entry(               \
+        uint32_t host_abi_major, uint32_t /*host_abi_minor*/, const agenthost_host_api* host) {   \
+        if (host_abi_major != AGENTHOST_ABI_MAJOR || host == nullptr) return nullptr;             \
+        agenthost_sdk_host_api = host;                                                            \
+        return &agenthost_sdk_plugin_api;                                                         \
     }
 
 #endif  // AGENTHOST_PLUGIN_HPP

@@ -152,8 +152,8 @@ typedef struct agenthost_host_api {
 /* The plugin's table, returned by the entry function. Static storage in the plugin. */
 typedef struct agenthost_plugin_api {
     size_t struct_size;
-    uint32_t abi_major; /* AGENTHOST_ABI_MAJOR the plugin was built with */
-    uint32_t abi_minor; /* AGENTHOST_ABI_MINOR the plugin was built with */
+    uint32_t abi_major;  /* AGENTHOST_ABI_MAJOR the plugin was built with */
+    uint32_t abi_minor;  /* AGENTHOST_ABI_MINOR the plugin was built with */
     const char* name;    /* e.g. "echo"; static, NUL-terminated */
     const char* version; /* the plugin's own version, e.g. "1.0.0"; static, NUL-terminated */
 
@@ -166,14 +166,14 @@ typedef struct agenthost_plugin_api {
     void (*instance_destroy)(agenthost_instance_plugin_ptr instance);
 
     /* Current health; writes a NUL-terminated detail (may be empty) into detail[0..size). */
-    agenthost_health_status (*instance_health)(agenthost_instance_plugin_ptr instance,
-                                               char* detail, size_t detail_size);
+    agenthost_health_status (*instance_health)(agenthost_instance_plugin_ptr instance, char* detail,
+                                               size_t detail_size);
 
     /* Starts answering `request`. Returns 0 when the plugin took it (and will call finish
      * exactly once), non-zero when it refused it at once (then it must not call finish, and
      * the host reports a generic plugin error). */
-    int (*request_start)(agenthost_instance_plugin_ptr instance,
-                         const agenthost_request* request, agenthost_request_host_ptr handle);
+    int (*request_start)(agenthost_instance_plugin_ptr instance, const agenthost_request* request,
+                         agenthost_request_host_ptr handle);
 
     /* Asks the plugin to stop the request early: abort its upstream work and still call
      * finish() once, promptly. May race with the plugin's own finish(): a cancel for a request
@@ -185,8 +185,8 @@ typedef struct agenthost_plugin_api {
 /* The entry function every plugin exports under AGENTHOST_PLUGIN_ENTRY_SYMBOL. `host` lives as
  * long as the library stays loaded. Return NULL to refuse this host (e.g. its major differs). */
 typedef const agenthost_plugin_api* (*agenthost_plugin_entry_fn)(uint32_t host_abi_major,
-                                                                  uint32_t host_abi_minor,
-                                                                  const agenthost_host_api* host);
+                                                                 uint32_t host_abi_minor,
+                                                                 const agenthost_host_api* host);
 
 #ifdef __cplusplus
 }
