@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+echo "== format: clang-format --dry-run over the tracked sources"
+git ls-files '*.cpp' '*.h' '*.hpp' '*.c' | xargs clang-format --dry-run --Werror
+
 jobs="$(nproc)"
 run_suite() {  # run_suite <build dir> <label> [cmake args...]
   local dir="$1" label="$2"
