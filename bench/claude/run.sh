@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The claude plugin's streaming benchmark: 500 concurrent streams through agenthost and
+# claude.so against a local mock Messages API (host threads and fds while they run), and the
+# time to first chunk through the host minus straight from the same mock.
+#   bench/claude/run.sh [STREAMS]      (default 500; loopback only, bounded, exits by itself)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$ROOT/build-bench
+STREAMS=${1:-500}
+PYTHON=/usr/bin/python3
+
+ulimit -n "$(ulimit -Hn)"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENTHOST_TESTS=OFF >/dev/null
+cmake --build "$BUILD" -j2 --target agenthost claude claude_stream_bench >/dev/null
+
+WORK=$(mktemp -d /tmp/agenthost-claude-bench.XXXXXX)
+HOST_PID=
+cleanup() {
+    if [[ -n $HOST_PID ]]; then kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+AGENTHOST_BENCH_KEY=bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+export AGENTHOST_BENCH_KEY NO_PROXY=127.0.0.1,localhost
+HOST_PORT=$(free_port)
+MOCK_PORT=$(free_port)
+cat >"$WORK/agenthost.ini" <<INI
+[server]
+host = 127.0.0.1
+port = $HOST_PORT
+state_dir = $WORK/state
+max_connections = $((STREAMS + 100))
+
+[key.bench]
+secret = $AGENTHOST_BENCH_KEY
+
+[plugins]
+directory = $BUILD/plugins
+
+[plugin.claude]
+library = claude
+api_key = bench-not-a-real-key
+base_url = http://127.0.0.1:$MOCK_PORT
+INI
+"$BUILD/bin/agenthost" --config="$WORK/agenthost.ini" >"$WORK/agenthost.log" 2>&1 &
+HOST_PID=$!
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$HOST_PORT/api/health" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+"$BUILD/bin/claude_stream_bench" --mock-port="$MOCK_PORT" --host-port="$HOST_PORT" \
+    --streams="$STREAMS" --server-pid="$HOST_PID" run
