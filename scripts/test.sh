@@ -13,9 +13,9 @@ jobs="$(nproc)"
 run_suite() {  # run_suite <build dir> <label> [cmake args...]
   local dir="$1" label="$2"
   shift 2
-  echo "== $label: building in $dir"
+  echo "== $label: building in $dir ($(date +%T))"
   scripts/build.sh "$dir" -DAGENTHOST_BENCH=OFF "$@"
-  echo "== $label: testing"
+  echo "== $label: testing ($(date +%T))"
   (cd "$dir" && ctest --output-on-failure --parallel "$jobs" --timeout 300)
 }
 
@@ -26,4 +26,4 @@ if [ "${1:-}" != "--quick" ]; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
     run_suite build-tsan "tsan" -DAGENTHOST_SANITIZE=thread
 fi
-echo "== all tests passed"
+echo "== all tests passed ($(date +%T))"
