@@ -308,8 +308,11 @@ void Session::cancelCurrent(const char* errorCode, const char* errorText) {
 void Session::requestText(PluginRequest& request, std::string_view text) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (&request != current_.get() || closed_) return;
-    if (request.responseText.size() < kMaxHistoryResponseBytes) request.responseText.append(text);
-    for (auto& chunk : chunker_.push(text)) sendPacedLocked(protocol::messageFrame(chunk));
+    for (auto& chunk : chunker_.push(text)) {
+        if (request.responseText.size() < kMaxHistoryResponseBytes)
+            request.responseText.append(chunk);  // as sent: valid UTF-8
+        sendPacedLocked(protocol::messageFrame(chunk));
+    }
 }
 
 void Session::requestUsage(PluginRequest& request, std::uint64_t input, std::uint64_t output) {
@@ -335,8 +338,10 @@ void Session::requestFinished(PluginRequest& request, const char* code, const ch
         // snapshot under the mutex lets commitTurnLocked() see for sure whether it is shared.
         request.releaseHistory();
         if (&request != current_.get() || closed_) return;  // cancelled: already answered
-        if (auto rest = chunker_.flush(); !rest.empty())
+        if (auto rest = chunker_.flush(); !rest.empty()) {
+            request.responseText.append(rest);
             sendPacedLocked(protocol::messageFrame(rest));
+        }
         if (code == nullptr) {
             sendPacedLocked(protocol::completeFrame(request.usage));
             commitTurnLocked(request);
@@ -357,7 +362,7 @@ void Session::commitTurnLocked(const PluginRequest& request) {
     if (history_.use_count() > 1)  // a request still reads this one: write a new one
         history_ = std::make_shared<History>(*history_);
     history_->append("user", request.message);
-    history_->append("assistant", util::repairUtf8(request.responseText));
+    history_->append("assistant", request.responseText);
     history_->keepLast(2 * maxTurns);
 }
 

@@ -44,6 +44,13 @@ Sequence sequenceAt(std::string_view text, std::size_t i) {
     return {Sequence::Kind::Valid, length};
 }
 
+// How many ASCII bytes, at most `limit`, start at text[i].
+std::size_t asciiRun(std::string_view text, std::size_t i, std::size_t limit) {
+    std::size_t n = 0;
+    while (n < limit && i + n < text.size() && static_cast<unsigned char>(text[i + n]) < 0x80) ++n;
+    return n;
+}
+
 }  // namespace
 
 bool isValidUtf8(std::string_view text) {
@@ -90,6 +97,12 @@ std::vector<std::string> Utf8Chunker::push(std::string_view bytes) {
             chunks.push_back(std::move(current));
             current.clear();
             codePoints = 0;
+        }
+        if (const std::size_t ascii = asciiRun(text, i, maxCodePoints_ - codePoints)) {
+            current.append(text, i, ascii);  // the common case, at once
+            codePoints += ascii;
+            i += ascii;
+            continue;
         }
         if (sequence.kind == Sequence::Kind::Valid)
             current.append(text, i, sequence.length);
