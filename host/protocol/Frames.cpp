@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
+#include <string_view>
+#include <variant>
 
 namespace agenthost::protocol {
 namespace {
@@ -23,11 +26,21 @@ void appendJsonString(std::string& out, std::string_view text) {
         out.append(text.data() + plain, i - plain);
         plain = i + 1;
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 out += "\\u00";
                 out.push_back(hex[c >> 4]);
@@ -135,31 +148,119 @@ std::string pongFrame() {
     return FrameWriter("pong").timestamp().finish();
 }
 
-ClientFrame parseClientFrame(const std::string& text) {
+namespace {
+
+// The two fields a client frame is read for. A field that is absent stays empty; one that is
+// present but not a string is marked so.
+struct ClientFields {
+    std::optional<std::string> type, content;
+    bool typeNotString = false, contentNotString = false;
+};
+
+// The shape nearly every client frame has: one flat object whose values are strings without
+// escapes, e.g. {"content":"hello"}. Read here without building a JSON tree; anything else
+// (escapes, numbers, nesting, repeated keys, bad syntax) returns nothing, and Poco's parser
+// decides. The text is already valid UTF-8 (the frame decoder checked it).
+std::optional<ClientFields> scanFlatObject(std::string_view text) {
+    std::size_t i = 0;
+    const auto skipSpace = [&] {
+        while (i < text.size() &&
+               (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+            ++i;
+    };
+    const auto plainString = [&]() -> std::optional<std::string_view> {
+        if (i >= text.size() || text[i] != '"') return std::nullopt;
+        const std::size_t begin = ++i;
+        while (i < text.size() && text[i] != '"') {
+            if (text[i] == '\\' || static_cast<unsigned char>(text[i]) < 0x20) return std::nullopt;
+            ++i;
+        }
+        if (i >= text.size()) return std::nullopt;
+        return text.substr(begin, i++ - begin);
+    };
+    ClientFields fields;
+    skipSpace();
+    if (i >= text.size() || text[i++] != '{') return std::nullopt;
+    skipSpace();
+    if (i < text.size() && text[i] == '}') {
+        ++i;
+    } else {
+        for (;;) {
+            skipSpace();
+            const auto key = plainString();
+            skipSpace();
+            if (!key || i >= text.size() || text[i++] != ':') return std::nullopt;
+            skipSpace();
+            const auto value = plainString();
+            if (!value) return std::nullopt;
+            auto* field = *key == "type"      ? &fields.type
+                          : *key == "content" ? &fields.content
+                                              : nullptr;
+            if (field) {
+                if (*field) return std::nullopt;  // repeated: let the full parser decide
+                *field = std::string(*value);
+            }
+            skipSpace();
+            if (i < text.size() && text[i] == ',') {
+                ++i;
+                continue;
+            }
+            if (i < text.size() && text[i] == '}') {
+                ++i;
+                break;
+            }
+            return std::nullopt;
+        }
+    }
+    skipSpace();
+    if (i != text.size()) return std::nullopt;
+    return fields;
+}
+
+// Any JSON, with Poco's parser; an error text when it is not a JSON object.
+std::variant<ClientFields, std::string> parseAnyObject(const std::string& text) {
     Poco::Dynamic::Var parsed;
     try {
         parsed = Poco::JSON::Parser().parse(text);
     } catch (const Poco::Exception&) {
-        return {ClientFrame::Kind::Invalid, "frame is not valid JSON"};
+        return std::string("frame is not valid JSON");
     }
     if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
-        return {ClientFrame::Kind::Invalid, "frame must be a JSON object"};
+        return std::string("frame must be a JSON object");
     auto object = parsed.extract<Poco::JSON::Object::Ptr>();
+    ClientFields fields;
+    const auto read = [&](const char* name, std::optional<std::string>& value, bool& notString) {
+        if (!object->has(name)) return;
+        auto var = object->get(name);
+        if (var.isString())
+            value = var.toString();
+        else
+            notString = true;
+    };
+    read("type", fields.type, fields.typeNotString);
+    read("content", fields.content, fields.contentNotString);
+    return fields;
+}
 
-    std::string type = "message";
-    if (object->has("type")) {
-        auto value = object->get("type");
-        if (!value.isString()) return {ClientFrame::Kind::Invalid, "\"type\" must be a string"};
-        type = value.toString();
-    }
+ClientFrame interpret(const ClientFields& fields) {
+    if (fields.typeNotString) return {ClientFrame::Kind::Invalid, "\"type\" must be a string"};
+    const std::string type = fields.type.value_or("message");
     if (type == "cancel") return {ClientFrame::Kind::Cancel, ""};
     if (type == "ping") return {ClientFrame::Kind::Ping, ""};
     if (type != "message") return {ClientFrame::Kind::Invalid, "unknown type \"" + type + "\""};
-
-    auto content = object->get("content");
-    if (content.isEmpty() || !content.isString())
+    if (!fields.content || fields.contentNotString)
         return {ClientFrame::Kind::Invalid, "a message needs a string \"content\""};
-    return {ClientFrame::Kind::Message, content.toString()};
+    return {ClientFrame::Kind::Message, *fields.content};
+}
+
+}  // namespace
+
+ClientFrame parseClientFrame(const std::string& text) {
+    if (auto fields = scanFlatObject(text)) return interpret(*fields);
+    auto parsed = parseAnyObject(text);
+    if (auto* error = std::get_if<std::string>(&parsed))
+        return {ClientFrame::Kind::Invalid, *error};
+    return interpret(std::get<ClientFields>(parsed));
 }
 
 }  // namespace agenthost::protocol

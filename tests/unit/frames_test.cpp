@@ -141,3 +141,51 @@ TEST(ClientFrames, InvalidFramesSayWhy) {
 
 }  // namespace
 }  // namespace agenthost::protocol
+
+namespace agenthost::protocol {
+namespace {
+
+struct ParseCase {
+    std::string text;
+    ClientFrame::Kind kind;
+    std::string content;
+};
+
+// Simple frames take a fast path and everything else the full parser: both must give the
+// same answers, whatever the spacing, escapes, extra keys or mistakes.
+TEST(ClientFrames, EveryShapeParsesTheSame) {
+    using Kind = ClientFrame::Kind;
+    const std::vector<ParseCase> cases = {
+        {R"({"content":"hello"})", Kind::Message, "hello"},
+        {" \t\r\n{ \"content\" : \"hello\" , \"type\" : \"message\" } \n", Kind::Message, "hello"},
+        {R"({"type":"message","content":"h\u00e9\nllo \"q\""})", Kind::Message,
+         "h\xC3\xA9\nllo \"q\""},
+        {R"({"content":"caf)"
+         "\xC3\xA9"
+         R"(","client":"ios"})",
+         Kind::Message, "caf\xC3\xA9"},
+        {R"({"content":"x","extra":{"nested":[1,2]}})", Kind::Message, "x"},
+        {R"({"content":""})", Kind::Message, ""},
+        {R"({"type":"cancel"})", Kind::Cancel, ""},
+        {R"({"type":"ping","content":"ignored"})", Kind::Ping, ""},
+        {R"({})", Kind::Invalid, "a message needs a string \"content\""},
+        {R"({"content":5})", Kind::Invalid, "a message needs a string \"content\""},
+        {R"({"type":7,"content":"x"})", Kind::Invalid, "\"type\" must be a string"},
+        {R"({"type":"dance"})", Kind::Invalid, "unknown type \"dance\""},
+        {R"({"content":"a"} trailing)", Kind::Invalid, "frame is not valid JSON"},
+        {R"({"content":"a")", Kind::Invalid, "frame is not valid JSON"},
+        {R"({"content" "a"})", Kind::Invalid, "frame is not valid JSON"},
+        {"{\"content\":\"tab\there\"}", Kind::Invalid, "frame is not valid JSON"},
+        {R"(["content","a"])", Kind::Invalid, "frame must be a JSON object"},
+        {R"("content")", Kind::Invalid,
+         "frame is not valid JSON"},  // Poco 1.11: objects and arrays only
+    };
+    for (const auto& c : cases) {
+        const auto frame = parseClientFrame(c.text);
+        EXPECT_EQ(frame.kind, c.kind) << c.text;
+        EXPECT_EQ(frame.content, c.content) << c.text;
+    }
+}
+
+}  // namespace
+}  // namespace agenthost::protocol
