@@ -17,6 +17,7 @@
 
 #include "support/HostProcess.h"
 #include "support/TempDir.h"
+#include "support/Wait.h"
 #include "support/WsClient.h"
 
 namespace agenthost::test::codex {
@@ -44,17 +45,6 @@ inline std::string readFile(const std::string& path) {
     std::stringstream out;
     out << in.rdbuf();
     return out.str();
-}
-
-// Polls `condition` every 20 ms until it holds or `timeout` passes.
-inline bool waitUntil(const std::function<bool()>& condition,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        if (condition()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
 }
 
 // The pids a script wrote, one per line, once it wrote at least `count`.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/HostProcess.h"
+#include "support/Wait.h"
 #include "support/WsClient.h"
 
 namespace agenthost::test {
@@ -56,17 +57,6 @@ inline std::unique_ptr<WsClient> connectAuthenticated(const HostProcess& host,
     auto client = std::make_unique<WsClient>(host.port(), "/api/" + route + "/ws");
     client->authenticate(kTestKey);
     return client;
-}
-
-// Polls `condition` every 20 ms until it holds or `timeout` passes.
-inline bool waitUntil(const std::function<bool()>& condition,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        if (condition()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
 }
 
 // The connection count /api/health reports for `route`.
