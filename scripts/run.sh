@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh build
+scripts/build.sh build -DAGENTHOST_TESTS=OFF -DAGENTHOST_BENCH=OFF  # the server and plugins only
 if [ $# -eq 0 ]; then set -- --config=config/agenthost.ini; fi
 exec build/bin/agenthost "$@"
