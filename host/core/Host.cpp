@@ -103,6 +103,7 @@ void Host::start() {
     http_ = std::make_unique<Poco::Net::HTTPServer>(new http::HandlerFactory(*this), httpThreads_,
                                                     listener, params);
     http_->start();
+    accepting_ = true;
     running_ = true;
 }
 
@@ -114,7 +115,9 @@ void Host::stop() {
     if (!running_) return;
     running_ = false;
     log().information("shutting down: closing " + std::to_string(loop_.size()) + " connection(s)");
-    http_->stopAll(true);  // no new connections; in-flight handshakes finish
+    accepting_ = false;
+    http_->stopAll(true);    // no new connections...
+    httpThreads_.joinAll();  // ...and no handshake still running that could adopt() one
     loop_.shutdownAll();
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(runtime()->server.shutdownTimeoutS);
@@ -211,6 +214,7 @@ bool Host::atConnectionLimit() const {
 
 void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginInstance> instance,
                  const std::optional<std::string>& bearerKeyName) {
+    if (!accepting_) return;  // stopping: the socket closes as it goes out of scope
     const auto settings = runtime()->server;
     net::ConnectionLimits limits;
     limits.maxMessageBytes = settings.maxMessageBytes;

@@ -102,6 +102,7 @@ class Host {
     std::unique_ptr<Poco::Net::HTTPServer> http_;
     session::Environment environment_;
     bool running_ = false;
+    std::atomic<bool> accepting_{false};  // handshakes may hand sockets to the loop
 };
 
 }  // namespace agenthost::core
