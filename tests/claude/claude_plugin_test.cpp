@@ -360,7 +360,9 @@ TEST_F(ClaudePlugin, CancelClosesTheUpstreamConnection) {
     EXPECT_EQ(cancelled.terminalType(), "complete");
     EXPECT_TRUE(cancelled.text.empty()) << "text after cancel: " << cancelled.text;
     ASSERT_TRUE(mock_.waitForClientGone(3s));
-    EXPECT_LT(Clock::now() - cancelledAt, 1500ms);
+    // The issue asks for the abort within 100 ms; the mock notices a closed connection within
+    // 40 ms (two 20 ms probes), and sanitizer builds are slower: 250 ms in all.
+    EXPECT_LT(Clock::now() - cancelledAt, 250ms);
     // No more text arrives, and the session answers the next message.
     const Reply next = client->chat("next");
     EXPECT_EQ(next.text, "Hello!");
@@ -377,7 +379,7 @@ TEST_F(ClaudePlugin, ClientDisconnectClosesTheUpstreamConnection) {
     }  // the client goes away mid-stream
     const auto closedAt = Clock::now();
     ASSERT_TRUE(mock_.waitForClientGone(3s));
-    EXPECT_LT(Clock::now() - closedAt, 1500ms);
+    EXPECT_LT(Clock::now() - closedAt, 250ms);  // see CancelClosesTheUpstreamConnection
     // The host is fine afterwards.
     EXPECT_EQ(connect(host)->chat("hi").text, "Hello!");
 }
