@@ -66,10 +66,9 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     : configPath_(first.config.path),
       listening_(first.config.server),
       libraries_(std::move(libraries)),
-      config_(std::move(first.config)),
       routes_(std::move(first.routes)),
       runtime_(std::move(first.runtime)),
-      workers_(std::make_unique<WorkerPool>(workerCount(config_.server.workerThreads))),
+      workers_(std::make_unique<WorkerPool>(workerCount(listening_.workerThreads))),
       httpThreads_(2, 8) {
     environment_.pool = workers_.get();
     environment_.timer = &timer_;
@@ -153,7 +152,6 @@ ReloadOutcome Host::reload() {
         outcome.restartRequired = next.config.server.host != listening_.host ||
                                   next.config.server.port != listening_.port;
         previous = std::move(routes_);
-        config_ = std::move(next.config);
         routes_ = std::move(next.routes);
         runtime_ = std::move(next.runtime);
         reload_.generation += 1;
@@ -165,7 +163,7 @@ ReloadOutcome Host::reload() {
                           std::to_string(routes_->routes.size()) + " route(s) is live");
         if (outcome.restartRequired)
             log().warning("reload: [server] host/port changed; restart agenthost to listen on " +
-                          config_.server.host + ":" + std::to_string(config_.server.port));
+                          next.config.server.host + ":" + std::to_string(next.config.server.port));
     }
     bool removedRoutes = false;
     for (const auto& [route, instance] : previous->routes)

@@ -81,12 +81,11 @@ class Host {
     void closeSessionsOfRemovedRoutes();
 
     const std::string configPath_;
-    config::ServerSettings listening_;  // host/port as bound at start
+    config::ServerSettings listening_;  // [server] as at start: host/port bound, worker count
     Poco::Timestamp startedAt_;
     std::unique_ptr<plugin::LibraryCache> libraries_;
 
-    mutable std::mutex stateMutex_;  // guards config_, routes_, runtime_, reload_
-    config::Config config_;
+    mutable std::mutex stateMutex_;  // guards routes_, runtime_, reload_
     std::shared_ptr<const plugin::RouteTable> routes_;
     std::shared_ptr<const session::Runtime> runtime_;
     ReloadState reload_;
