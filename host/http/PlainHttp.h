@@ -1,0 +1,35 @@
+// A plain (non-upgrade) HTTP request and its answer, independent of the code that reads and
+// writes the bytes: the endpoints (health, status, conversations, ...) take a PlainRequest and
+// give a PlainResponse, whichever front end parsed the head.
+#pragma once
+
+#include <strings.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace agenthost::http {
+
+struct PlainRequest {
+    std::string method;  // "GET", "HEAD", "DELETE", ...
+    std::string path;    // decoded path, without the query
+    std::string query;   // raw query string, without '?'
+    std::vector<std::pair<std::string, std::string>> headers;  // as received
+
+    // The first header of that name (case-insensitive), or "".
+    std::string header(const std::string& name) const {
+        for (const auto& [key, value] : headers)
+            if (::strcasecmp(key.c_str(), name.c_str()) == 0) return value;
+        return "";
+    }
+};
+
+struct PlainResponse {
+    int status = 200;
+    std::string contentType = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // extra ones
+};
+
+}  // namespace agenthost::http
