@@ -246,6 +246,7 @@ std::optional<ClientFields> scanFlatObject(std::string_view text) {
                 if (*field) return std::nullopt;  // repeated: let the full parser decide
                 *field = std::string(*value);
             }
+            if (*key == "after_seq") fields.afterSeqNotInteger = true;  // a string here
             skipSpace();
             if (i < text.size() && text[i] == ',') {
                 ++i;
