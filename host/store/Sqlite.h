@@ -58,11 +58,9 @@ class SqliteStatement {
 
     // SQLITE_ROW, SQLITE_DONE or an error code.
     int step() { return sqlite3_step(stmt_); }
-    // Ready for the next use; also ends the statement's read transaction.
-    void reset() {
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-    }
+    // Ready for the next use; also ends the statement's read transaction. Every use binds
+    // every parameter, so the old bindings are not cleared.
+    void reset() { sqlite3_reset(stmt_); }
 
     std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
     bool isNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }

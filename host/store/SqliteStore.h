@@ -29,6 +29,8 @@ class SqliteStore final : public ConversationStore {
         // What a failing store keeps for the next try; beyond it the oldest writes are dropped.
         std::size_t maxKeptWrites = 50'000;
         std::size_t maxKeptBytes = 64u << 20;
+        // How long a connection waits for a lock another process holds before it fails.
+        std::chrono::milliseconds busyTimeout{5000};
     };
 
     // Opens (creating it if needed) and migrates the database at `path`; nullptr with the
@@ -92,9 +94,10 @@ class SqliteStore final : public ConversationStore {
     std::condition_variable done_;  // flush(): a batch was attempted
     std::vector<QueuedWrite> queue_;
     Ticket lastTicket_ = 0;
-    Ticket attempted_ = 0;
-    bool writerIdle_ = false;  // waiting for the first write of a batch
-    bool urgent_ = false;      // someone waits: skip the batch window
+    Ticket attempted_ = 0;        // the highest ticket of a finished attempt
+    std::uint64_t attempts_ = 0;  // attempts finished, committed or not
+    bool writerIdle_ = false;     // waiting for the first write of a batch
+    bool urgent_ = false;         // someone waits: skip the batch window
     bool stopping_ = false;
     bool writerDone_ = false;
     std::atomic<Ticket> committed_{0};
