@@ -55,6 +55,16 @@ class SqliteStatement {
                           SQLITE_STATIC);
     }
     void bindNull(int index) { sqlite3_bind_null(stmt_, index); }
+    void bind(int index, int value) { bind(index, std::int64_t{value}); }
+    void bind(int index, const std::string& text) { bind(index, std::string_view(text)); }
+    void bind(int index, const char* text) { bind(index, std::string_view(text)); }
+
+    // Binds ?1, ?2, ... in order.
+    template <class... Values>
+    void bindAll(const Values&... values) {
+        int index = 0;
+        (bind(++index, values), ...);
+    }
 
     // SQLITE_ROW, SQLITE_DONE or an error code.
     int step() { return sqlite3_step(stmt_); }

@@ -165,7 +165,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
                         writer->db.exec("PRAGMA cache_size = -32768", &reason) &&
                         migrateSchema(writer->db, path, &reason) && writer->prepare(&reason);
     if (!opened) {
-        if (reason.empty()) reason = writer->db.message();
+        if (reason.empty()) reason = "it cannot be put in WAL mode: " + writer->db.message();
         if (error) *error = "cannot open the conversation store " + path + ": " + reason;
         return nullptr;
     }
@@ -247,12 +247,15 @@ void SqliteStore::flush() {
     std::unique_lock lock(mutex_);
     const Ticket target = lastTicket_;
     if (committed_.load(std::memory_order_relaxed) >= target || writerDone_) return;
-    // Waits for an attempt that ends after this call, so that a failing store tries again now.
-    const std::uint64_t attemptsBefore = attempts_;
+    // Waits for an attempt that starts after this call (so that a failing store tries again
+    // now, not only reports the try that was under way), unless the writes commit before.
+    const std::uint64_t startedBefore = attemptsStarted_;
     urgent_ = true;
     wake_.notify_one();
-    done_.wait(lock,
-               [&] { return (attempts_ > attemptsBefore && attempted_ >= target) || writerDone_; });
+    done_.wait(lock, [&] {
+        return committed_.load(std::memory_order_relaxed) >= target ||
+               (attemptsFinished_ > startedBefore && attempted_ >= target) || writerDone_;
+    });
 }
 
 void SqliteStore::writerLoop() {
@@ -275,11 +278,13 @@ void SqliteStore::writerLoop() {
             // Nothing left to try (the rest was dropped): a waiting flush() is done.
             urgent_ = false;
             attempted_ = lastTicket_;
-            ++attempts_;
+            ++attemptsStarted_;
+            ++attemptsFinished_;
             done_.notify_all();
             continue;
         }
         urgent_ = false;
+        ++attemptsStarted_;
         if (pending_.empty()) {
             pending_.swap(queue_);
         } else {
@@ -308,7 +313,7 @@ void SqliteStore::writerLoop() {
 
         lock.lock();
         attempted_ = std::max(attempted_, last);
-        ++attempts_;
+        ++attemptsFinished_;
         done_.notify_all();
     }
     writerDone_ = true;
@@ -321,24 +326,16 @@ namespace {
 // join it (turns end in order, so a range covers exactly the ended ones).
 template <class Run>
 bool applyTurnRows(SqliteStore::WriteConnection& w, const TurnRows& rows, Run& run) {
-    w.supersededTurns.bind(1, *rows.conversationId);
-    w.supersededTurns.bind(2, std::int64_t{rows.firstTurn});
-    w.supersededTurns.bind(3, std::int64_t{rows.lastTurn});
+    w.supersededTurns.bindAll(*rows.conversationId, rows.firstTurn, rows.lastTurn);
     if (!run(w.supersededTurns)) return false;
-    w.turnRows.bind(1, *rows.conversationId);
-    w.turnRows.bind(2, std::int64_t{rows.firstTurn});
-    w.turnRows.bind(3, std::int64_t{rows.lastTurn});
-    w.turnRows.bind(4, rows.records);
+    w.turnRows.bindAll(*rows.conversationId, rows.firstTurn, rows.lastTurn, rows.records);
     if (!run(w.turnRows)) return false;
     if (rows.endedFrom > 0) {
-        w.endTurns.bind(1, *rows.conversationId);
-        w.endTurns.bind(2, std::int64_t{rows.endedFrom});
-        w.endTurns.bind(3, std::int64_t{rows.endedTo});
+        w.endTurns.bindAll(*rows.conversationId, rows.endedFrom, rows.endedTo);
         if (!run(w.endTurns)) return false;
     }
     for (int turn : rows.running) {
-        w.runTurn.bind(1, *rows.conversationId);
-        w.runTurn.bind(2, std::int64_t{turn});
+        w.runTurn.bindAll(*rows.conversationId, turn);
         if (!run(w.runTurn)) return false;
     }
     return true;
@@ -377,24 +374,18 @@ bool SqliteStore::applyPending(std::string* error) {
         switch (step.kind) {
             case PlanStep::Kind::Create: {
                 const auto& created = std::get<NewConversation>(write->payload);
-                w.create.bind(1, created.id);
-                w.create.bind(2, created.route);
-                w.create.bind(3, created.keyName);
-                w.create.bind(4, created.createdAt);
+                w.create.bindAll(created.id, created.route, created.keyName, created.createdAt);
                 ok = run(w.create);
                 break;
             }
             case PlanStep::Kind::Delete:
-                w.remove.bind(1, write->conversationId);
+                w.remove.bindAll(write->conversationId);
                 ok = run(w.remove);
                 break;
             case PlanStep::Kind::Segment: {
                 const SegmentRow& segment = plan.segments[step.index];
-                w.segment.bind(1, *segment.conversationId);
-                w.segment.bind(2, segment.firstSeq);
-                w.segment.bind(3, segment.lastSeq);
-                w.segment.bind(4, segment.turns);
-                w.segment.bind(5, segment.frames);
+                w.segment.bindAll(*segment.conversationId, segment.firstSeq, segment.lastSeq,
+                                  segment.turns, segment.frames);
                 ok = run(w.segment);
                 break;
             }
@@ -408,10 +399,7 @@ bool SqliteStore::applyPending(std::string* error) {
                 break;
             case PlanStep::Kind::Touch: {
                 const ConversationTouch& touch = plan.touches[step.index];
-                w.touch.bind(1, *touch.conversationId);
-                w.touch.bind(2, touch.updatedAt);
-                w.touch.bind(3, touch.lastSeq);
-                w.touch.bind(4, std::int64_t{touch.turns});
+                w.touch.bindAll(*touch.conversationId, touch.updatedAt, touch.lastSeq, touch.turns);
                 if (touch.title)
                     w.touch.bind(5, *touch.title);
                 else
@@ -535,8 +523,7 @@ std::vector<FrameRecord> SqliteStore::frames(const std::string& conversationId,
         std::vector<FrameRecord> out;
         if (limit == 0 || upToSeq <= afterSeq) return out;
         StatementUse use(r.frames);
-        r.frames.bind(1, conversationId);
-        r.frames.bind(2, afterSeq);
+        r.frames.bindAll(conversationId, afterSeq);
         while (out.size() < limit && r.frames.step() == SQLITE_ROW) {
             const std::int64_t firstSeq = r.frames.integer(0);
             if (firstSeq > upToSeq) break;
@@ -599,11 +586,9 @@ ListPage SqliteStore::list(const ListQuery& query) {
     return withReader([&](ReadConnection& r) {
         ListPage page;
         StatementUse use(r.list);
-        r.list.bind(1, query.keyName);
-        r.list.bind(2, query.route);
-        r.list.bind(3, after.updatedAt);
-        r.list.bind(4, after.id);
-        r.list.bind(5, static_cast<std::int64_t>(limit + 1));  // one more: is there a next page?
+        // One more than the page: is there a next one?
+        r.list.bindAll(query.keyName, query.route, after.updatedAt, after.id,
+                       static_cast<std::int64_t>(limit + 1));
         while (r.list.step() == SQLITE_ROW) page.conversations.push_back(readConversation(r.list));
         if (page.conversations.size() > limit) {
             page.conversations.pop_back();

@@ -94,10 +94,11 @@ class SqliteStore final : public ConversationStore {
     std::condition_variable done_;  // flush(): a batch was attempted
     std::vector<QueuedWrite> queue_;
     Ticket lastTicket_ = 0;
-    Ticket attempted_ = 0;        // the highest ticket of a finished attempt
-    std::uint64_t attempts_ = 0;  // attempts finished, committed or not
-    bool writerIdle_ = false;     // waiting for the first write of a batch
-    bool urgent_ = false;         // someone waits: skip the batch window
+    Ticket attempted_ = 0;  // the highest ticket of a finished attempt
+    std::uint64_t attemptsStarted_ = 0;
+    std::uint64_t attemptsFinished_ = 0;  // committed or not; they finish in the order started
+    bool writerIdle_ = false;             // waiting for the first write of a batch
+    bool urgent_ = false;                 // someone waits: skip the batch window
     bool stopping_ = false;
     bool writerDone_ = false;
     std::atomic<Ticket> committed_{0};
