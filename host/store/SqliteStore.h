@@ -1,7 +1,9 @@
 // The embedded conversation store: one SQLite file in WAL mode. One writer thread owns the write
 // connection (SQLite allows one writer) and commits whatever was queued in one transaction
 // (group commit, coalesced by planWrites); reads run on the caller's thread over a small pool of
-// read connections, which WAL lets run beside the writer.
+// read connections, which WAL lets run beside the writer. A conversation's row must exist
+// (createConversation) before its frames, turns and state are saved: writes for one that does
+// not exist (never created, or deleted meanwhile) are dropped with a log line.
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,6 @@
 // One thread streams frames into several conversations while reader threads read them: every
-// read sees a gap-free prefix that never shrinks (WAL readers beside the one writer).
+// read sees a gap-free prefix that never shrinks (WAL readers beside the one writer). And the
+// writer's latency bound.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -66,6 +67,24 @@ TEST(StoreConcurrency, ReadersSeeAGrowingGapFreePrefixWhileTheWriterStreams) {
         EXPECT_EQ(store->find(id)->turns, kFrames / 10);
     }
     EXPECT_TRUE(store->health().ok);
+}
+
+// The spec's bound: a frame is stored at worst 100 ms after it is sent, with no flush().
+TEST(StoreLatency, AWriteIsCommittedWithin100Milliseconds) {
+    TempDir dir;
+    auto store = openTestStore(dir);
+    store->createConversation(newConversation("latency"));
+    store->flush();
+    for (int seq = 1; seq <= 5; ++seq) {
+        const auto start = std::chrono::steady_clock::now();
+        const Ticket ticket = store->appendFrame("latency", frameRecord(seq, 1));
+        while (store->committedTicket() < ticket &&
+               std::chrono::steady_clock::now() - start < std::chrono::seconds(1))
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        const auto elapsed = std::chrono::steady_clock::now() - start;
+        EXPECT_LT(elapsed, std::chrono::milliseconds(100));
+        EXPECT_GE(elapsed, std::chrono::milliseconds(15));  // the batch window gathered a burst
+    }
 }
 
 }  // namespace
