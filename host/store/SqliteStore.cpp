@@ -182,10 +182,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
 }
 
 SqliteStore::SqliteStore(std::string path, Options options)
-    : path_(std::move(path)), options_(options) {
-    queue_.reserve(1 << 16);
-    pending_.reserve(1 << 16);
-}
+    : path_(std::move(path)), options_(options) {}
 
 SqliteStore::~SqliteStore() {
     if (!writerThread_.joinable()) return;
