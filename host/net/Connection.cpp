@@ -152,7 +152,7 @@ void Connection::endWritingLocked() {
 bool Connection::sendText(std::string_view payload) {
     std::lock_guard<std::mutex> lock(ioMutex_);
     if (closeQueued_ || dead_) return false;
-    return queueLocked(ws::encodeFrame(ws::Opcode::Text, payload), Clock::now());
+    return queueFrameLocked(ws::Opcode::Text, payload, Clock::now());
 }
 
 void Connection::close(std::uint16_t code, std::string_view reason) {
@@ -176,7 +176,7 @@ void Connection::abort(const std::string& why) {
 void Connection::sendRaw(std::string_view bytes) {
     std::lock_guard<std::mutex> lock(ioMutex_);
     if (closeQueued_ || dead_) return;
-    queueLocked(std::string(bytes), Clock::now());
+    queueLocked(bytes, Clock::now());
 }
 
 void Connection::closeAfterSending() {
@@ -198,8 +198,8 @@ void Connection::upgrade(std::shared_ptr<ConnectionHandler> handler, std::string
     if (!leftover.empty()) feedDecoder(leftover.data(), leftover.size(), now);
 }
 
-bool Connection::queueLocked(std::string frame, Clock::time_point now) {
-    if (outbound_.size() - outboundOffset_ + frame.size() > limits_.maxOutboundBytes) {
+bool Connection::reserveLocked(std::size_t size, Clock::time_point now) {
+    if (outbound_.size() - outboundOffset_ + size > limits_.maxOutboundBytes) {
         dead_ = true;
         log().warning("dropping slow client " + peer_ + ": more than " +
                       std::to_string(limits_.maxOutboundBytes) + " bytes waiting to be sent");
@@ -211,7 +211,21 @@ bool Connection::queueLocked(std::string frame, Clock::time_point now) {
         outboundOffset_ = 0;
         lastWriteProgress_ = now;  // the stall clock starts when bytes start waiting
     }
-    outbound_.append(frame);
+    return true;
+}
+
+bool Connection::queueLocked(std::string_view bytes, Clock::time_point now) {
+    if (!reserveLocked(bytes.size(), now)) return false;
+    outbound_.append(bytes);
+    if (batches_ == 0) flushLocked(now);
+    return true;
+}
+
+bool Connection::queueFrameLocked(ws::Opcode opcode, std::string_view payload,
+                                  Clock::time_point now) {
+    // The frame is written straight into the outbound buffer: no frame-sized temporary.
+    if (!reserveLocked(payload.size() + ws::headerSize(payload.size()), now)) return false;
+    ws::appendFrame(outbound_, opcode, payload);
     if (batches_ == 0) flushLocked(now);
     return true;
 }
@@ -320,8 +334,7 @@ void Connection::dispatch(ws::Message& message, Clock::time_point now) {
             break;
         case ws::Opcode::Ping: {
             std::lock_guard<std::mutex> lock(ioMutex_);
-            if (!closeQueued_ && !dead_)
-                queueLocked(ws::encodeFrame(ws::Opcode::Pong, message.payload), now);
+            if (!closeQueued_ && !dead_) queueFrameLocked(ws::Opcode::Pong, message.payload, now);
             break;
         }
         case ws::Opcode::Close: {
@@ -397,7 +410,7 @@ void Connection::onTick(Clock::time_point now) {
     }
     if (now - lastPing_ >= limits_.pingInterval) {
         lastPing_ = now;
-        queueLocked(ws::encodeFrame(ws::Opcode::Ping, ""), now);
+        queueFrameLocked(ws::Opcode::Ping, "", now);
     }
 }
 

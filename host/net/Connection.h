@@ -120,7 +120,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void finalize();  // removes it from the poll set, closes the socket, tells the handler
 
   private:
-    bool queueLocked(std::string frame, Clock::time_point now);
+    bool reserveLocked(std::size_t size, Clock::time_point now);
+    bool queueLocked(std::string_view bytes, Clock::time_point now);
+    bool queueFrameLocked(ws::Opcode opcode, std::string_view payload, Clock::time_point now);
     void flushLocked(Clock::time_point now);
     void armWriteLocked(bool armed);
     // The socket (or TLS) primitives: bytes moved, 0 would block, -1 the connection is gone.
