@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "plugin/InstanceReaper.h"
 #include "plugin/PluginInstance.h"
 #include "util/CallbackTimerTask.h"
 
@@ -75,9 +76,9 @@ Conversation::Conversation(std::string id, std::string route, std::string keyNam
 
 Conversation::~Conversation() {
     // This may run on a plugin thread (the last reference can be a plugin callback's), and the
-    // last reference to an instance destroys it, which joins the plugin's threads: so let go
-    // of it on a worker thread instead.
-    services_.pool->post([instance = std::move(instance_)] {});
+    // last reference to an instance destroys it, which joins the plugin's threads: so the
+    // reaper lets go of it instead.
+    services_.reaper->release(std::move(instance_));
 }
 
 bool Conversation::running() const {
@@ -283,8 +284,8 @@ void Conversation::startNext() {
 
 void Conversation::moveToNewestInstanceLocked() {
     auto newest = services_.currentInstance ? services_.currentInstance(route()) : nullptr;
-    if (!newest || newest == instance_) return;  // unchanged, or the route is gone: keep ours
-    services_.pool->post([old = std::move(instance_)] {});  // see ~Conversation
+    if (!newest || newest == instance_) return;       // unchanged, or the route is gone: keep ours
+    services_.reaper->release(std::move(instance_));  // see ~Conversation
     instance_ = std::move(newest);
 }
 

@@ -18,8 +18,9 @@ class WorkerPool;
 }
 
 namespace agenthost::plugin {
+class InstanceReaper;
 class PluginInstance;
-}
+}  // namespace agenthost::plugin
 
 namespace agenthost::store {
 class ConversationStore;
@@ -36,6 +37,7 @@ struct Services {
     std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>
         currentInstance;
     store::ConversationStore* store = nullptr;  // null: conversations live in memory only
+    plugin::InstanceReaper* reaper = nullptr;   // where instances no longer used are let go
 };
 
 }  // namespace agenthost::conversation

@@ -40,11 +40,13 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     services.requestIds = &requestIds_;
     services.currentInstance = [this](const std::string& route) { return routes()->find(route); };
     services.store = store_.get();
+    services.reaper = &reaper_;
     hub_ = std::make_unique<conversation::ConversationHub>(services);
 
     environment_.pool = workers_.get();
     environment_.runtime = services.runtime;
     environment_.hub = hub_.get();
+    environment_.reaper = &reaper_;
     environment_.currentInstance = services.currentInstance;
     environment_.closed = [this](const session::Session* session) { sessionClosed(session); };
 }
@@ -121,6 +123,9 @@ void Host::stop() {
         std::lock_guard<std::mutex> lock(stateMutex_);
         routes_.reset();  // destroys instances (joining plugin threads), then unloads libraries
     }
+    // Instances still held by conversations whose plugins are finishing come in through the
+    // reaper; wait for them, so no plugin thread outlives the host.
+    reaper_.drain(std::chrono::seconds(runtime()->server.shutdownTimeoutS));
     if (store_) store_->flush();
     log().information("stopped");
 }

@@ -23,6 +23,7 @@
 #include "http/Backend.h"
 #include "http/FrontEnd.h"
 #include "net/EventLoop.h"
+#include "plugin/InstanceReaper.h"
 #include "plugin/RouteTable.h"
 #include "session/Runtime.h"
 #include "store/ConversationStore.h"
@@ -104,6 +105,7 @@ class Host final : public http::Backend {
     std::unique_ptr<store::ConversationStore> store_;
     std::string storeOpenError_;  // why the configured store could not be opened
     std::unique_ptr<conversation::ConversationHub> hub_;
+    plugin::InstanceReaper reaper_;  // instances no session or conversation uses any more
 
     std::atomic<std::uint64_t> requestIds_{0};
     std::unique_ptr<WorkerPool> workers_;

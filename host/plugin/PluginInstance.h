@@ -42,11 +42,24 @@ class PluginInstance {
     // Open WebSocket sessions on this instance, for /api/health and /api/status.
     std::atomic<int> connections{0};
 
+    // Instances of the process not yet destroyed (instance_destroy not yet returned).
+    static int alive() { return AliveCount::count.load(); }
+
   private:
     std::shared_ptr<PluginLibrary> library_;
     config::RouteSettings settings_;
     agenthost_instance_host host_;
     agenthost_instance_plugin_ptr instance_ = nullptr;
+
+    // Counted from construction until after instance_destroy (members outlive the body).
+    struct AliveCount {
+        AliveCount() { count.fetch_add(1); }
+        ~AliveCount() { count.fetch_sub(1); }
+        AliveCount(const AliveCount&) = delete;
+        AliveCount& operator=(const AliveCount&) = delete;
+        static inline std::atomic<int> count{0};
+    };
+    AliveCount aliveCount_;
 };
 
 }  // namespace agenthost::plugin

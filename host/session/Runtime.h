@@ -18,6 +18,7 @@ class ConversationHub;
 }
 
 namespace agenthost::plugin {
+class InstanceReaper;
 class PluginInstance;
 }
 
@@ -36,6 +37,7 @@ struct Environment {
     core::WorkerPool* pool = nullptr;
     std::function<std::shared_ptr<const Runtime>()> runtime;
     conversation::ConversationHub* hub = nullptr;
+    plugin::InstanceReaper* reaper = nullptr;  // where instances no longer used are let go
     // The newest generation's instance for a route, or null if the route was removed.
     std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>
         currentInstance;

@@ -5,6 +5,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include "conversation/ConversationId.h"
+#include "plugin/InstanceReaper.h"
 
 namespace agenthost::session {
 namespace {
@@ -31,9 +32,9 @@ Session::Session(std::shared_ptr<net::Connection> connection,
 
 Session::~Session() {
     instance_->connections.fetch_sub(1);
-    // The last reference to an instance destroys it, which joins the plugin's threads: let go
-    // of it on a worker thread, never on whichever thread drops the session.
-    environment_.pool->post([instance = std::move(instance_)] {});
+    // The last reference to an instance destroys it, which joins the plugin's threads: the
+    // reaper lets go of it, never whichever thread drops the session.
+    environment_.reaper->release(std::move(instance_));
 }
 
 void Session::begin(const std::optional<std::string>& bearerKeyName) {
@@ -304,7 +305,7 @@ void Session::refreshInstanceLocked() {
     if (!newest || newest == instance_) return;  // unchanged, or the route is gone: keep ours
     newest->connections.fetch_add(1);
     instance_->connections.fetch_sub(1);
-    environment_.pool->post([old = std::move(instance_)] {});  // see ~Session
+    environment_.reaper->release(std::move(instance_));  // see ~Session
     instance_ = std::move(newest);
 }
 

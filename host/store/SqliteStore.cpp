@@ -1,8 +1,7 @@
 #include "store/SqliteStore.h"
 
-#include <malloc.h>
-
 #include <Poco/Logger.h>
+#include <malloc.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -21,6 +20,16 @@ namespace {
 
 // Queued writes whose buffer the writer keeps between batches (a few hundred bytes each).
 constexpr std::size_t kKeptQueueCapacity = 4096;
+
+// Hands the heap's free pages back to the system, at most every two seconds: under a steady
+// heavy load the next batch would fault them straight back in.
+void returnFreedMemory() {
+    static std::chrono::steady_clock::time_point last{};
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(2)) return;
+    last = now;
+    ::malloc_trim(0);
+}
 
 constexpr std::size_t kMaxListLimit = 200;
 constexpr std::size_t kMaxIdleReaders = 8;
@@ -307,7 +316,7 @@ void SqliteStore::writerLoop() {
             // to its level before the burst.
             if (pending_.capacity() > kKeptQueueCapacity) {
                 std::vector<QueuedWrite>().swap(pending_);
-                ::malloc_trim(0);
+                returnFreedMemory();
             } else {
                 pending_.clear();
             }

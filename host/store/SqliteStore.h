@@ -25,7 +25,7 @@ class SqliteStore final : public ConversationStore {
     struct Options {
         // Writes arriving within this long of the first share one commit; with the commit time
         // it stays well inside the spec's 100 ms.
-        std::chrono::milliseconds batchWindow{20};
+        std::chrono::milliseconds batchWindow{40};
         // After a failed commit, the batch is tried again this often (or on flush()).
         std::chrono::milliseconds retryDelay{250};
         // What a failing store keeps for the next try; beyond it the oldest writes are dropped.
