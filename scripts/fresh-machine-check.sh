@@ -15,8 +15,9 @@
 #    back, the server stopped, then scripts/test.sh --quick.
 # Everything it mounts and creates is removed on exit, failed or not.
 #
-# The host's ccache ($CCACHE_DIR, else ~/.ccache) is shared into the tree to keep repeated runs
-# short. --cold uses neither the tarball nor the host's ccache: a brand-new machine.
+# The host's ccache ($CCACHE_DIR, else ~/.ccache) and a cache of downloaded .deb files
+# ($AGENTHOST_FRESH_CACHE/apt-archives) are shared into the tree to keep repeated runs short.
+# --cold uses none of the caches: a brand-new machine.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -125,6 +126,10 @@ git -C "$root/src/agenthost" fetch -q "$repo" HEAD
 git -C "$root/src/agenthost" checkout -q --detach FETCH_HEAD
 if [ -d "$repo/../shared" ]; then cp -r "$repo/../shared" "$root/src/shared"; fi
 
+# The tree's root as a mount point of its own, private: inside, `unshare --mount` (the claude
+# tests use it) can then make its mounts private without them reaching this machine.
+bind --bind "$root" "$root"
+mount --make-private "$root"
 bind -t proc proc "$root/proc"
 bind -t sysfs sysfs "$root/sys"
 bind --bind /dev "$root/dev"
@@ -135,6 +140,10 @@ host_ccache="${CCACHE_DIR:-$HOME/.ccache}"
 if ! $cold && [ -d "$host_ccache" ]; then
   bind --bind "$host_ccache" "$root/var/cache/host-ccache"
   environment+=(CCACHE_DIR=/var/cache/host-ccache CCACHE_BASEDIR=/src)
+fi
+if ! $cold; then  # downloaded packages, kept between runs: apt still installs each one
+  mkdir -p "$cache_dir/apt-archives"
+  bind --bind "$cache_dir/apt-archives" "$root/var/cache/apt/archives"
 fi
 
 stage "scripts/setup.sh (with network)"
