@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Installs what agenthost needs to build and test on Debian 12 (as root, or with sudo).
-# Safe to run again: it installs only what is missing.
+# Installs what agenthost needs to build, test and run on Debian 12 (as root, or with sudo),
+# down to what a minimal system (debootstrap --variant=minbase) lacks, and what the README's
+# examples use. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 packages=(
   build-essential cmake ccache pkg-config git clang-format
   libpoco-dev libboost-dev libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
-  libsqlite3-dev
+  libsqlite3-dev sqlite3
   python3 python3-aiohttp curl procps openssl
+  ca-certificates     # the CA bundle the claude plugin verifies https://api.anthropic.com with
+  python3-websockets  # the README's client example: python3 -m websockets ws://...
 )
 
 missing=()

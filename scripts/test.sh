@@ -16,7 +16,7 @@ run_suite() {  # run_suite <build dir> <label> [cmake args...]
   local dir="$1" label="$2"
   shift 2
   echo "== $label: building in $dir ($(date +%T))"
-  scripts/build.sh "$dir" -DAGENTHOST_TESTS=ON -DAGENTHOST_BENCH=OFF "$@"
+  scripts/build.sh "$dir" -DAGENTHOST_TESTS=ON -DAGENTHOST_BENCH=OFF -DAGENTHOST_WERROR=ON "$@"
   echo "== $label: testing ($(date +%T))"
   (cd "$dir" && ctest --output-on-failure --no-tests=error --parallel "$jobs" --timeout 300)
 }

@@ -46,6 +46,21 @@ std::string keyAdvice(const ClaudeConfig& config) {
            "agenthost.";
 }
 
+// "api.anthropic.com" of "https://api.anthropic.com/v1": what a certificate is issued for.
+std::string authorityOf(const std::string& url) {
+    const std::size_t scheme = url.find("://");
+    const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+    return url.substr(start, url.find('/', start) - start);
+}
+
+std::string caAdvice(const ClaudeConfig& config) {
+    return "If agenthost reaches the API through a TLS-inspecting proxy or a private CA, set "
+           "ca_file in the " +
+           config.section() +
+           " section to its PEM certificate; otherwise install the system's CA certificates "
+           "(apt-get install ca-certificates).";
+}
+
 }  // namespace
 
 Failure missingKeyFailure(const ClaudeConfig& config) {
@@ -113,6 +128,18 @@ Failure transportFailure(const ClaudeConfig& config, CURLcode code, const std::s
                                                 config.baseUrl + " (" + why +
                                                 "). Check base_url in the " + config.section() +
                                                 " section and the network."};
+        case CURLE_PEER_FAILED_VERIFICATION:
+            return {"tls_error", "Could not verify the TLS certificate of " +
+                                     authorityOf(config.baseUrl) + " (" + why + "). " +
+                                     caAdvice(config)};
+        case CURLE_SSL_CACERT_BADFILE:
+            return {"tls_error", "Could not read the CA certificates to verify " +
+                                     authorityOf(config.baseUrl) + " with (" + why + "). " +
+                                     caAdvice(config)};
+        case CURLE_SSL_CONNECT_ERROR:
+            return {"tls_error", "The TLS handshake with " + authorityOf(config.baseUrl) +
+                                     " failed (" + why + "). Check base_url in the " +
+                                     config.section() + " section and any proxy in between."};
         case CURLE_OPERATION_TIMEDOUT:  // only the connect timeout is curl's; see MessageCall
             return {"timeout", "Connecting to the Anthropic API at " + config.baseUrl +
                                    " timed out (" + why + "). Check base_url in the " +

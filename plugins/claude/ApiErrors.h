@@ -28,7 +28,7 @@ Failure httpFailure(const ClaudeConfig& config, long status, std::string_view bo
 // An `error` event after the HTTP 200 (or a stream we could not read).
 Failure streamFailure(const StreamError& error, const std::string& requestId);
 
-// libcurl could not complete the exchange (refused, DNS, reset, ...).
+// libcurl could not complete the exchange (refused, DNS, TLS, reset, ...).
 Failure transportFailure(const ClaudeConfig& config, CURLcode code, const std::string& detail);
 
 // The API stayed silent for config.timeout.

@@ -3,12 +3,14 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "CaCertificates.h"
+
 namespace agenthost::claude {
 namespace {
 
-const std::vector<std::string> kKnownKeys = {"api_key",           "model",     "base_url",
-                                             "max_tokens",        "system",    "temperature",
-                                             "anthropic_version", "timeout_s", "max_retries"};
+const std::vector<std::string> kKnownKeys = {
+    "api_key",           "model",     "base_url",    "max_tokens", "system", "temperature",
+    "anthropic_version", "timeout_s", "max_retries", "ca_file"};
 
 std::string checkedBaseUrl(std::string url) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
@@ -57,6 +59,8 @@ ClaudeConfig ClaudeConfig::fromSettings(const std::string& route, const Settings
     if (retries < 0 || retries > 10)
         throw std::invalid_argument("max_retries must be between 0 and 10");
     c.maxRetries = static_cast<int>(retries);
+    c.caFile = settings.get("ca_file");
+    if (!c.caFile.empty()) checkCaFile(c.caFile);
     return c;
 }
 

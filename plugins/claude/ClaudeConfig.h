@@ -23,6 +23,9 @@ struct ClaudeConfig {
     // fails as a timeout. Streams carry pings, so this bounds stalls, not long answers.
     std::chrono::milliseconds timeout{600'000};
     int maxRetries = 2;
+    // A PEM bundle to verify the API's certificate with instead of libcurl's default CA store
+    // (a private CA, a TLS-inspecting proxy); empty: the default store.
+    std::string caFile;
 
     // Reads and checks the settings; throws std::invalid_argument with a sentence naming the
     // key. `environmentKey` is ANTHROPIC_API_KEY's value (or null), used when api_key is unset.

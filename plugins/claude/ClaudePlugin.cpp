@@ -16,6 +16,7 @@
 
 #include "AnthropicRequest.h"
 #include "ApiErrors.h"
+#include "CaCertificates.h"
 #include "ClaudeConfig.h"
 #include "CurlMultiLoop.h"
 #include "MessageCall.h"
@@ -55,6 +56,8 @@ class ClaudePlugin final : public Plugin {
         log_.info("model " + config_->model + " at " + config_->baseUrl + ", " +
                   keySource(*config_));
         if (config_->apiKey.empty()) log_.warning(missingKeyFailure(*config_).message);
+        if (const std::string missing = missingCaCertificates(*config_); !missing.empty())
+            log_.warning(missing);
     }
 
     ~ClaudePlugin() override {
@@ -66,6 +69,9 @@ class ClaudePlugin final : public Plugin {
         if (config_->apiKey.empty())
             return Health::degraded("no API key: set api_key = env:ANTHROPIC_API_KEY in the " +
                                     config_->section() + " section, or export ANTHROPIC_API_KEY");
+        // Looked at again on each call: installing ca-certificates needs no restart.
+        if (const std::string missing = missingCaCertificates(*config_); !missing.empty())
+            return Health::degraded(missing);
         if (keyRejected_.load())
             return Health::degraded(
                 "the Anthropic API rejected the API key (401): set a valid "

@@ -125,6 +125,10 @@ CURL* MessageCall::newEasyHandle() {
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMs);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    if (!env_.config->caFile.empty()) {  // these certificates only, not the default store too
+        curl_easy_setopt(easy, CURLOPT_CAINFO, env_.config->caFile.c_str());
+        curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+    }
     return easy;
 }
 
@@ -149,7 +153,8 @@ void MessageCall::attemptDone(CURLcode result) {
         return;
     }
     if (result != CURLE_OK) {
-        retryOrFail(transportFailure(*env_.config, result, curlError_), true, {});
+        retryOrFail(transportFailure(*env_.config, result, curlError_),
+                    shouldRetryTransport(result), {});
         return;
     }
     if (env_.onHttpStatus) env_.onHttpStatus(status_);

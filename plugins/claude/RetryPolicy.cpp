@@ -29,6 +29,10 @@ std::optional<double> parseNumber(std::string_view text) {
 
 }  // namespace
 
+bool shouldRetryTransport(CURLcode code) {
+    return code != CURLE_PEER_FAILED_VERIFICATION && code != CURLE_SSL_CACERT_BADFILE;
+}
+
 std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view retryAfterMs,
                                                          std::string_view retryAfterSeconds) {
     if (auto ms = parseNumber(retryAfterMs))

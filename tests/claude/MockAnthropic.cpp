@@ -1,17 +1,19 @@
 #include "MockAnthropic.h"
 
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/StreamCopier.h>
 
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 namespace agenthost::test {
@@ -135,9 +137,34 @@ bool Exchange::waitUntilClientGone(std::chrono::milliseconds limit) {
     return false;
 }
 
+// ---- TlsIdentity
+
+TlsIdentity TlsIdentity::selfSigned(const std::string& dir) {
+    TlsIdentity identity{dir + "/mock-cert.pem", dir + "/mock-key.pem"};
+    const std::string command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+        identity.privateKeyFile + "' -out '" + identity.certificateFile + "' >'" + dir +
+        "/openssl.log' 2>&1";
+    if (std::system(command.c_str()) != 0)
+        throw std::runtime_error("openssl could not make a test certificate: " + command);
+    return identity;
+}
+
 // ---- MockAnthropic
 
 MockAnthropic::MockAnthropic() : pool_(2, 128) {
+    serve(Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 256));
+}
+
+MockAnthropic::MockAnthropic(const TlsIdentity& identity) : tls_(true), pool_(2, 128) {
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, identity.privateKeyFile,
+                               identity.certificateFile, "", Poco::Net::Context::VERIFY_NONE);
+    serve(Poco::Net::SecureServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 256, context));
+}
+
+void MockAnthropic::serve(const Poco::Net::ServerSocket& socket) {
     std::signal(SIGPIPE, SIG_IGN);  // a client that went away must fail a write, not kill us
     default_ = streamPieces({"Hello", "!"});
     auto params = new Poco::Net::HTTPServerParams;
@@ -146,7 +173,6 @@ MockAnthropic::MockAnthropic() : pool_(2, 128) {
     params->setKeepAliveTimeout(Poco::Timespan(30, 0));
     params->setMaxThreads(128);
     params->setMaxQueued(256);
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 256);
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), pool_, socket, params);
     server_->start();
 }

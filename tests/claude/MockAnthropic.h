@@ -1,11 +1,13 @@
-// A local stand-in for the Anthropic Messages API: a real Poco HTTP server on 127.0.0.1 that
-// records each request and answers it with a scripted behaviour (an SSE stream with chunked
-// transfer and a flush per write, an error status with an Anthropic-style JSON body, a stall).
+// A local stand-in for the Anthropic Messages API: a real Poco HTTP server on 127.0.0.1 (HTTPS
+// when given a certificate) that records each request and answers it with a scripted behaviour
+// (an SSE stream with chunked transfer and a flush per write, an error status with an
+// Anthropic-style JSON body, a stall).
 #pragma once
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
 #include <atomic>
@@ -63,15 +65,28 @@ class Exchange {
 
 using Behaviour = std::function<void(Exchange&)>;
 
+// A certificate and its private key, PEM files.
+struct TlsIdentity {
+    std::string certificateFile;
+    std::string privateKeyFile;
+
+    // A self-signed ECDSA certificate for 127.0.0.1 made with the openssl command into `dir`.
+    static TlsIdentity selfSigned(const std::string& dir);
+};
+
 class MockAnthropic {
   public:
     MockAnthropic();
+    // Serves HTTPS with `identity`.
+    explicit MockAnthropic(const TlsIdentity& identity);
     ~MockAnthropic();
     MockAnthropic(const MockAnthropic&) = delete;
     MockAnthropic& operator=(const MockAnthropic&) = delete;
 
     std::uint16_t port() const;
-    std::string baseUrl() const { return "http://127.0.0.1:" + std::to_string(port()); }
+    std::string baseUrl() const {
+        return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port());
+    }
 
     // The behaviour for requests when nothing is queued (initially: a short "Hello!" stream).
     void setDefault(Behaviour behaviour);
@@ -91,6 +106,9 @@ class MockAnthropic {
     void handle(RecordedRequest request, Poco::Net::HTTPServerResponse& response);
 
   private:
+    void serve(const Poco::Net::ServerSocket& socket);
+
+    bool tls_ = false;
     mutable std::mutex mutex_;
     mutable std::condition_variable changed_;
     std::vector<RecordedRequest> requests_;

@@ -94,7 +94,7 @@ HostProcess::HostProcess(const HostConfig& config) {
     configPath_ = dir_.file("agenthost.ini");
     logPath_ = dir_.file("agenthost.log");
     writeConfig(config);
-    start();
+    start(config.launcher);
 }
 
 HostProcess::~HostProcess() {
@@ -116,8 +116,11 @@ void HostProcess::writeConfig(const HostConfig& config) {
     std::rename(next.c_str(), configPath_.c_str());
 }
 
-void HostProcess::start() {
-    pid_ = spawnLogged({AGENTHOST_BINARY, "--config=" + configPath_}, logPath_);
+void HostProcess::start(const std::vector<std::string>& launcher) {
+    std::vector<std::string> argv = launcher;
+    argv.push_back(AGENTHOST_BINARY);
+    argv.push_back("--config=" + configPath_);
+    pid_ = spawnLogged(argv, logPath_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
         if (!running()) throw std::runtime_error("agenthost exited during startup:\n" + output());

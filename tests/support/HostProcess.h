@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "support/TempDir.h"
 
@@ -23,6 +24,9 @@ struct HostConfig {
     std::string sections =
         "[key.test]\nsecret = test-key-0123456789\n\n[plugin.echo]\nlibrary = echo\n";
     std::string pluginDirectory = AGENTHOST_PLUGIN_DIR;
+    // A command the binary is started through, its first word a full path (e.g. unshare, to
+    // change what the server sees of the file system). Empty: the binary itself.
+    std::vector<std::string> launcher;
 };
 
 struct HttpResult {
@@ -65,7 +69,7 @@ class HostProcess {
     int fdCount() const;
 
   private:
-    void start();
+    void start(const std::vector<std::string>& launcher);
     long statusField(const std::string& field) const;  // a number from /proc/<pid>/status
 
     TempDir dir_;
