@@ -30,9 +30,11 @@ class KeyStore {
 
     bool empty() const { return keys_.empty(); }
 
-  private:
+    // The key's settings, or null (same constant-time comparison): for requests that are not
+    // tied to one route, like the conversations API.
     const config::KeySettings* find(const std::string& presented) const;
 
+  private:
     std::vector<config::KeySettings> keys_;
 };
 

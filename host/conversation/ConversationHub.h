@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "conversation/Conversation.h"
+#include "conversation/LiveConversations.h"
 #include "conversation/Services.h"
 
 namespace agenthost::conversation {
 
-class ConversationHub {
+class ConversationHub final : public LiveConversations {
   public:
     explicit ConversationHub(const Services& services);
 
@@ -29,10 +30,10 @@ class ConversationHub {
     std::shared_ptr<Conversation> open(const std::string& id, const std::string& keyName,
                                        std::shared_ptr<plugin::PluginInstance> instance);
 
-    // For the HTTP API.
-    bool running(const std::string& id);
+    // LiveConversations, for the HTTP API.
+    bool running(const std::string& id) override;
     // The conversation was deleted from the store: stop it and tell its connections.
-    void deleted(const std::string& id);
+    void deleted(const std::string& id) override;
 
     // At start, before any connection: closes every turn a crash left open with one error
     // frame, code interrupted. Returns how many.

@@ -42,6 +42,13 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     services.store = store_.get();
     services.reaper = &reaper_;
     hub_ = std::make_unique<conversation::ConversationHub>(services);
+    conversationApi_ = std::make_unique<conversation::HttpApi>(
+        store_.get(),
+        [this](const std::string& key) -> std::optional<std::string> {
+            if (const auto* settings = runtime()->keys->find(key)) return settings->name;
+            return std::nullopt;
+        },
+        hub_.get());
 
     environment_.pool = workers_.get();
     environment_.runtime = services.runtime;
@@ -228,6 +235,14 @@ std::shared_ptr<net::ConnectionHandler> Host::adopt(
     }
     session->begin(bearerKeyName);
     return session;
+}
+
+http::PlainResponse Host::conversations(const http::PlainRequest& request) {
+    return conversationApi_->handle(request);
+}
+
+void Host::runBlocking(std::function<void()> work) {
+    workers_->post(std::move(work));
 }
 
 http::StoreHealthFacts Host::storeHealth() const {

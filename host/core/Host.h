@@ -18,6 +18,7 @@
 
 #include "config/Config.h"
 #include "conversation/ConversationHub.h"
+#include "conversation/HttpApi.h"
 #include "core/Generation.h"
 #include "core/WorkerPool.h"
 #include "http/Backend.h"
@@ -69,6 +70,8 @@ class Host final : public http::Backend {
     bool atConnectionLimit() const override;
     http::StatusFacts statusFacts() const override;
     http::StoreHealthFacts storeHealth() const override;
+    http::PlainResponse conversations(const http::PlainRequest& request) override;
+    void runBlocking(std::function<void()> work) override;
     std::shared_ptr<const net::TlsContext> tls() const override;
     // Creates the session of an upgraded connection. `query` (the upgrade URL's raw query)
     // is not read by protocol 1 sessions; protocol 2 takes its parameters from it.
@@ -105,6 +108,7 @@ class Host final : public http::Backend {
     std::unique_ptr<store::ConversationStore> store_;
     std::string storeOpenError_;  // why the configured store could not be opened
     std::unique_ptr<conversation::ConversationHub> hub_;
+    std::unique_ptr<conversation::HttpApi> conversationApi_;
     plugin::InstanceReaper reaper_;  // instances no session or conversation uses any more
 
     std::atomic<std::uint64_t> requestIds_{0};

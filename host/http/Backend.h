@@ -3,10 +3,12 @@
 // connection. core::Host implements it; http/ does not depend on core/.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "http/PlainHttp.h"
 #include "http/StatusJson.h"
 
 namespace agenthost::net {
@@ -35,6 +37,10 @@ class Backend {
     virtual bool atConnectionLimit() const = 0;
     virtual StatusFacts statusFacts() const = 0;
     virtual StoreHealthFacts storeHealth() const = 0;
+    // The HTTP API for conversations (/api/conversations...); may block on the store.
+    virtual PlainResponse conversations(const PlainRequest& request) = 0;
+    // Runs `work` on a worker thread: for endpoints that must not block the loop.
+    virtual void runBlocking(std::function<void()> work) = 0;
     // The certificate new connections get, or null when the server speaks plain HTTP.
     virtual std::shared_ptr<const net::TlsContext> tls() const = 0;
 

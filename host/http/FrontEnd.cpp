@@ -26,6 +26,9 @@ FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), 
     router_.exact("/api/status", readOnly([&backend](const PlainRequest& request) {
                       return statusEndpoint(request, backend);
                   }));
+    router_.blockingPrefix("/api/conversations", [&backend](const PlainRequest& request) {
+        return backend.conversations(request);
+    });
 }
 
 void FrontEnd::accept(Poco::Net::StreamSocket socket) {

@@ -36,6 +36,7 @@ void RequestStream::onBytes(net::Connection& connection, std::string_view bytes,
 
 void RequestStream::readHeads(net::Connection& connection, net::Clock::time_point now) {
     for (int answered = 0; !done_ && !buffer_.empty(); ++answered) {
+        if (answering_ && answering_->load()) return;  // the tick after the answer goes on
         if (answered == kAnswersPerTurn) {
             if (buffer_.size() > kMaxWaitingBytes)
                 refuse(connection,
@@ -64,6 +65,11 @@ bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t 
                            net::Clock::time_point now) {
     const std::string route = webSocketRoute(head.request.path);
     if (route.empty()) {
+        const Router::Entry* entry = front_.router().find(head.request);
+        if (entry && entry->blocking) {
+            answerOnWorker(connection, *entry, head);
+            return true;
+        }
         const PlainResponse response = front_.router().handle(head.request);
         // A refusal closes the connection, whatever the client asked for.
         const bool keepAlive = head.keepAlive && response.status < 400;
@@ -94,6 +100,21 @@ bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t 
     return false;
 }
 
+void RequestStream::answerOnWorker(net::Connection& connection, const Router::Entry& entry,
+                                   Head& head) {
+    answering_ = std::make_shared<std::atomic<bool>>(true);
+    front_.backend().runBlocking([answering = answering_,
+                                  connection = connection.shared_from_this(),
+                                  endpoint = entry.endpoint, request = std::move(head.request),
+                                  keepAliveAsked = head.keepAlive] {
+        const PlainResponse response = endpoint(request);
+        const bool keepAlive = keepAliveAsked && response.status < 400;
+        connection->sendRaw(serialize(response, keepAlive, request.method == "HEAD"));
+        if (!keepAlive) connection->closeAfterSending();
+        answering->store(false);
+    });
+}
+
 void RequestStream::refuse(net::Connection& connection, const PlainResponse& response) {
     done_ = true;
     buffer_.clear();
@@ -102,6 +123,7 @@ void RequestStream::refuse(net::Connection& connection, const PlainResponse& res
 }
 
 void RequestStream::onTick(net::Connection& connection, net::Clock::time_point now) {
+    if (answering_ && answering_->load()) return;  // no time limit while we answer
     if (!done_ && !idle_ && !buffer_.empty()) readHeads(connection, now);
     if (done_ || now < deadline_) return;
     if (idle_) {  // nothing more was asked: hang up quietly

@@ -7,9 +7,12 @@
 // connection is closed after keep_alive_timeout_s.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "http/HeadParser.h"
+#include "http/Router.h"
 #include "net/Connection.h"
 
 namespace agenthost::http {
@@ -36,6 +39,7 @@ class RequestStream final : public net::StreamHandler {
     bool answer(net::Connection& connection, Head& head, std::size_t headBytes,
                 net::Clock::time_point now);
     void refuse(net::Connection& connection, const PlainResponse& response);
+    void answerOnWorker(net::Connection& connection, const Router::Entry& entry, Head& head);
 
     FrontEnd& front_;
     StreamLimits limits_;
@@ -44,6 +48,9 @@ class RequestStream final : public net::StreamHandler {
     bool idle_ = false;  // between requests: no byte of the next head yet
     net::Clock::time_point deadline_;
     bool done_ = false;  // closing or upgraded: no more requests
+    // A blocking endpoint is answering on a worker thread: later requests wait until it has
+    // sent its answer (so pipelined answers stay in order). Set to false by the worker.
+    std::shared_ptr<std::atomic<bool>> answering_;
 };
 
 }  // namespace agenthost::http

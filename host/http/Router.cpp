@@ -14,16 +14,25 @@ bool matches(const std::string& path, const std::string& pattern, bool isPrefix)
 }  // namespace
 
 void Router::exact(std::string path, Endpoint endpoint) {
-    entries_.push_back({std::move(path), false, std::move(endpoint)});
+    entries_.push_back({std::move(path), false, false, std::move(endpoint)});
 }
 
 void Router::prefix(std::string prefix, Endpoint endpoint) {
-    entries_.push_back({std::move(prefix), true, std::move(endpoint)});
+    entries_.push_back({std::move(prefix), true, false, std::move(endpoint)});
+}
+
+void Router::blockingPrefix(std::string prefix, Endpoint endpoint) {
+    entries_.push_back({std::move(prefix), true, true, std::move(endpoint)});
+}
+
+const Router::Entry* Router::find(const PlainRequest& request) const {
+    for (const auto& entry : entries_)
+        if (matches(request.path, entry.path, entry.isPrefix)) return &entry;
+    return nullptr;
 }
 
 PlainResponse Router::handle(const PlainRequest& request) const {
-    for (const auto& entry : entries_)
-        if (matches(request.path, entry.path, entry.isPrefix)) return entry.endpoint(request);
+    if (const Entry* entry = find(request)) return entry->endpoint(request);
     return errorResponse(404, "not_found", "no such endpoint: " + request.path);
 }
 

@@ -18,15 +18,22 @@ class Router {
     void exact(std::string path, Endpoint endpoint);
     // `prefix` itself and every path below it ("/api/x" takes "/api/x" and "/api/x/...").
     void prefix(std::string prefix, Endpoint endpoint);
+    // Like prefix(), for an endpoint that may block (it reads a database): it runs on a worker
+    // thread, never on the event loop.
+    void blockingPrefix(std::string prefix, Endpoint endpoint);
+
+    struct Entry {
+        std::string path;
+        bool isPrefix = false;
+        bool blocking = false;
+        Endpoint endpoint;
+    };
+    // The endpoint for the request's path, or null (404).
+    const Entry* find(const PlainRequest& request) const;
 
     PlainResponse handle(const PlainRequest& request) const;
 
   private:
-    struct Entry {
-        std::string path;
-        bool isPrefix = false;
-        Endpoint endpoint;
-    };
     std::vector<Entry> entries_;
 };
 
