@@ -1,10 +1,6 @@
 #include "support/HostProcess.h"
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/StreamCopier.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -139,6 +135,13 @@ void HostProcess::signal(int signal) const {
     if (pid_ > 0) ::kill(pid_, signal);
 }
 
+void HostProcess::restart() {
+    if (running()) throw std::logic_error("restart() of a running agenthost: stop() it first");
+    exitStatus_ = -1;
+    stopRequested_ = false;
+    start();
+}
+
 bool HostProcess::running() const {
     if (pid_ <= 0 || exitStatus_ >= 0) return false;
     int status = 0;
@@ -167,17 +170,12 @@ int HostProcess::stop(int signal, std::chrono::seconds timeout) {
 }
 
 HttpResult HostProcess::get(const std::string& path) const {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
-    session.setTimeout(Poco::Timespan(5, 0));
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    session.sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::istream& body = session.receiveResponse(response);
-    HttpResult result;
-    result.status = response.getStatus();
-    Poco::StreamCopier::copyToString(body, result.body);
-    return result;
+    return httpRequest(port_, "GET", path);
+}
+
+HttpResult HostProcess::request(const std::string& method, const std::string& path,
+                                const HttpHeaders& headers) const {
+    return httpRequest(port_, method, path, headers);
 }
 
 long HostProcess::statusField(const std::string& field) const {

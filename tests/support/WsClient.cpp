@@ -6,6 +6,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/StreamCopier.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -39,6 +40,7 @@ WsClient::WsClient(std::uint16_t port, const std::string& path,
 }
 
 WsClient::~WsClient() {
+    if (dropped_) return;
     try {
         socket_->shutdown();
     } catch (...) {
@@ -47,9 +49,13 @@ WsClient::~WsClient() {
 
 Poco::JSON::Object::Ptr WsClient::authenticate(const std::string& key) {
     sendText(key);
-    const std::string answer = receiveText();
+    return awaitReady();
+}
+
+Poco::JSON::Object::Ptr WsClient::awaitReady(std::chrono::milliseconds timeout) {
+    const std::string answer = receiveText(timeout);
     if (answer != "authenticated") throw std::runtime_error("authentication failed: " + answer);
-    auto ready = receiveJson();
+    auto ready = receiveJson(timeout);
     if (ready->getValue<std::string>("type") != "ready")
         throw std::runtime_error("expected the ready frame");
     return ready;
@@ -96,6 +102,20 @@ void WsClient::sendRaw(const std::string& bytes) {
 
 void WsClient::close(int code) {
     socket_->shutdown(static_cast<Poco::UInt16>(code));
+}
+
+void WsClient::drop(bool reset) {
+    dropped_ = true;
+    try {
+        if (reset) {
+            socket_->setLinger(true, 0);
+            socket_->close();
+        } else {
+            socket_->impl()->shutdown();
+        }
+    } catch (const Poco::Exception&) {
+        // Already gone: that is what was asked for.
+    }
 }
 
 std::optional<Frame> WsClient::receive(std::chrono::milliseconds timeout, bool returnPings) {
@@ -181,6 +201,36 @@ Reply WsClient::readReply(std::chrono::milliseconds timeout) {
             return reply;
         }
     }
+}
+
+std::vector<Poco::JSON::Object::Ptr> WsClient::readUntil(const FramePredicate& done,
+                                                         std::chrono::milliseconds timeout) {
+    std::vector<Poco::JSON::Object::Ptr> frames;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        try {
+            frames.push_back(receiveJson(std::max(left, std::chrono::milliseconds(1))));
+        } catch (const std::exception& e) {
+            throw std::runtime_error(std::string(e.what()) + " after " +
+                                     std::to_string(frames.size()) +
+                                     " frames: " + describeFrames(frames));
+        }
+        if (done(frames.back())) return frames;
+    }
+}
+
+std::string describeFrames(const std::vector<Poco::JSON::Object::Ptr>& frames) {
+    std::string text;
+    for (const auto& frame : frames) {
+        if (!text.empty()) text += " ";
+        text += frame->optValue<std::string>("type", "?");
+        if (frame->has("seq")) text += "#" + frame->get("seq").toString();
+        if (frame->has("code")) text += "(" + frame->getValue<std::string>("code") + ")";
+        if (frame->optValue<bool>("replay", false)) text += "r";
+    }
+    return text;
 }
 
 int handshakeStatus(std::uint16_t port, const std::string& path,
