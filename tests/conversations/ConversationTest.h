@@ -147,6 +147,14 @@ inline void expectSilence(WsClient& client, std::chrono::milliseconds window) {
     EXPECT_FALSE(frame.has_value()) << "unexpected frame: " << frame->payload;
 }
 
+// The number of open WebSocket connections /api/health reports over all routes.
+inline int healthConnections(const HostProcess& host) {
+    auto connections = parseJson(host.get("/api/health").body)->getObject("connections");
+    int total = 0;
+    for (const auto& [route, count] : *connections) total += count.convert<int>();
+    return total;
+}
+
 // ---- The HTTP API.
 inline HttpResult api(const HostProcess& host, const std::string& method, const std::string& path,
                       const std::string& key = kTestKey) {

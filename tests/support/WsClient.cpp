@@ -222,13 +222,26 @@ std::vector<Poco::JSON::Object::Ptr> WsClient::readUntil(const FramePredicate& d
 }
 
 std::string describeFrames(const std::vector<Poco::JSON::Object::Ptr>& frames) {
+    // One entry per run of frames that differ only in seq: "message#2..#901(900)".
     std::string text;
-    for (const auto& frame : frames) {
+    std::size_t i = 0;
+    while (i < frames.size()) {
+        const auto& frame = frames[i];
+        std::string kind = frame->optValue<std::string>("type", "?");
+        if (frame->has("code")) kind += "(" + frame->getValue<std::string>("code") + ")";
+        const std::string replay = frame->optValue<bool>("replay", false) ? "r" : "";
+        std::size_t end = i + 1;
+        while (end < frames.size() && frames[end]->optValue<std::string>("type", "?") == kind &&
+               frames[end]->optValue<bool>("replay", false) == !replay.empty())
+            ++end;
+        auto seq = [](const Poco::JSON::Object::Ptr& f) {
+            return f->has("seq") ? "#" + f->get("seq").toString() : std::string();
+        };
         if (!text.empty()) text += " ";
-        text += frame->optValue<std::string>("type", "?");
-        if (frame->has("seq")) text += "#" + frame->get("seq").toString();
-        if (frame->has("code")) text += "(" + frame->getValue<std::string>("code") + ")";
-        if (frame->optValue<bool>("replay", false)) text += "r";
+        text += kind + seq(frame) + replay;
+        if (end - i > 1 && frame->has("seq")) text += ".." + seq(frames[end - 1]) + replay;
+        if (end - i > 1) text += "(" + std::to_string(end - i) + ")";
+        i = end;
     }
     return text;
 }

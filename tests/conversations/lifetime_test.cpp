@@ -1,0 +1,169 @@
+// A protocol 2 turn outlives its connection: a disconnect cancels nothing, queued messages run
+// in order while nobody is connected, and a later resume gets all of it. A protocol 1
+// connection keeps protocol 1's rule: its disconnect cancels its running response, unless a
+// protocol 2 connection is on the same conversation.
+#include <string>
+
+#include "ConversationTest.h"
+
+namespace agenthost::test {
+namespace {
+
+// The turns of a conversation from the HTTP API.
+Poco::JSON::Array::Ptr turnsOf(const HostProcess& host, const std::string& id) {
+    auto conversation = getConversation(host, id);
+    if (!conversation) throw std::runtime_error("GET /api/conversations/" + id + " failed");
+    return conversation->getArray("turns");
+}
+
+std::string turnStatus(const HostProcess& host, const std::string& id, unsigned index) {
+    auto turns = turnsOf(host, id);
+    if (!turns || turns->size() <= index) return "(no turn " + std::to_string(index + 1) + ")";
+    return turns->getObject(index)->getValue<std::string>("status");
+}
+
+// Resumes `id` from the start and reads until the terminal frame of `lastTurn`.
+Frames replayAll(const HostProcess& host, const std::string& route, const std::string& id,
+                 int lastTurn) {
+    auto again = resumeByUrl(host, route, id, 0);
+    return again->readUntil(terminalOfTurn(lastTurn), 20s);
+}
+
+std::string textOf(const Frames& frames) {
+    Transcript transcript;
+    for (const auto& frame : frames) transcript.take(frame);
+    return transcript.text();
+}
+
+TEST(Lifetime, AProtocol2DisconnectCancelsNothing) {
+    // 10 pieces 100 ms apart: about a second that runs with nobody connected.
+    HostProcess host(conversationConfig("repeat = 10\ninterval_ms = 100\n"));
+    std::string id;
+    for (bool reset : {false, true}) {
+        SCOPED_TRACE(reset ? "connection reset" : "connection closed without a Close frame");
+        auto connection = startConversation(host, "slow");
+        id = connection.conversationId();
+        connection->sendMessage("keep");
+        connection->readUntil(isType("message"));
+        connection->drop(reset);
+
+        ASSERT_TRUE(waitUntilIdle(host, id)) << "the turn did not end";
+        auto frames = replayAll(host, "slow", id, 1);
+        EXPECT_EQ(textOf(frames), repeated("keep", 10));
+        ASSERT_FALSE(frames.empty());
+        EXPECT_EQ(typeOf(frames.back()), "complete");
+        EXPECT_FALSE(frames.back()->has("cancelled")) << canonical(frames.back());
+        for (const auto& frame : frames) EXPECT_TRUE(isReplay(frame)) << canonical(frame);
+        EXPECT_EQ(turnStatus(host, id, 0), "complete");
+    }
+}
+
+TEST(Lifetime, AProtocol2CloseFrameCancelsNothingEither) {
+    HostProcess host(conversationConfig("repeat = 10\ninterval_ms = 100\n"));
+    auto connection = startConversation(host, "slow");
+    const std::string id = connection.conversationId();
+    connection->sendMessage("stay");
+    connection->readUntil(isType("message"));
+    connection->close();
+    ASSERT_TRUE(waitUntilIdle(host, id));
+    EXPECT_EQ(textOf(replayAll(host, "slow", id, 1)), repeated("stay", 10));
+}
+
+TEST(Lifetime, QueuedMessagesRunInOrderWhileNobodyIsConnected) {
+    HostProcess host(conversationConfig("repeat = 1\n", "delay_ms = 300\n"));
+    auto connection = startConversation(host);
+    const std::string id = connection.conversationId();
+    for (const char* text : {"one", "two", "three"}) connection->sendMessage(text);
+    auto acknowledged = connection->readUntil(
+        [](const FramePtr& frame) { return typeOf(frame) == "user" && turnOf(frame) == 3; });
+    connection->drop();
+
+    ASSERT_TRUE(waitUntilIdle(host, id)) << "the queue did not run to its end";
+    auto frames = replayAll(host, "echo", id, 3);
+    EXPECT_EQ(textOf(frames), "onetwothree");
+    int completes = 0;
+    for (const auto& frame : frames) {
+        if (typeOf(frame) == "complete") {
+            EXPECT_EQ(turnOf(frame), ++completes);
+        }
+    }
+    EXPECT_EQ(completes, 3) << describeFrames(frames);
+    for (unsigned i = 0; i < 3; ++i) EXPECT_EQ(turnStatus(host, id, i), "complete");
+}
+
+TEST(Lifetime, AResumeWhileTheTurnRunsPicksUpTheRestLive) {
+    HostProcess host(conversationConfig("repeat = 20\ninterval_ms = 100\n"));
+    auto connection = startConversation(host, "slow");
+    const std::string id = connection.conversationId();
+    connection->sendMessage("go");
+    connection->readUntil(seqAtLeast(3));
+    connection->drop();
+    // Away for a while: frames produced meanwhile come as replay, the rest live.
+    auto again = resumeByUrl(host, "slow", id, 3);
+    auto frames = again->readUntil(terminalOfTurn(1), 20s);
+    Transcript transcript;
+    transcript.beginConnection(3);
+    for (const auto& frame : frames) transcript.take(frame);
+    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    EXPECT_EQ(transcript.text(), repeated("go", 18));
+    EXPECT_FALSE(isReplay(frames.back())) << "the end of the stream must come live";
+}
+
+TEST(Lifetime, AProtocol1DisconnectStillCancelsItsRunningResponse) {
+    // 50 pieces 100 ms apart: 5 s if nothing cancelled it.
+    HostProcess host(conversationConfig("repeat = 50\ninterval_ms = 100\n"));
+    auto legacy = connectTo(host, "/api/slow/ws");
+    ASSERT_EQ(legacy.ready->getValue<int>("protocol"), 1);
+    const std::string id = legacy.conversationId();
+    ASSERT_FALSE(id.empty());
+    legacy->sendMessage("gone");
+    auto first = legacy->receiveJson();
+    EXPECT_EQ(typeOf(first), "message") << "protocol 1 gets no user frame";
+    const auto droppedAt = std::chrono::steady_clock::now();
+    legacy->drop();
+
+    ASSERT_TRUE(waitUntilIdle(host, id));
+    EXPECT_LT(std::chrono::steady_clock::now() - droppedAt, 3s) << "the response was not cancelled";
+    EXPECT_EQ(turnStatus(host, id, 0), "cancelled");
+    auto turns = turnsOf(host, id);
+    ASSERT_TRUE(turns && turns->size() == 1);
+    EXPECT_LT(turns->getObject(0)->getValue<std::string>("assistant").size(),
+              repeated("gone", 50).size());
+    // Its stored log ends the turn with the cancel's terminal frame, exactly once.
+    auto frames = replayAll(host, "slow", id, 1);
+    EXPECT_EQ(typeOf(frames.back()), "complete");
+    EXPECT_TRUE(frames.back()->optValue<bool>("cancelled", false)) << canonical(frames.back());
+}
+
+TEST(Lifetime, AProtocol1DepartureCancelsNothingWhileAProtocol2ConnectionIsAttached) {
+    HostProcess host(conversationConfig("repeat = 10\ninterval_ms = 100\n"));
+    auto legacy = connectTo(host, "/api/slow/ws");
+    const std::string id = legacy.conversationId();
+    auto watcher = resumeByUrl(host, "slow", id, 0);
+    ASSERT_EQ(watcher.conversationId(), id);
+    legacy->sendMessage("shared");
+    legacy->receiveJson();  // the first piece
+    legacy->drop();
+    auto frames = watcher->readUntil(terminalOfTurn(1), 20s);
+    EXPECT_EQ(textOf(frames), repeated("shared", 10));
+    EXPECT_EQ(typeOf(frames.back()), "complete");
+    EXPECT_FALSE(frames.back()->has("cancelled")) << canonical(frames.back());
+}
+
+TEST(Lifetime, CancelStopsAProtocol2ResponseAndIsStoredAsCancelled) {
+    HostProcess host(conversationConfig("repeat = 50\ninterval_ms = 100\n"));
+    auto connection = startConversation(host, "slow");
+    const std::string id = connection.conversationId();
+    connection->sendMessage("stop me");
+    connection->readUntil(isType("message"));
+    connection->sendJson(R"({"type":"cancel"})");
+    auto frames = connection->readUntil(terminalOfTurn(1), 5s);
+    EXPECT_EQ(typeOf(frames.back()), "complete");
+    EXPECT_TRUE(frames.back()->optValue<bool>("cancelled", false)) << canonical(frames.back());
+    EXPECT_EQ(frames.back()->optValue<std::string>("content", ""), "Response cancelled");
+    ASSERT_TRUE(waitUntilIdle(host, id));
+    EXPECT_EQ(turnStatus(host, id, 0), "cancelled");
+}
+
+}  // namespace
+}  // namespace agenthost::test
