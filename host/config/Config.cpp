@@ -181,6 +181,23 @@ void readStreaming(SectionReader s, StreamingSettings& out) {
     s.warnUnknownKeys();
 }
 
+void readConversations(SectionReader s, ConversationSettings& out) {
+    const std::string store = Poco::trim(s.raw("store", "sqlite"));
+    if (store == "sqlite" || store == "none") {
+        out.store = store;
+    } else if (store.rfind("sqlite:", 0) == 0 && store.size() > 7) {
+        out.store = "sqlite:" + Poco::Path(s.baseDir()).resolve(store.substr(7)).toString();
+    } else if (store.rfind("postgresql://", 0) == 0 || store.rfind("postgres://", 0) == 0) {
+        s.error("store", "PostgreSQL is not supported by this build yet: use sqlite or none");
+    } else {
+        s.error("store", "must be sqlite, sqlite:PATH or none, got \"" + store + "\"");
+    }
+    s.integer("retention_days", out.retentionDays, 0, 100000);
+    s.integer("max_per_key", out.maxPerKey, 0, 100000000);
+    s.integer("retention_interval_s", out.retentionIntervalS, 1, 7 * 24 * 3600);
+    s.warnUnknownKeys();
+}
+
 void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>& out) {
     KeySettings key;
     key.name = name;
@@ -280,13 +297,14 @@ LoadResult loadConfig(const std::string& path) {
     ini->keys("", sections);
     for (const auto& section : sections) {
         if (section == "server" || section == "streaming" || section == "plugins" ||
-            section == "key" || section == "plugin")
+            section == "conversations" || section == "key" || section == "plugin")
             continue;
         result.warnings.push_back({section, "", "unknown section, ignored"});
     }
 
     readServer(SectionReader(*ini, "server", baseDir, result), config.server);
     readStreaming(SectionReader(*ini, "streaming", baseDir, result), config.streaming);
+    readConversations(SectionReader(*ini, "conversations", baseDir, result), config.conversations);
 
     SectionReader plugins(*ini, "plugins", baseDir, result);
     config.pluginDirectory =

@@ -39,6 +39,15 @@ struct StreamingSettings {
     int chunkDelayMs = 0;
 };
 
+struct ConversationSettings {
+    // "sqlite" (conversations.db in the state folder), "sqlite:<absolute path>" (resolved
+    // against the file's folder), or "none" (conversations live in memory only).
+    std::string store = "sqlite";
+    int retentionDays = 30;        // 0: keep forever
+    std::size_t maxPerKey = 1000;  // 0: no cap
+    int retentionIntervalS = 3600;
+};
+
 struct RouteSettings {
     std::string route;                                          // NAME of [plugin.NAME]
     std::string library;                                        // library name, without .so
@@ -51,6 +60,7 @@ struct Config {
     ServerSettings server;
     std::vector<KeySettings> keys;
     StreamingSettings streaming;
+    ConversationSettings conversations;
     std::string pluginDirectory;
     std::vector<RouteSettings> routes;  // enabled ones only
 };

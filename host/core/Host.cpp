@@ -13,6 +13,7 @@
 #include "http/HandlerFactory.h"
 #include "protocol/Frames.h"
 #include "session/Session.h"
+#include "store/OpenStore.h"
 #include "util/CallbackTimerTask.h"
 
 namespace agenthost::core {
@@ -68,16 +69,49 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
       libraries_(std::move(libraries)),
       routes_(std::move(first.routes)),
       runtime_(std::move(first.runtime)),
+      conversationSettings_(first.config.conversations),
       workers_(std::make_unique<WorkerPool>(workerCount(listening_.workerThreads))),
       httpThreads_(2, 8) {
+    openStore(first.config);
+    conversation::Services services;
+    services.pool = workers_.get();
+    services.timer = &timer_;
+    services.runtime = [this] { return this->runtime(); };
+    services.requestIds = &requestIds_;
+    services.currentInstance = [this](const std::string& route) { return routes()->find(route); };
+    services.store = store_.get();
+    hub_ = std::make_unique<conversation::ConversationHub>(services);
+
     environment_.pool = workers_.get();
-    environment_.timer = &timer_;
-    environment_.runtime = [this] { return this->runtime(); };
-    environment_.requestIds = &requestIds_;
-    environment_.currentInstance = [this](const std::string& route) {
-        return routes()->find(route);
-    };
+    environment_.runtime = services.runtime;
+    environment_.hub = hub_.get();
+    environment_.currentInstance = services.currentInstance;
     environment_.closed = [this](const session::Session* session) { sessionClosed(session); };
+}
+
+void Host::openStore(const config::Config& config) {
+    if (conversationSettings_.store == "none") return;
+    std::string error;
+    store_ = store::openStore(conversationSettings_.store, config.server.stateDir, &error);
+    if (!store_) {
+        storeOpenError_ = "the conversation store could not be opened: " + error;
+        log().error(storeOpenError_ + " (conversations are kept in memory only)");
+    }
+}
+
+void Host::enforceRetention() {
+    if (!store_) return;
+    const auto& settings = conversationSettings_;
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    const std::int64_t olderThan =
+        settings.retentionDays > 0 ? now - std::int64_t{settings.retentionDays} * 86'400'000 : 0;
+    auto removed = store_->enforceRetention(olderThan, settings.maxPerKey);
+    for (const auto& id : removed) hub_->deleted(id);
+    if (!removed.empty())
+        log().information("retention: deleted " + std::to_string(removed.size()) +
+                          " conversation(s)");
 }
 
 Host::~Host() {
@@ -98,6 +132,12 @@ void Host::start() {
     params->setTimeout(Poco::Timespan(10, 0));
     params->setServerName("agenthost");
     params->setSoftwareVersion(std::string("agenthost/") + kVersion);
+    hub_->closeInterruptedTurns();
+    enforceRetention();
+    const long retentionMs = 1000L * conversationSettings_.retentionIntervalS;
+    timer_.scheduleAtFixedRate(
+        new util::CallbackTimerTask([this] { workers_->post([this] { enforceRetention(); }); }),
+        retentionMs, retentionMs);
     loop_.start();
     http_ = std::make_unique<Poco::Net::HTTPServer>(new http::HandlerFactory(*this), httpThreads_,
                                                     listener, params);
@@ -117,7 +157,8 @@ void Host::stop() {
     accepting_ = false;
     http_->stopAll(true);    // no new connections...
     httpThreads_.joinAll();  // ...and no handshake still running that could adopt() one
-    loop_.shutdownAll();
+    hub_->shutdownAll();     // running turns end with an error frame...
+    loop_.shutdownAll();     // ...before their clients get Close 1001
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(runtime()->server.shutdownTimeoutS);
     while (loop_.size() > 0 && std::chrono::steady_clock::now() < deadline)
@@ -129,6 +170,7 @@ void Host::stop() {
         std::lock_guard<std::mutex> lock(stateMutex_);
         routes_.reset();  // destroys instances (joining plugin threads), then unloads libraries
     }
+    if (store_) store_->flush();
     log().information("stopped");
 }
 
@@ -211,7 +253,7 @@ bool Host::atConnectionLimit() const {
 }
 
 void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginInstance> instance,
-                 const std::optional<std::string>& bearerKeyName) {
+                 const std::optional<std::string>& bearerKeyName, const std::string& query) {
     if (!accepting_) return;  // stopping: the socket closes as it goes out of scope
     const auto settings = runtime()->server;
     net::ConnectionLimits limits;
@@ -220,8 +262,8 @@ void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginI
     limits.sendTimeout = std::chrono::seconds(settings.sendTimeoutS);
     limits.pingInterval = std::chrono::seconds(settings.pingIntervalS);
     auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
-    auto session =
-        std::make_shared<session::Session>(connection, std::move(instance), environment_);
+    auto session = std::make_shared<session::Session>(connection, std::move(instance), environment_,
+                                                      session::parseUpgradeOptions(query));
     connection->setHandler(session);
     {
         std::lock_guard<std::mutex> lock(sessionsMutex_);
@@ -242,11 +284,24 @@ std::string Host::healthJson() const {
         connections.set(instance->route(), instance->connections.load());
         plugins.set(instance->route(), healthObject(health));
     }
+    Poco::JSON::Object conversations(Poco::JSON_PRESERVE_KEY_ORDER);
+    conversations.set("store", conversationSettings_.store.rfind("sqlite", 0) == 0
+                                   ? "sqlite"
+                                   : conversationSettings_.store);
+    std::string storeProblem = storeOpenError_;
+    if (store_)
+        if (auto health = store_->health(); !health.ok) storeProblem = health.reason;
+    conversations.set("status", storeProblem.empty() ? "ok" : "degraded");
+    if (!storeProblem.empty()) {
+        conversations.set("detail", storeProblem);
+        report.overall = "degraded";
+    }
     body.set("status", report.overall);
     body.set("version", kVersion);
     body.set("timestamp", protocol::timestampNow());
     body.set("connections", connections);
     body.set("plugins", plugins);
+    body.set("conversations", conversations);
     return stringify(body);
 }
 

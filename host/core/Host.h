@@ -19,11 +19,13 @@
 #include <unordered_map>
 
 #include "config/Config.h"
+#include "conversation/ConversationHub.h"
 #include "core/Generation.h"
 #include "core/WorkerPool.h"
 #include "net/EventLoop.h"
 #include "plugin/RouteTable.h"
 #include "session/Runtime.h"
+#include "store/ConversationStore.h"
 
 namespace agenthost::session {
 class Session;
@@ -63,8 +65,11 @@ class Host {
     std::shared_ptr<const plugin::RouteTable> routes() const;
     std::shared_ptr<const session::Runtime> runtime() const;
     bool atConnectionLimit() const;
+    // `query` is the upgrade URL's raw query string (protocol 2 options).
     void adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginInstance> instance,
-               const std::optional<std::string>& bearerKeyName);
+               const std::optional<std::string>& bearerKeyName, const std::string& query);
+    conversation::ConversationHub& conversations() { return *hub_; }
+    store::ConversationStore* store() { return store_.get(); }
     std::string healthJson() const;
     std::string statusJson() const;
 
@@ -78,6 +83,8 @@ class Host {
     };
 
     void sessionClosed(const session::Session* session);
+    void openStore(const config::Config& config);
+    void enforceRetention();
     void closeSessionsOfRemovedRoutes();
 
     const std::string configPath_;
@@ -92,6 +99,13 @@ class Host {
 
     std::mutex sessionsMutex_;  // guards sessions_
     std::unordered_map<const session::Session*, std::weak_ptr<session::Session>> sessions_;
+
+    // Conversations: the store (null with store = none, or when it could not be opened) and
+    // the live conversations. [conversations] is read at start; changing it needs a restart.
+    config::ConversationSettings conversationSettings_;
+    std::unique_ptr<store::ConversationStore> store_;
+    std::string storeOpenError_;  // why the configured store could not be opened
+    std::unique_ptr<conversation::ConversationHub> hub_;
 
     std::atomic<std::uint64_t> requestIds_{0};
     std::unique_ptr<WorkerPool> workers_;

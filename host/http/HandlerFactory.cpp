@@ -107,7 +107,8 @@ class UpgradeHandler final : public Poco::Net::HTTPRequestHandler {
         response.setContentLength(HTTPResponse::UNKNOWN_CONTENT_LENGTH);
         response.send().flush();
         auto socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).detachSocket();
-        host_.adopt(std::move(socket), instance_, bearerKeyName);
+        host_.adopt(std::move(socket), instance_, bearerKeyName,
+                    Poco::URI(request.getURI()).getRawQuery());
     }
 
   private:

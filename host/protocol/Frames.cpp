@@ -107,16 +107,59 @@ std::string timestampNow() {
     return cached;
 }
 
-std::string readyFrame(const std::string& route, const std::string& sessionId,
-                       const std::string& pluginVersion) {
+std::string readyFrame(const ReadyInfo& ready) {
     return FrameWriter("ready")
-        .field("content", route + " ready")
+        .field("content", ready.route + " ready")
         .timestamp()
-        .field("session_id", sessionId)
-        .field("plugin", route)
-        .field("version", pluginVersion)
-        .raw("protocol", std::to_string(kProtocolVersion))
+        .field("session_id", ready.sessionId)
+        .field("plugin", ready.route)
+        .field("version", ready.pluginVersion)
+        .raw("protocol", std::to_string(ready.protocol))
+        .field("conversation_id", ready.conversationId)
+        .raw("last_seq", std::to_string(ready.lastSeq))
         .finish();
+}
+
+std::string resumedFrame(const std::string& conversationId, std::int64_t lastSeq, bool running) {
+    return FrameWriter("resumed")
+        .field("conversation_id", conversationId)
+        .raw("last_seq", std::to_string(lastSeq))
+        .raw("running", running ? "true" : "false")
+        .timestamp()
+        .finish();
+}
+
+std::string userFrame(std::string_view content) {
+    return FrameWriter("user").field("content", content).timestamp().finish();
+}
+
+std::string TurnFrame::protocol1() const {
+    std::string frame;
+    frame.reserve(plainSize + 1);
+    frame.append(json, 0, plainSize);
+    frame.push_back('}');
+    return frame;
+}
+
+TurnFrame tagTurn(std::string frame, std::int64_t seq, int turn) {
+    TurnFrame tagged;
+    frame.pop_back();  // the closing brace
+    tagged.plainSize = frame.size();
+    frame += ",\"seq\":";
+    frame += std::to_string(seq);
+    frame += ",\"turn\":";
+    frame += std::to_string(turn);
+    frame.push_back('}');
+    tagged.json = std::move(frame);
+    return tagged;
+}
+
+std::string replayOf(std::string_view storedFrame) {
+    std::string frame;
+    frame.reserve(storedFrame.size() + 16);
+    frame.append(storedFrame.substr(0, storedFrame.size() - 1));
+    frame += ",\"replay\":true}";
+    return frame;
 }
 
 std::string messageFrame(std::string_view chunk) {
@@ -153,8 +196,10 @@ namespace {
 // The two fields a client frame is read for. A field that is absent stays empty; one that is
 // present but not a string is marked so.
 struct ClientFields {
-    std::optional<std::string> type, content;
-    bool typeNotString = false, contentNotString = false;
+    std::optional<std::string> type, content, conversationId;
+    std::optional<std::int64_t> afterSeq;
+    bool typeNotString = false, contentNotString = false, conversationIdNotString = false;
+    bool afterSeqNotInteger = false;
 };
 
 // The shape nearly every client frame has: one flat object whose values are strings without
@@ -193,13 +238,15 @@ std::optional<ClientFields> scanFlatObject(std::string_view text) {
             skipSpace();
             const auto value = plainString();
             if (!value) return std::nullopt;
-            auto* field = *key == "type"      ? &fields.type
-                          : *key == "content" ? &fields.content
-                                              : nullptr;
+            auto* field = *key == "type"              ? &fields.type
+                          : *key == "content"         ? &fields.content
+                          : *key == "conversation_id" ? &fields.conversationId
+                                                      : nullptr;
             if (field) {
                 if (*field) return std::nullopt;  // repeated: let the full parser decide
                 *field = std::string(*value);
             }
+            if (*key == "after_seq") fields.afterSeqNotInteger = true;  // a string here
             skipSpace();
             if (i < text.size() && text[i] == ',') {
                 ++i;
@@ -239,6 +286,14 @@ std::variant<ClientFields, std::string> parseAnyObject(const std::string& text) 
     };
     read("type", fields.type, fields.typeNotString);
     read("content", fields.content, fields.contentNotString);
+    read("conversation_id", fields.conversationId, fields.conversationIdNotString);
+    if (object->has("after_seq")) {
+        auto var = object->get("after_seq");
+        if (var.isInteger())
+            fields.afterSeq = var.convert<std::int64_t>();
+        else
+            fields.afterSeqNotInteger = true;
+    }
     return fields;
 }
 
@@ -247,6 +302,13 @@ ClientFrame interpret(const ClientFields& fields) {
     const std::string type = fields.type.value_or("message");
     if (type == "cancel") return {ClientFrame::Kind::Cancel, ""};
     if (type == "ping") return {ClientFrame::Kind::Ping, ""};
+    if (type == "resume") {
+        if (!fields.conversationId || fields.conversationIdNotString)
+            return {ClientFrame::Kind::Invalid, "a resume needs a string \"conversation_id\""};
+        if (fields.afterSeqNotInteger)
+            return {ClientFrame::Kind::Invalid, "\"after_seq\" must be an integer"};
+        return {ClientFrame::Kind::Resume, *fields.conversationId, fields.afterSeq.value_or(0)};
+    }
     if (type != "message") return {ClientFrame::Kind::Invalid, "unknown type \"" + type + "\""};
     if (!fields.content || fields.contentNotString)
         return {ClientFrame::Kind::Invalid, "a message needs a string \"content\""};

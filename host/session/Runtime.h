@@ -1,9 +1,7 @@
-// What sessions read from the current configuration generation. Immutable; a reload swaps in
-// a new one, and each new request reads the newest.
+// What sessions and conversations read from the current configuration generation. Immutable;
+// a reload swaps in a new one, and each new request reads the newest.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,12 +9,12 @@
 #include "auth/KeyStore.h"
 #include "config/Config.h"
 
-namespace Poco::Util {
-class Timer;
-}
-
 namespace agenthost::core {
 class WorkerPool;
+}
+
+namespace agenthost::conversation {
+class ConversationHub;
 }
 
 namespace agenthost::plugin {
@@ -36,9 +34,8 @@ struct Runtime {
 // The host's services a session uses; all outlive every session.
 struct Environment {
     core::WorkerPool* pool = nullptr;
-    Poco::Util::Timer* timer = nullptr;  // for chunk pacing
     std::function<std::shared_ptr<const Runtime>()> runtime;
-    std::atomic<std::uint64_t>* requestIds = nullptr;
+    conversation::ConversationHub* hub = nullptr;
     // The newest generation's instance for a route, or null if the route was removed.
     std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>
         currentInstance;

@@ -5,6 +5,7 @@
 // respond(), blocking code that the SDK runs on its own threads and completes when it returns.
 // And a constructor that reads the route's settings and refuses bad ones by throwing.
 #include <agenthost/plugin.hpp>
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -19,17 +20,20 @@ namespace {
 class EchoPlugin final : public agenthost::Plugin {
   public:
     // [plugin.NAME] settings:
-    //   delay_ms = 0     pause before answering, so clients can try cancel and queueing
-    //   repeat   = 1     answer with the text this many times, as separate pieces
+    //   delay_ms    = 0  pause before each piece, so clients can try cancel and queueing
+    //   repeat      = 1  answer with the text this many times, as separate pieces
+    //   interval_ms = 0  pause between two pieces: a long, steady stream for resume tests
     explicit EchoPlugin(const agenthost::Context& context)
         : delay_(context.settings.getInt("delay_ms", 0)),
+          interval_(context.settings.getInt("interval_ms", 0)),
           repeat_(context.settings.getInt("repeat", 1)) {
         if (delay_.count() < 0) throw std::invalid_argument("delay_ms must not be negative");
+        if (interval_.count() < 0) throw std::invalid_argument("interval_ms must not be negative");
         if (repeat_ < 1) throw std::invalid_argument("repeat must be at least 1");
     }
 
     void start(agenthost::Request request, std::shared_ptr<agenthost::Response> response) override {
-        if (delay_.count() > 0) {  // waiting would block the caller: go the blocking way
+        if (delay_.count() > 0 || interval_.count() > 0) {  // waiting would block the caller
             Plugin::start(std::move(request), std::move(response));
             return;
         }
@@ -39,21 +43,24 @@ class EchoPlugin final : public agenthost::Plugin {
 
     void respond(const agenthost::Request& request, agenthost::Response& response) override {
         for (long long i = 0; i < repeat_ && !response.cancelled(); ++i) {
-            waitOrCancel(response);
+            waitOrCancel(response, i == 0 ? delay_ : delay_ + interval_);
             if (response.cancelled()) return;  // the SDK completes; the host already answered
             response.text(request.message);
         }
     }
 
   private:
-    // Sleeps delay_ in small steps, so a cancel is noticed within 10 ms.
-    void waitOrCancel(const agenthost::Response& response) const {
-        auto until = std::chrono::steady_clock::now() + delay_;
-        while (!response.cancelled() && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Sleeps `pause` in steps of at most 10 ms, so a cancel is noticed within 10 ms.
+    static void waitOrCancel(const agenthost::Response& response, std::chrono::milliseconds pause) {
+        const auto until = std::chrono::steady_clock::now() + pause;
+        for (auto now = std::chrono::steady_clock::now(); !response.cancelled() && now < until;
+             now = std::chrono::steady_clock::now())
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+                until - now, std::chrono::milliseconds(10)));
     }
 
     std::chrono::milliseconds delay_;
+    std::chrono::milliseconds interval_;
     long long repeat_;
 };
 

@@ -44,14 +44,43 @@ TEST(Frames, TimestampIsIsoUtcWithMilliseconds) {
 }
 
 TEST(Frames, ReadyFrame) {
-    const auto ready = parseJson(readyFrame("claude", "s-1", "2.3.4"));
+    const auto ready =
+        parseJson(readyFrame({"claude", "s-1", "2.3.4", 1, "c-0123456789abcdef", 7}));
     EXPECT_EQ(ready->getValue<std::string>("type"), "ready");
     EXPECT_EQ(ready->getValue<std::string>("content"), "claude ready");
     EXPECT_EQ(ready->getValue<std::string>("session_id"), "s-1");
     EXPECT_EQ(ready->getValue<std::string>("plugin"), "claude");
     EXPECT_EQ(ready->getValue<std::string>("version"), "2.3.4");
     EXPECT_EQ(ready->getValue<int>("protocol"), 1);
+    EXPECT_EQ(ready->getValue<std::string>("conversation_id"), "c-0123456789abcdef");
+    EXPECT_EQ(ready->getValue<int>("last_seq"), 7);
     expectTimestamp(ready);
+}
+
+TEST(Frames, TurnFrameAddsSeqAndTurnAndKeepsTheProtocol1Form) {
+    const std::string plain = messageFrame("hi");
+    const auto tagged = tagTurn(plain, 12, 3);
+    EXPECT_EQ(tagged.protocol1(), plain);
+    const auto object = parseJson(tagged.json);
+    EXPECT_EQ(object->getValue<std::string>("content"), "hi");
+    EXPECT_EQ(object->getValue<int>("seq"), 12);
+    EXPECT_EQ(object->getValue<int>("turn"), 3);
+    const auto replay = parseJson(replayOf(tagged.json));
+    EXPECT_TRUE(replay->getValue<bool>("replay"));
+    EXPECT_EQ(replay->getValue<int>("seq"), 12);
+}
+
+TEST(Frames, ResumeFrameIsRead) {
+    auto frame = parseClientFrame(R"({"type":"resume","conversation_id":"abc","after_seq":5})");
+    EXPECT_EQ(frame.kind, ClientFrame::Kind::Resume);
+    EXPECT_EQ(frame.content, "abc");
+    EXPECT_EQ(frame.afterSeq, 5);
+    frame = parseClientFrame(R"({"type":"resume","conversation_id":"abc"})");
+    EXPECT_EQ(frame.kind, ClientFrame::Kind::Resume);
+    EXPECT_EQ(frame.afterSeq, 0);
+    EXPECT_EQ(parseClientFrame(R"({"type":"resume","conversation_id":"abc","after_seq":"5"})").kind,
+              ClientFrame::Kind::Invalid);
+    EXPECT_EQ(parseClientFrame(R"({"type":"resume"})").kind, ClientFrame::Kind::Invalid);
 }
 
 TEST(Frames, MessageFrameEscapesQuotesNewlinesAndUnicode) {

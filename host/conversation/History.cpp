@@ -1,8 +1,8 @@
-#include "session/History.h"
+#include "conversation/History.h"
 
 #include <cstring>
 
-namespace agenthost::session {
+namespace agenthost::conversation {
 namespace {
 
 agenthost_str view(const char* text) {
@@ -30,4 +30,4 @@ void History::keepLast(std::size_t count) {
     views_.erase(views_.begin(), views_.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
-}  // namespace agenthost::session
+}  // namespace agenthost::conversation

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace agenthost::session {
+namespace agenthost::conversation {
 
 class History {
   public:
@@ -37,4 +37,4 @@ class History {
     std::vector<agenthost_turn> views_;
 };
 
-}  // namespace agenthost::session
+}  // namespace agenthost::conversation

@@ -1,0 +1,491 @@
+#include "conversation/Conversation.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Util/Timer.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+
+#include "plugin/PluginInstance.h"
+#include "util/CallbackTimerTask.h"
+
+namespace agenthost::conversation {
+namespace {
+
+constexpr std::size_t kMaxStateBytes = 64 * 1024;
+constexpr std::size_t kMaxHistoryResponseBytes = 1 << 20;
+// Frames kept in memory when the store cannot take them (none configured, or failing): the
+// replay of a resume reaches back this far.
+constexpr std::size_t kMaxTailFrames = 50000;
+constexpr std::size_t kReplayPage = 1000;
+
+Poco::Logger& log() {
+    return Poco::Logger::get("agenthost.conversation");
+}
+
+std::int64_t nowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A plugin's error code as clients may rely on it: a short [a-z0-9_] word, else the generic one.
+std::string errorCodeFrom(const char* code) {
+    const std::string text = code;
+    const bool wellFormed =
+        !text.empty() && text.size() <= 64 &&
+        text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+    return wellFormed ? text : protocol::error_code::kPluginError;
+}
+
+std::uint64_t nextAttachmentId() {
+    static std::atomic<std::uint64_t> ids{0};
+    return ids.fetch_add(1) + 1;
+}
+
+}  // namespace
+
+Attachment::Attachment(std::shared_ptr<net::Connection> connection_, int protocol_,
+                       std::weak_ptr<AttachmentListener> listener_)
+    : id(nextAttachmentId()),
+      connection(std::move(connection_)),
+      protocol(protocol_),
+      listener(std::move(listener_)) {}
+
+Conversation::Conversation(std::string id, std::string route, std::string keyName,
+                           const Services& services,
+                           std::shared_ptr<plugin::PluginInstance> instance,
+                           std::optional<Restored> restored)
+    : identity_(std::make_shared<RequestIdentity>(
+          RequestIdentity{std::move(route), std::move(id), std::move(keyName)})),
+      services_(services),
+      queue_(std::make_shared<core::SerialQueue>(*services.pool)),
+      instance_(std::move(instance)),
+      runtime_(services.runtime()),
+      history_(std::make_shared<History>()) {
+    if (restored) {
+        lastSeq_ = restored->lastSeq;
+        lastTurn_ = restored->lastTurn;
+        stored_ = true;
+        if (restored->history) history_ = std::move(restored->history);
+        pluginState_ = std::move(restored->pluginState);
+    }
+}
+
+Conversation::~Conversation() {
+    // This may run on a plugin thread (the last reference can be a plugin callback's), and the
+    // last reference to an instance destroys it, which joins the plugin's threads: so let go
+    // of it on a worker thread instead.
+    services_.pool->post([instance = std::move(instance_)] {});
+}
+
+bool Conversation::running() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return runningLocked();
+}
+
+std::int64_t Conversation::lastSeq() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lastSeq_;
+}
+
+// ---- Connections
+
+bool Conversation::attach(
+    const std::shared_ptr<Attachment>& attachment, std::optional<std::int64_t> afterSeq,
+    const std::function<std::string(std::int64_t lastSeq, bool running)>& greeting,
+    const Attachment* replacing) {
+    std::vector<std::string> unstored;  // replayed from memory
+    std::int64_t storedUpTo = 0;        // frames up to this seq are replayed from the store
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (afterSeq && (*afterSeq < 0 || *afterSeq > lastSeq_)) return false;
+        if (replacing)
+            std::erase_if(attachments_, [&](const auto& a) { return a->id == replacing->id; });
+        attachment->connection->sendText(greeting(lastSeq_, runningLocked()));
+        attachments_.push_back(attachment);
+        if (!afterSeq || *afterSeq == lastSeq_) return true;
+        trimTailLocked();
+        storedUpTo = tail_.empty() ? lastSeq_ : tail_.front().seq - 1;
+        for (const auto& frame : tail_)
+            if (frame.seq > *afterSeq) unstored.push_back(protocol::replayOf(frame.json));
+        attachment->replaying_ = true;
+    }
+    // Durable frames come from the store, without the lock: live frames meanwhile wait in the
+    // attachment.
+    if (services_.store) {
+        for (std::int64_t after = *afterSeq; after < storedUpTo;) {
+            auto page = services_.store->frames(id(), after, storedUpTo, kReplayPage);
+            if (page.empty()) break;
+            net::Connection::Batch batch(*attachment->connection);
+            for (const auto& frame : page)
+                attachment->connection->sendText(protocol::replayOf(frame.json));
+            after = page.back().seq;
+        }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    net::Connection::Batch batch(*attachment->connection);
+    for (const auto& frame : unstored) attachment->connection->sendText(frame);
+    for (const auto& frame : attachment->held_) attachment->connection->sendText(frame);
+    attachment->held_.clear();
+    attachment->replaying_ = false;
+    return true;
+}
+
+void Conversation::detach(const Attachment& attachment) {
+    std::shared_ptr<TurnRequest> victim;
+    std::shared_ptr<plugin::PluginInstance> instance;
+    std::shared_ptr<Conversation> release;
+    bool more = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::erase_if(attachments_, [&](const auto& a) { return a->id == attachment.id; });
+        const bool protocol2Stays = std::any_of(attachments_.begin(), attachments_.end(),
+                                                [](const auto& a) { return a->protocol == 2; });
+        if (attachment.protocol == 1 && !protocol2Stays) {
+            if (current_ && current_->senderAttachment == attachment.id)
+                victim = endCurrentLocked(store::TurnStatus::Cancelled, nullptr, "");
+            std::deque<Pending> kept;
+            for (auto& pending : pending_) {
+                if (pending.sender == attachment.id)
+                    endPendingLocked(pending, nullptr, "");
+                else
+                    kept.push_back(std::move(pending));
+            }
+            pending_ = std::move(kept);
+        }
+        instance = instance_;
+        more = victim && !pending_.empty();
+        releaseIfIdleLocked(release);
+    }
+    if (victim) instance->cancel(victim.get());
+    if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
+}
+
+// ---- Client actions
+
+Conversation::Submitted Conversation::submit(const Attachment& sender, std::string text) {
+    bool startNow = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (deleted_ || stopping_) return Submitted::Gone;
+        runtime_ = services_.runtime();
+        if (current_ && pending_.size() >= runtime_->server.maxQueuedMessages)
+            return Submitted::Busy;
+        const int turn = ++lastTurn_;
+        const std::int64_t now = nowMs();
+        if (!stored_ && services_.store) {
+            services_.store->createConversation({id(), route(), keyName(), now});
+        }
+        stored_ = true;
+        saveTurnLocked(turn, text, "", store::TurnStatus::Running, std::nullopt, "", "", now,
+                       false);
+        publishLocked(protocol::userFrame(text), turn, Kind::User);
+        pending_.push_back({turn, std::move(text), sender.id, sender.protocol == 1, now});
+        if (!keepAlive_) keepAlive_ = shared_from_this();
+        startNow = !current_;
+    }
+    if (startNow) startNext();
+    return Submitted::Accepted;
+}
+
+void Conversation::cancel() {
+    std::shared_ptr<TurnRequest> victim;
+    std::shared_ptr<plugin::PluginInstance> instance;
+    std::shared_ptr<Conversation> release;
+    bool more = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        victim = endCurrentLocked(store::TurnStatus::Cancelled, nullptr, "");
+        if (!victim) return;
+        instance = instance_;
+        more = !pending_.empty();
+        releaseIfIdleLocked(release);
+    }
+    instance->cancel(victim.get());
+    if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
+}
+
+void Conversation::end(const char* code, const std::string& message, bool final) {
+    std::shared_ptr<TurnRequest> victim;
+    std::shared_ptr<plugin::PluginInstance> instance;
+    std::shared_ptr<Conversation> release;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (final) stopping_ = true;
+        victim = endCurrentLocked(store::TurnStatus::Error, code, message);
+        for (const auto& pending : pending_) endPendingLocked(pending, code, message);
+        pending_.clear();
+        instance = instance_;
+        releaseIfIdleLocked(release);
+    }
+    if (victim) instance->cancel(victim.get());
+}
+
+void Conversation::deleted() {
+    std::shared_ptr<TurnRequest> victim;
+    std::shared_ptr<plugin::PluginInstance> instance;
+    std::shared_ptr<Conversation> release;
+    std::vector<std::shared_ptr<Attachment>> attached;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        deleted_ = true;
+        victim = std::move(current_);
+        pending_.clear();
+        paced_.clear();
+        tail_.clear();
+        attached = std::move(attachments_);
+        attachments_.clear();
+        instance = instance_;
+        releaseIfIdleLocked(release);
+    }
+    if (victim) instance->cancel(victim.get());
+    for (const auto& attachment : attached)
+        if (auto listener = attachment->listener.lock()) listener->conversationDeleted();
+}
+
+// ---- Running turns
+
+void Conversation::startNext() {
+    std::shared_ptr<TurnRequest> request;
+    std::shared_ptr<plugin::PluginInstance> instance;
+    std::shared_ptr<net::Connection> senderConnection;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ || deleted_ || current_ || pending_.empty()) return;
+        runtime_ = services_.runtime();  // settings of the newest config apply from here
+        moveToNewestInstanceLocked();
+        instance = instance_;
+        Pending next = std::move(pending_.front());
+        pending_.pop_front();
+        request = std::make_shared<TurnRequest>(
+            weak_from_this(), services_.requestIds->fetch_add(1) + 1, next.turn,
+            std::move(next.text), identity_, history_, pluginState_);
+        request->pluginReference = request;
+        request->senderAttachment = next.sender;
+        request->senderIsProtocol1 = next.senderIsProtocol1;
+        request->startedAtMs = next.acceptedAtMs;
+        current_ = request;
+        chunker_ = util::Utf8Chunker(runtime_->streaming.chunkChars);
+        for (const auto& attachment : attachments_)
+            if (attachment->id == next.sender) senderConnection = attachment->connection;
+    }
+    // Frames the plugin sends before start returns (an answer it had at hand) leave in one write.
+    std::optional<net::Connection::Batch> batch;
+    if (senderConnection) batch.emplace(*senderConnection);
+    if (!instance->start(request->raw(), request.get())) {
+        request->pluginReference.reset();
+        requestFinished(*request, protocol::error_code::kPluginError,
+                        "the plugin refused the request");
+    }
+}
+
+void Conversation::moveToNewestInstanceLocked() {
+    auto newest = services_.currentInstance ? services_.currentInstance(route()) : nullptr;
+    if (!newest || newest == instance_) return;  // unchanged, or the route is gone: keep ours
+    services_.pool->post([old = std::move(instance_)] {});  // see ~Conversation
+    instance_ = std::move(newest);
+}
+
+void Conversation::requestText(TurnRequest& request, std::string_view text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request != current_.get()) return;
+    for (auto& chunk : chunker_.push(text)) {
+        if (request.responseText.size() < kMaxHistoryResponseBytes)
+            request.responseText.append(chunk);  // as sent: valid UTF-8
+        emitLocked(protocol::messageFrame(chunk), request.turn);
+    }
+}
+
+void Conversation::requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request == current_.get()) request.usage = protocol::Usage{input, output};
+}
+
+void Conversation::requestState(TurnRequest& request, std::string_view state) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request != current_.get()) return;
+    if (state.size() > kMaxStateBytes) {
+        log().warning("plugin " + route() + " set a session state over 64 KiB; ignored");
+        return;
+    }
+    request.newState = std::string(state);
+}
+
+void Conversation::requestFinished(TurnRequest& request, const char* code, const char* message) {
+    std::shared_ptr<Conversation> release;  // declared first: let go of after the lock
+    bool more = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // Finished: the plugin reads none of the request any more. Dropping the history
+        // snapshot under the mutex lets commitHistoryLocked() see for sure whether it is shared.
+        request.releaseHistory();
+        if (&request != current_.get()) return;  // cancelled: already answered
+        if (auto rest = chunker_.flush(); !rest.empty()) {
+            request.responseText.append(rest);
+            emitLocked(protocol::messageFrame(rest), request.turn);
+        }
+        if (code == nullptr) {
+            emitLocked(protocol::completeFrame(request.usage), request.turn);
+            if (request.newState) {
+                pluginState_ = *request.newState;
+                if (services_.store && !deleted_)
+                    services_.store->savePluginState(id(), pluginState_);
+            }
+            commitHistoryLocked(request.message, request.responseText, true);
+            saveTurnLocked(request.turn, request.message, request.responseText,
+                           store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
+                           true);
+        } else {
+            const std::string errorCode = errorCodeFrom(code);
+            const std::string text =
+                util::repairUtf8(message && *message ? message : "the plugin reported an error");
+            emitLocked(protocol::errorFrame(errorCode, text), request.turn);
+            commitHistoryLocked(request.message, request.responseText, false);
+            saveTurnLocked(request.turn, request.message, request.responseText,
+                           store::TurnStatus::Error, request.usage, errorCode, text,
+                           request.startedAtMs, true);
+        }
+        current_.reset();
+        more = !pending_.empty();
+        releaseIfIdleLocked(release);
+    }
+    if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
+}
+
+std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus status,
+                                                            const char* code,
+                                                            const std::string& message) {
+    if (!current_) return nullptr;
+    auto victim = std::move(current_);
+    paced_.clear();  // nothing more of the ended response goes out
+    publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
+                  victim->turn, Kind::Other);
+    commitHistoryLocked(victim->message, victim->responseText, false);
+    saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
+                   code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,
+                   true);
+    return victim;
+}
+
+void Conversation::endPendingLocked(const Pending& pending, const char* code,
+                                    const std::string& message) {
+    publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
+                  pending.turn, Kind::Other);
+    commitHistoryLocked(pending.text, "", false);
+    saveTurnLocked(pending.turn, pending.text, "",
+                   code ? store::TurnStatus::Error : store::TurnStatus::Cancelled, std::nullopt,
+                   code ? code : protocol::error_code::kCancelled, message, pending.acceptedAtMs,
+                   true);
+}
+
+void Conversation::commitHistoryLocked(const std::string& user, const std::string& assistant,
+                                       bool complete) {
+    const std::size_t maxTurns = runtime_->server.historyMaxTurns;
+    if (maxTurns == 0) return;
+    if (history_.use_count() > 1)  // a request still reads this one: write a new one
+        history_ = std::make_shared<History>(*history_);
+    history_->append("user", user);
+    // A turn that did not complete keeps what the client saw of it, if anything.
+    if (complete || !assistant.empty()) history_->append("assistant", assistant);
+    history_->keepLast(2 * maxTurns);
+}
+
+void Conversation::releaseIfIdleLocked(std::shared_ptr<Conversation>& out) {
+    if (!current_ && pending_.empty() && paced_.empty()) out = std::move(keepAlive_);
+}
+
+// ---- Frames
+
+void Conversation::emitLocked(std::string frame, int turn) {
+    if (runtime_->streaming.chunkDelayMs == 0 && paced_.empty()) {
+        publishLocked(std::move(frame), turn, Kind::Other);
+        return;
+    }
+    paced_.push_back({std::move(frame), turn});
+    if (!pacingScheduled_) drainPacedLocked();
+}
+
+void Conversation::publishLocked(std::string frame, int turn, Kind kind) {
+    if (deleted_) return;
+    const std::int64_t seq = ++lastSeq_;
+    auto tagged = protocol::tagTurn(std::move(frame), seq, turn);
+    store::Ticket ticket = 0;
+    if (services_.store) ticket = services_.store->appendFrame(id(), {seq, turn, tagged.json});
+    std::string protocol1;  // built once, if a protocol 1 connection is attached
+    for (const auto& attachment : attachments_) {
+        if (attachment->protocol == 2) {
+            deliverLocked(*attachment, tagged.json);
+        } else if (kind != Kind::User) {
+            if (protocol1.empty()) protocol1 = tagged.protocol1();
+            deliverLocked(*attachment, protocol1);
+        }
+    }
+    tail_.push_back({seq, std::move(tagged.json), ticket});
+    trimTailLocked();
+}
+
+void Conversation::deliverLocked(Attachment& attachment, const std::string& text) {
+    if (attachment.replaying_)
+        attachment.held_.push_back(text);
+    else
+        attachment.connection->sendText(text);
+}
+
+void Conversation::trimTailLocked() {
+    if (services_.store) {
+        const store::Ticket committed = services_.store->committedTicket();
+        while (!tail_.empty() && tail_.front().ticket <= committed) tail_.pop_front();
+    }
+    while (tail_.size() > kMaxTailFrames) tail_.pop_front();
+}
+
+void Conversation::saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
+                                  store::TurnStatus status, std::optional<protocol::Usage> usage,
+                                  const std::string& errorCode, const std::string& errorMessage,
+                                  std::int64_t startedAtMs, bool finished) {
+    if (!services_.store || deleted_) return;
+    store::TurnRecord record;
+    record.turn = turn;
+    record.user = user;
+    record.assistant = assistant;
+    record.status = status;
+    if (usage) record.usage = store::TokenUsage{usage->inputTokens, usage->outputTokens};
+    record.errorCode = errorCode;
+    record.errorMessage = errorMessage;
+    record.startedAt = startedAtMs;
+    record.finishedAt = finished ? nowMs() : 0;
+    services_.store->saveTurn(id(), std::move(record));
+}
+
+void Conversation::drainPacedLocked() {
+    const auto delay = std::chrono::milliseconds(runtime_->streaming.chunkDelayMs);
+    while (!paced_.empty()) {
+        const auto now = net::Clock::now();
+        if (now < nextPacedSend_) {
+            pacingScheduled_ = true;
+            const auto wait =
+                std::chrono::duration_cast<std::chrono::microseconds>(nextPacedSend_ - now);
+            Poco::Clock when;
+            when += wait.count();
+            std::weak_ptr<Conversation> weak = weak_from_this();
+            services_.timer->schedule(new util::CallbackTimerTask([weak] {
+                                          auto self = weak.lock();
+                                          if (!self) return;
+                                          std::shared_ptr<Conversation> release;
+                                          std::lock_guard<std::mutex> lock(self->mutex_);
+                                          self->pacingScheduled_ = false;
+                                          self->drainPacedLocked();
+                                          self->releaseIfIdleLocked(release);
+                                      }),
+                                      when);
+            return;
+        }
+        publishLocked(std::move(paced_.front().frame), paced_.front().turn, Kind::Other);
+        paced_.pop_front();
+        nextPacedSend_ = now + delay;
+    }
+}
+
+}  // namespace agenthost::conversation

@@ -1,0 +1,189 @@
+// One conversation: the unit protocol 2 is built on. It owns the sequence of frames (every
+// frame of a turn gets its seq here), the queue of user messages, the running plugin request,
+// the history the plugin reads, and the connections attached to it.
+//
+// The rule that makes resume exact: a frame gets its seq, goes to the store's writer and to
+// every attached connection in one step under mutex_; a resuming connection takes the frames
+// not yet durable from tail_ and joins the attachments in one step under the same mutex, then
+// reads the durable ones from the store while its live frames are held back. So there is
+// neither a gap nor a duplicate between replayed and live frames.
+//
+// Threading: client actions (submit, cancel, attach) come from session threads, plugin
+// callbacks from plugin threads; all take mutex_. Calls into the plugin (start, cancel) and
+// into sessions (conversationDeleted) are made without it. Lock order: a session's mutex,
+// then mutex_, then a connection's I/O lock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conversation/History.h"
+#include "conversation/Services.h"
+#include "conversation/TurnRequest.h"
+#include "core/WorkerPool.h"
+#include "net/Connection.h"
+#include "store/ConversationStore.h"
+#include "util/Utf8.h"
+
+namespace agenthost::plugin {
+class PluginInstance;
+}
+
+namespace agenthost::conversation {
+
+// Told when the conversation a connection is on goes away under it.
+class AttachmentListener {
+  public:
+    virtual ~AttachmentListener() = default;
+    virtual void conversationDeleted() = 0;
+};
+
+// One connection's place on a conversation. Its session owns it.
+class Attachment {
+  public:
+    Attachment(std::shared_ptr<net::Connection> connection, int protocol,
+               std::weak_ptr<AttachmentListener> listener);
+
+    const std::uint64_t id;  // unique in the process
+    const std::shared_ptr<net::Connection> connection;
+    const int protocol;  // 1 or 2
+    const std::weak_ptr<AttachmentListener> listener;
+
+  private:
+    friend class Conversation;
+    // Guarded by the conversation's mutex: while a replay is read from the store, live frames
+    // wait here.
+    bool replaying_ = false;
+    std::vector<std::string> held_;
+};
+
+// What a conversation restored from the store starts from.
+struct Restored {
+    std::int64_t lastSeq = 0;
+    int lastTurn = 0;
+    std::shared_ptr<History> history;
+    std::string pluginState;
+};
+
+class Conversation : public std::enable_shared_from_this<Conversation> {
+  public:
+    Conversation(std::string id, std::string route, std::string keyName, const Services& services,
+                 std::shared_ptr<plugin::PluginInstance> instance,
+                 std::optional<Restored> restored = std::nullopt);
+    ~Conversation();
+    Conversation(const Conversation&) = delete;
+    Conversation& operator=(const Conversation&) = delete;
+
+    const std::string& id() const { return identity_->conversationId; }
+    const std::string& route() const { return identity_->route; }
+    const std::string& keyName() const { return identity_->keyName; }
+
+    // Attaches a connection. `greeting(lastSeq, running)` is sent first, so it precedes every
+    // live frame. With `afterSeq`, every frame after it is replayed (with "replay":true)
+    // before the live ones. `replacing` (the same connection's earlier attachment, which a
+    // resume of the same conversation supersedes) leaves in the same step, so no frame goes
+    // to the connection twice. False (and nothing done) when afterSeq is outside 0..lastSeq.
+    bool attach(const std::shared_ptr<Attachment>& attachment, std::optional<std::int64_t> afterSeq,
+                const std::function<std::string(std::int64_t lastSeq, bool running)>& greeting,
+                const Attachment* replacing = nullptr);
+    // The connection left. A protocol 1 connection's turns are cancelled with it, unless a
+    // protocol 2 connection is still attached.
+    void detach(const Attachment& attachment);
+
+    enum class Submitted { Accepted, Busy, Gone };
+    // A user message: becomes the next turn (its user frame goes out at once) and runs when
+    // the turns before it are done. Busy when the queue is full; Gone when deleted.
+    Submitted submit(const Attachment& sender, std::string text);
+    // Stops the running response; the next queued message starts.
+    void cancel();
+    // The running and queued turns end with an error frame (the host is stopping, the route
+    // was removed). With `final`, no new message is taken after it.
+    void end(const char* code, const std::string& message, bool final);
+    // Deleted through the HTTP API: stops everything and tells the attached connections.
+    void deleted();
+
+    bool running() const;
+    std::int64_t lastSeq() const;
+
+  private:
+    friend class TurnRequest;
+
+    struct Pending {
+        int turn = 0;
+        std::string text;
+        std::uint64_t sender = 0;
+        bool senderIsProtocol1 = false;
+        std::int64_t acceptedAtMs = 0;
+    };
+    enum class Kind { User, Other };  // user frames never go to protocol 1 connections
+    struct TailFrame {
+        std::int64_t seq;
+        std::string json;
+        store::Ticket ticket;
+    };
+    struct PacedFrame {
+        std::string frame;
+        int turn;
+    };
+
+    void startNext();
+    void moveToNewestInstanceLocked();
+
+    // From TurnRequest, on plugin threads.
+    void requestText(TurnRequest& request, std::string_view text);
+    void requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output);
+    void requestState(TurnRequest& request, std::string_view state);
+    void requestFinished(TurnRequest& request, const char* code, const char* message);
+
+    // Ends the running turn and/or the queued ones with a terminal frame; returns the running
+    // request, which the caller cancels in the plugin once the lock is released.
+    std::shared_ptr<TurnRequest> endCurrentLocked(store::TurnStatus status, const char* code,
+                                                  const std::string& message);
+    void endPendingLocked(const Pending& pending, const char* code, const std::string& message);
+
+    void emitLocked(std::string frame, int turn);                // paced, when pacing is on
+    void publishLocked(std::string frame, int turn, Kind kind);  // seq, store, deliver
+    void deliverLocked(Attachment& attachment, const std::string& text);
+    void drainPacedLocked();
+    void trimTailLocked();
+    void saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
+                        store::TurnStatus status, std::optional<protocol::Usage> usage,
+                        const std::string& errorCode, const std::string& errorMessage,
+                        std::int64_t startedAtMs, bool finished);
+    void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete);
+    void releaseIfIdleLocked(std::shared_ptr<Conversation>& out);
+    bool runningLocked() const { return current_ != nullptr || !pending_.empty(); }
+
+    const std::shared_ptr<const RequestIdentity> identity_;
+    const Services services_;
+    const std::shared_ptr<core::SerialQueue> queue_;
+
+    mutable std::mutex mutex_;  // guards everything below
+    std::shared_ptr<plugin::PluginInstance> instance_;
+    std::shared_ptr<const session::Runtime> runtime_;
+    std::int64_t lastSeq_ = 0;
+    int lastTurn_ = 0;
+    bool stored_ = false;   // the store has it (it has a turn)
+    bool deleted_ = false;  // deleted: nothing more is stored or sent
+    bool stopping_ = false;
+    std::vector<std::shared_ptr<Attachment>> attachments_;
+    std::deque<Pending> pending_;
+    std::shared_ptr<TurnRequest> current_;
+    // Held while a turn runs or waits, so the work goes on with nobody attached.
+    std::shared_ptr<Conversation> keepAlive_;
+    util::Utf8Chunker chunker_{100};
+    std::shared_ptr<History> history_;
+    std::string pluginState_;
+    std::deque<TailFrame> tail_;    // frames the store has not made durable yet
+    std::deque<PacedFrame> paced_;  // frames waiting for chunk_delay_ms
+    bool pacingScheduled_ = false;
+    net::Clock::time_point nextPacedSend_{};
+};
+
+}  // namespace agenthost::conversation

@@ -1,0 +1,41 @@
+// The host's services that conversations use; all outlive every conversation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "session/Runtime.h"
+
+namespace Poco::Util {
+class Timer;
+}
+
+namespace agenthost::core {
+class WorkerPool;
+}
+
+namespace agenthost::plugin {
+class PluginInstance;
+}
+
+namespace agenthost::store {
+class ConversationStore;
+}
+
+namespace agenthost::conversation {
+
+struct Services {
+    core::WorkerPool* pool = nullptr;
+    Poco::Util::Timer* timer = nullptr;  // for chunk pacing
+    std::function<std::shared_ptr<const session::Runtime>()> runtime;
+    std::atomic<std::uint64_t>* requestIds = nullptr;
+    // The newest generation's instance for a route, or null if the route was removed.
+    std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>
+        currentInstance;
+    store::ConversationStore* store = nullptr;  // null: conversations live in memory only
+};
+
+}  // namespace agenthost::conversation

@@ -1,0 +1,583 @@
+#include "store/SqliteStore.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "store/ListCursor.h"
+#include "store/Sqlite.h"
+#include "store/SqliteSchema.h"
+#include "store/TurnStatus.h"
+
+namespace agenthost::store {
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::size_t kMaxListLimit = 200;
+constexpr std::size_t kMaxIdleReaders = 8;
+
+Poco::Logger& logger() {
+    return Poco::Logger::get("agenthost.store");
+}
+
+constexpr const char* kConversationColumns =
+    "id, route, key_name, title, created_at, updated_at, turns, last_seq";
+
+bool prepareAll(SqliteDb& db, std::initializer_list<std::pair<SqliteStatement*, const char*>> list,
+                std::string* error) {
+    for (const auto& [statement, sql] : list)
+        if (!statement->prepare(db, sql, error)) return false;
+    return true;
+}
+
+// Opens a connection with the settings every connection of the store shares.
+bool openConnection(SqliteDb& db, const std::string& path, int flags, std::string* error) {
+    if (!db.open(path, flags | SQLITE_OPEN_NOMUTEX, error)) return false;
+    sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db.handle(), 1);
+    return db.exec("PRAGMA foreign_keys = ON", error);
+}
+
+bool isConstraint(int rc) {
+    return (rc & 0xFF) == SQLITE_CONSTRAINT;
+}
+
+}  // namespace
+
+struct SqliteStore::WriteConnection {
+    SqliteDb db;
+    SqliteStatement begin, commit, rollback;
+    SqliteStatement create, remove, segment, turn, state, touch, expireOld, capPerKey;
+
+    bool prepare(std::string* error) {
+        return prepareAll(
+            db,
+            {{&begin, "BEGIN IMMEDIATE"},
+             {&commit, "COMMIT"},
+             {&rollback, "ROLLBACK"},
+             {&create,
+              "INSERT OR IGNORE INTO conversations (id, route, key_name, created_at, updated_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?4)"},
+             {&remove, "DELETE FROM conversations WHERE id = ?1"},
+             {&segment,
+              "INSERT OR REPLACE INTO frame_segments (conversation_id, first_seq, last_seq, "
+              "turns, frames) VALUES (?1, ?2, ?3, ?4, ?5)"},
+             {&turn,
+              "INSERT OR REPLACE INTO turns (conversation_id, turn, user, assistant, status, "
+              "stop_reason, input_tokens, output_tokens, error_code, error_message, started_at, "
+              "finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+             {&state, "UPDATE conversations SET plugin_state = ?2 WHERE id = ?1"},
+             {&touch,
+              "UPDATE conversations SET updated_at = max(updated_at, ?2), "
+              "last_seq = max(last_seq, ?3), turns = max(turns, ?4), title = coalesce(?5, title) "
+              "WHERE id = ?1"},
+             {&expireOld, "DELETE FROM conversations WHERE updated_at < ?1 RETURNING id"},
+             {&capPerKey,
+              "DELETE FROM conversations WHERE id IN (SELECT id FROM (SELECT id, row_number() "
+              "OVER (PARTITION BY key_name ORDER BY updated_at DESC, id DESC) AS position "
+              "FROM conversations WHERE turns > 0) WHERE position > ?1) RETURNING id"}},
+            error);
+    }
+};
+
+struct SqliteStore::ReadConnection {
+    SqliteDb db;
+    SqliteStatement find, frames, turns, state, list, openTurns;
+
+    bool open(const std::string& path, std::string* error) {
+        return openConnection(db, path, SQLITE_OPEN_READWRITE, error) &&
+               db.exec("PRAGMA query_only = ON", error) &&
+               prepareAll(db,
+                          {{&find, (std::string("SELECT ") + kConversationColumns +
+                                    " FROM conversations WHERE id = ?1")
+                                       .c_str()},
+                           {&frames,
+                            "SELECT first_seq, last_seq, turns, frames FROM frame_segments "
+                            "WHERE conversation_id = ?1 AND last_seq > ?2 ORDER BY last_seq"},
+                           {&turns,
+                            "SELECT turn, user, assistant, status, stop_reason, input_tokens, "
+                            "output_tokens, error_code, error_message, started_at, finished_at "
+                            "FROM turns WHERE conversation_id = ?1 ORDER BY turn"},
+                           {&state, "SELECT plugin_state FROM conversations WHERE id = ?1"},
+                           {&list, (std::string("SELECT ") + kConversationColumns +
+                                    " FROM conversations WHERE key_name = ?1 AND turns > 0 "
+                                    "AND (?2 = '' OR route = ?2) AND (updated_at, id) < (?3, ?4) "
+                                    "ORDER BY updated_at DESC, id DESC LIMIT ?5")
+                                       .c_str()},
+                           {&openTurns,
+                            "SELECT t.conversation_id, t.turn, c.last_seq FROM turns t "
+                            "JOIN conversations c ON c.id = t.conversation_id "
+                            "WHERE t.status = 'running' ORDER BY t.conversation_id, t.turn"}},
+                          error);
+    }
+};
+
+namespace {
+
+ConversationInfo readConversation(const SqliteStatement& row) {
+    ConversationInfo info;
+    info.id = row.text(0);
+    info.route = row.text(1);
+    info.keyName = row.text(2);
+    info.title = row.text(3);
+    info.createdAt = row.integer(4);
+    info.updatedAt = row.integer(5);
+    info.turns = static_cast<int>(row.integer(6));
+    info.lastSeq = row.integer(7);
+    return info;
+}
+
+}  // namespace
+
+// ---- Opening and closing.
+
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error,
+                                               Options options) {
+    std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
+    auto writer = std::make_unique<WriteConnection>();
+    std::string reason;
+    const bool opened =
+        openConnection(writer->db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &reason) &&
+        writer->db.exec("PRAGMA journal_mode = WAL", &reason) &&
+        writer->db.queryText("PRAGMA journal_mode") == "wal" &&
+        writer->db.exec("PRAGMA synchronous = NORMAL", &reason) &&
+        migrateSchema(writer->db, path, &reason) && writer->prepare(&reason);
+    if (!opened) {
+        if (reason.empty()) reason = writer->db.message();
+        if (error) *error = "cannot open the conversation store " + path + ": " + reason;
+        return nullptr;
+    }
+    // A read connection now, so that a file readers cannot open fails here, not on first use.
+    auto reader = std::make_unique<ReadConnection>();
+    if (!reader->open(path, &reason)) {
+        if (error) *error = "cannot open the conversation store " + path + ": " + reason;
+        return nullptr;
+    }
+    store->idleReaders_.push_back(std::move(reader));
+    store->writer_ = std::move(writer);
+    store->writerThread_ = std::thread([raw = store.get()] { raw->writerLoop(); });
+    return store;
+}
+
+SqliteStore::SqliteStore(std::string path, Options options)
+    : path_(std::move(path)), options_(options) {}
+
+SqliteStore::~SqliteStore() {
+    if (!writerThread_.joinable()) return;
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    writerThread_.join();
+}
+
+// ---- Writes.
+
+Ticket SqliteStore::enqueue(std::string conversationId, decltype(QueuedWrite::payload) payload,
+                            bool urgent) {
+    Ticket ticket;
+    bool wake;
+    {
+        std::lock_guard lock(mutex_);
+        ticket = ++lastTicket_;
+        queue_.push_back(QueuedWrite{ticket, std::move(conversationId), std::move(payload)});
+        // Only the first write of a burst wakes the writer; the rest ride along for free.
+        wake = writerIdle_ || urgent;
+        writerIdle_ = false;
+        if (urgent) urgent_ = true;
+    }
+    if (wake) wake_.notify_one();
+    return ticket;
+}
+
+Ticket SqliteStore::createConversation(const NewConversation& conversation) {
+    return enqueue(conversation.id, conversation);
+}
+
+Ticket SqliteStore::appendFrame(const std::string& conversationId, FrameRecord frame) {
+    return enqueue(conversationId, std::move(frame));
+}
+
+Ticket SqliteStore::saveTurn(const std::string& conversationId, TurnRecord turn) {
+    return enqueue(conversationId, std::move(turn));
+}
+
+Ticket SqliteStore::savePluginState(const std::string& conversationId, std::string state) {
+    return enqueue(conversationId, std::move(state));
+}
+
+Ticket SqliteStore::deleteConversation(const std::string& conversationId) {
+    return enqueue(conversationId, DeleteWrite{});
+}
+
+std::vector<std::string> SqliteStore::enforceRetention(Millis olderThan, std::size_t maxPerKey) {
+    auto result = std::make_shared<std::promise<std::vector<std::string>>>();
+    auto future = result->get_future();
+    enqueue("", RetentionWrite{olderThan, maxPerKey, result}, true);
+    return future.get();
+}
+
+void SqliteStore::flush() {
+    std::unique_lock lock(mutex_);
+    const Ticket target = lastTicket_;
+    if (attempted_ >= target || writerDone_) return;
+    urgent_ = true;
+    wake_.notify_one();
+    done_.wait(lock, [&] { return attempted_ >= target || writerDone_; });
+}
+
+void SqliteStore::writerLoop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (pending_.empty()) {
+            writerIdle_ = queue_.empty();
+            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            writerIdle_ = false;
+            // Gather the burst: what arrives within the window shares this commit.
+            if (!stopping_ && !urgent_)
+                wake_.wait_for(lock, options_.batchWindow, [&] { return stopping_ || urgent_; });
+        } else {
+            // The last batch failed: try again after a pause (or at once when someone waits).
+            wake_.wait_for(lock, options_.retryDelay, [&] { return stopping_ || urgent_; });
+        }
+        if (stopping_ && queue_.empty() && pending_.empty()) break;
+        urgent_ = false;
+        if (pending_.empty()) {
+            pending_.swap(queue_);
+        } else {
+            std::move(queue_.begin(), queue_.end(), std::back_inserter(pending_));
+            queue_.clear();
+        }
+        const bool stopping = stopping_;
+        lock.unlock();
+
+        std::string error;
+        const bool committed = applyPending(&error);
+        const Ticket last = pending_.back().ticket;
+        if (committed) {
+            committed_.store(last, std::memory_order_release);
+            pending_.clear();
+            setHealth(true, "");
+        } else {
+            setHealth(false, "the conversation store cannot write to " + path_ + ": " + error);
+            if (stopping) {
+                logger().error("the conversation store stops with " +
+                               std::to_string(pending_.size()) + " writes it could not save");
+                pending_.clear();
+            }
+            boundPending();
+        }
+
+        lock.lock();
+        attempted_ = std::max(attempted_, last);
+        done_.notify_all();
+    }
+    writerDone_ = true;
+    done_.notify_all();
+}
+
+bool SqliteStore::applyPending(std::string* error) {
+    WriteConnection& w = *writer_;
+    const WritePlan plan = planWrites(pending_);
+    std::vector<std::pair<const RetentionWrite*, std::vector<std::string>>> retentions;
+    std::size_t orphans = 0;
+
+    // Runs a bound statement to its end; rows (RETURNING) go to `ids`.
+    const auto run = [&](SqliteStatement& statement,
+                         std::vector<std::string>* ids = nullptr) -> bool {
+        StatementUse use(statement);
+        int rc;
+        while ((rc = statement.step()) == SQLITE_ROW)
+            if (ids) ids->emplace_back(statement.text(0));
+        if (rc == SQLITE_DONE) return true;
+        // A write for a conversation that no longer exists (deleted meanwhile) is dropped
+        // alone; SQLite undoes only that statement.
+        if (isConstraint(rc)) {
+            ++orphans;
+            return true;
+        }
+        *error = w.db.message();
+        return false;
+    };
+
+    bool ok = run(w.begin);
+    for (const PlanStep& step : plan.steps) {
+        if (!ok) break;
+        const QueuedWrite* write = step.write;
+        switch (step.kind) {
+            case PlanStep::Kind::Create: {
+                const auto& created = std::get<NewConversation>(write->payload);
+                w.create.bind(1, created.id);
+                w.create.bind(2, created.route);
+                w.create.bind(3, created.keyName);
+                w.create.bind(4, created.createdAt);
+                ok = run(w.create);
+                break;
+            }
+            case PlanStep::Kind::Delete:
+                w.remove.bind(1, write->conversationId);
+                ok = run(w.remove);
+                break;
+            case PlanStep::Kind::Segment: {
+                const SegmentRow& segment = plan.segments[step.index];
+                w.segment.bind(1, *segment.conversationId);
+                w.segment.bind(2, segment.firstSeq);
+                w.segment.bind(3, segment.lastSeq);
+                w.segment.bind(4, segment.turns);
+                w.segment.bind(5, segment.frames);
+                ok = run(w.segment);
+                break;
+            }
+            case PlanStep::Kind::Turn: {
+                const auto& turn = std::get<TurnRecord>(write->payload);
+                SqliteStatement& s = w.turn;
+                s.bind(1, write->conversationId);
+                s.bind(2, std::int64_t{turn.turn});
+                s.bind(3, turn.user);
+                s.bind(4, turn.assistant);
+                s.bind(5, std::string_view(turnStatusName(turn.status)));
+                s.bind(6, turn.stopReason);
+                if (turn.usage) {
+                    s.bind(7, static_cast<std::int64_t>(turn.usage->inputTokens));
+                    s.bind(8, static_cast<std::int64_t>(turn.usage->outputTokens));
+                } else {
+                    s.bindNull(7);
+                    s.bindNull(8);
+                }
+                s.bind(9, turn.errorCode);
+                s.bind(10, turn.errorMessage);
+                s.bind(11, turn.startedAt);
+                s.bind(12, turn.finishedAt);
+                ok = run(s);
+                break;
+            }
+            case PlanStep::Kind::State:
+                w.state.bind(1, write->conversationId);
+                w.state.bindBlob(2, std::get<std::string>(write->payload));
+                ok = run(w.state);
+                break;
+            case PlanStep::Kind::Touch: {
+                const ConversationTouch& touch = plan.touches[step.index];
+                w.touch.bind(1, *touch.conversationId);
+                w.touch.bind(2, touch.updatedAt);
+                w.touch.bind(3, touch.lastSeq);
+                w.touch.bind(4, std::int64_t{touch.turns});
+                if (touch.title)
+                    w.touch.bind(5, *touch.title);
+                else
+                    w.touch.bindNull(5);
+                ok = run(w.touch);
+                break;
+            }
+            case PlanStep::Kind::Retention: {
+                const auto& retention = std::get<RetentionWrite>(write->payload);
+                auto& [request, ids] =
+                    retentions.emplace_back(&retention, std::vector<std::string>{});
+                w.expireOld.bind(1, retention.olderThan);
+                ok = run(w.expireOld, &ids);
+                if (ok && retention.maxPerKey > 0) {
+                    w.capPerKey.bind(1, static_cast<std::int64_t>(retention.maxPerKey));
+                    ok = run(w.capPerKey, &ids);
+                }
+                break;
+            }
+        }
+    }
+    if (ok) ok = run(w.commit);
+    if (!ok) {
+        StatementUse use(w.rollback);
+        w.rollback.step();
+    }
+    if (orphans > 0)
+        logger().warning(std::to_string(orphans) +
+                         " writes for conversations that no longer exist were dropped");
+
+    // A retention request is answered now either way: it is not kept for a retry.
+    if (ok) {
+        for (auto& [request, ids] : retentions) request->result->set_value(std::move(ids));
+    } else {
+        std::erase_if(pending_, [](const QueuedWrite& write) {
+            const auto* retention = std::get_if<RetentionWrite>(&write.payload);
+            if (retention) retention->result->set_value({});
+            return retention != nullptr;
+        });
+    }
+    return ok;
+}
+
+void SqliteStore::boundPending() {
+    std::size_t bytes = 0;
+    for (const QueuedWrite& write : pending_) bytes += write.approximateBytes();
+    std::size_t dropped = 0;
+    while (dropped < pending_.size() &&
+           (pending_.size() - dropped > options_.maxKeptWrites || bytes > options_.maxKeptBytes)) {
+        bytes -= pending_[dropped].approximateBytes();
+        ++dropped;
+    }
+    if (dropped == 0) return;
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(dropped));
+    logger().error("the conversation store dropped its " + std::to_string(dropped) +
+                   " oldest unsaved writes to stay within its memory bound");
+}
+
+void SqliteStore::setHealth(bool ok, const std::string& reason) {
+    std::lock_guard lock(healthMutex_);
+    if (health_.ok == ok && health_.reason == reason) return;
+    if (!ok)
+        logger().error(reason);
+    else
+        logger().information("the conversation store writes to " + path_ + " again");
+    health_ = StoreHealth{ok, reason};
+}
+
+StoreHealth SqliteStore::health() const {
+    std::lock_guard lock(healthMutex_);
+    return health_;
+}
+
+// ---- Reads.
+
+std::unique_ptr<SqliteStore::ReadConnection> SqliteStore::acquireReader() {
+    {
+        std::lock_guard lock(readersMutex_);
+        if (!idleReaders_.empty()) {
+            auto reader = std::move(idleReaders_.back());
+            idleReaders_.pop_back();
+            return reader;
+        }
+    }
+    auto reader = std::make_unique<ReadConnection>();
+    std::string error;
+    if (!reader->open(path_, &error)) {
+        logger().error("cannot read the conversation store " + path_ + ": " + error);
+        return nullptr;
+    }
+    return reader;
+}
+
+void SqliteStore::releaseReader(std::unique_ptr<ReadConnection> reader) {
+    std::lock_guard lock(readersMutex_);
+    if (idleReaders_.size() < kMaxIdleReaders) idleReaders_.push_back(std::move(reader));
+}
+
+template <class Read>
+auto SqliteStore::withReader(Read read) -> decltype(read(std::declval<ReadConnection&>())) {
+    auto reader = acquireReader();
+    if (!reader) return {};
+    auto result = read(*reader);
+    releaseReader(std::move(reader));
+    return result;
+}
+
+std::optional<ConversationInfo> SqliteStore::find(const std::string& conversationId) {
+    return withReader([&](ReadConnection& r) -> std::optional<ConversationInfo> {
+        StatementUse use(r.find);
+        r.find.bind(1, conversationId);
+        if (r.find.step() != SQLITE_ROW) return std::nullopt;
+        return readConversation(r.find);
+    });
+}
+
+std::vector<FrameRecord> SqliteStore::frames(const std::string& conversationId,
+                                             std::int64_t afterSeq, std::int64_t upToSeq,
+                                             std::size_t limit) {
+    return withReader([&](ReadConnection& r) {
+        std::vector<FrameRecord> out;
+        if (limit == 0 || upToSeq <= afterSeq) return out;
+        StatementUse use(r.frames);
+        r.frames.bind(1, conversationId);
+        r.frames.bind(2, afterSeq);
+        while (out.size() < limit && r.frames.step() == SQLITE_ROW) {
+            const std::int64_t firstSeq = r.frames.integer(0);
+            if (firstSeq > upToSeq) break;
+            const std::vector<int> turns = decodeTurnRuns(r.frames.text(2));
+            std::string_view lines = r.frames.text(3);
+            for (std::size_t line = 0; out.size() < limit && !lines.empty(); ++line) {
+                const std::size_t end = std::min(lines.find('\n'), lines.size());
+                const std::int64_t seq = firstSeq + static_cast<std::int64_t>(line);
+                if (seq > upToSeq) break;
+                if (seq > afterSeq)
+                    out.push_back(FrameRecord{seq, line < turns.size() ? turns[line] : 0,
+                                              std::string(lines.substr(0, end))});
+                lines.remove_prefix(std::min(end + 1, lines.size()));
+            }
+        }
+        return out;
+    });
+}
+
+std::vector<TurnRecord> SqliteStore::turns(const std::string& conversationId) {
+    return withReader([&](ReadConnection& r) {
+        std::vector<TurnRecord> out;
+        StatementUse use(r.turns);
+        r.turns.bind(1, conversationId);
+        while (r.turns.step() == SQLITE_ROW) {
+            const SqliteStatement& row = r.turns;
+            TurnRecord& turn = out.emplace_back();
+            turn.turn = static_cast<int>(row.integer(0));
+            turn.user = row.text(1);
+            turn.assistant = row.text(2);
+            turn.status = turnStatusFromName(row.text(3)).value_or(TurnStatus::Error);
+            turn.stopReason = row.text(4);
+            if (!row.isNull(5))
+                turn.usage = TokenUsage{static_cast<std::uint64_t>(row.integer(5)),
+                                        static_cast<std::uint64_t>(row.integer(6))};
+            turn.errorCode = row.text(7);
+            turn.errorMessage = row.text(8);
+            turn.startedAt = row.integer(9);
+            turn.finishedAt = row.integer(10);
+        }
+        return out;
+    });
+}
+
+std::string SqliteStore::pluginState(const std::string& conversationId) {
+    return withReader([&](ReadConnection& r) {
+        StatementUse use(r.state);
+        r.state.bind(1, conversationId);
+        return r.state.step() == SQLITE_ROW ? std::string(r.state.text(0)) : std::string();
+    });
+}
+
+ListPage SqliteStore::list(const ListQuery& query) {
+    ListCursor after{std::numeric_limits<Millis>::max(), ""};
+    if (!query.cursor.empty()) {
+        auto decoded = decodeListCursor(query.cursor);
+        if (!decoded) return {};
+        after = std::move(*decoded);
+    }
+    const std::size_t limit = std::clamp<std::size_t>(query.limit, 1, kMaxListLimit);
+    return withReader([&](ReadConnection& r) {
+        ListPage page;
+        StatementUse use(r.list);
+        r.list.bind(1, query.keyName);
+        r.list.bind(2, query.route);
+        r.list.bind(3, after.updatedAt);
+        r.list.bind(4, after.id);
+        r.list.bind(5, static_cast<std::int64_t>(limit + 1));  // one more: is there a next page?
+        while (r.list.step() == SQLITE_ROW) page.conversations.push_back(readConversation(r.list));
+        if (page.conversations.size() > limit) {
+            page.conversations.pop_back();
+            const ConversationInfo& last = page.conversations.back();
+            page.next = encodeListCursor({last.updatedAt, last.id});
+        }
+        return page;
+    });
+}
+
+std::vector<OpenTurn> SqliteStore::openTurns() {
+    return withReader([&](ReadConnection& r) {
+        std::vector<OpenTurn> out;
+        StatementUse use(r.openTurns);
+        while (r.openTurns.step() == SQLITE_ROW)
+            out.push_back(OpenTurn{std::string(r.openTurns.text(0)),
+                                   static_cast<int>(r.openTurns.integer(1)),
+                                   r.openTurns.integer(2)});
+        return out;
+    });
+}
+
+}  // namespace agenthost::store

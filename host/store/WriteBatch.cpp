@@ -1,0 +1,188 @@
+#include "store/WriteBatch.h"
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_map>
+
+namespace agenthost::store {
+
+namespace {
+
+constexpr std::size_t kTitleCodePoints = 80;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+    using Ts::operator()...;
+};
+
+void appendRun(std::string& runs, int turn, int count) {
+    if (!runs.empty()) runs += ',';
+    runs += std::to_string(turn);
+    runs += '*';
+    runs += std::to_string(count);
+}
+
+// What one conversation's writes in the batch add up to, until they are emitted as steps.
+struct Pending {
+    const std::string* conversationId = nullptr;
+    std::vector<std::size_t> segments;
+    std::map<int, const QueuedWrite*> turns;  // the last save of each turn
+    const QueuedWrite* state = nullptr;
+    bool touched = false;
+    ConversationTouch touch;
+
+    // Nothing pending any more for the same conversation.
+    void clear() { *this = Pending{conversationId, {}, {}, nullptr, false, {}}; }
+};
+
+class Planner {
+  public:
+    WritePlan take() {
+        for (Pending& pending : pending_) emit(pending);
+        return std::move(plan_);
+    }
+
+    void add(const QueuedWrite& write) {
+        std::visit(Overloaded{
+                       [&](const NewConversation&) {
+                           emit(pendingFor(write));
+                           step(PlanStep::Kind::Create, &write);
+                       },
+                       [&](const FrameRecord& frame) { addFrame(pendingFor(write), frame); },
+                       [&](const TurnRecord& turn) { addTurn(pendingFor(write), write, turn); },
+                       [&](const std::string&) { pendingFor(write).state = &write; },
+                       [&](const DeleteWrite&) {
+                           // Everything pending for it is deleted anyway.
+                           pendingFor(write).clear();
+                           step(PlanStep::Kind::Delete, &write);
+                       },
+                       [&](const RetentionWrite&) {
+                           // Retention judges what the earlier writes left.
+                           for (Pending& pending : pending_) emit(pending);
+                           step(PlanStep::Kind::Retention, &write);
+                       },
+                   },
+                   write.payload);
+    }
+
+  private:
+    Pending& pendingFor(const QueuedWrite& write) {
+        auto [it, added] = index_.try_emplace(write.conversationId, pending_.size());
+        if (added) pending_.push_back(Pending{&write.conversationId, {}, {}, nullptr, false, {}});
+        return pending_[it->second];
+    }
+
+    void step(PlanStep::Kind kind, const QueuedWrite* write, std::size_t index = 0) {
+        plan_.steps.push_back(PlanStep{kind, write, index});
+    }
+
+    void addFrame(Pending& pending, const FrameRecord& frame) {
+        SegmentRow* segment =
+            pending.segments.empty() ? nullptr : &plan_.segments[pending.segments.back()];
+        // Seqs of one conversation are consecutive; anything else starts a new row.
+        if (!segment || frame.seq != segment->lastSeq + 1) {
+            pending.segments.push_back(plan_.segments.size());
+            segment = &plan_.segments.emplace_back();
+            segment->conversationId = pending.conversationId;
+            segment->firstSeq = frame.seq;
+        } else {
+            segment->frames += '\n';
+        }
+        segment->lastSeq = frame.seq;
+        segment->frames += frame.json;
+        if (segment->turnRun > 0 && segment->lastTurn == frame.turn) {
+            ++segment->turnRun;
+        } else {
+            if (segment->turnRun > 0)
+                appendRun(segment->turns, segment->lastTurn, segment->turnRun);
+            segment->lastTurn = frame.turn;
+            segment->turnRun = 1;
+        }
+        pending.touched = true;
+        pending.touch.lastSeq = std::max(pending.touch.lastSeq, frame.seq);
+    }
+
+    void addTurn(Pending& pending, const QueuedWrite& write, const TurnRecord& turn) {
+        pending.turns[turn.turn] = &write;
+        pending.touched = true;
+        ConversationTouch& touch = pending.touch;
+        touch.turns = std::max(touch.turns, turn.turn);
+        touch.updatedAt = std::max({touch.updatedAt, turn.startedAt, turn.finishedAt});
+        if (turn.turn == 1) touch.title = conversationTitle(turn.user);
+    }
+
+    // Turns the conversation's pending writes into steps and starts it afresh.
+    void emit(Pending& pending) {
+        for (std::size_t index : pending.segments) {
+            SegmentRow& segment = plan_.segments[index];
+            appendRun(segment.turns, segment.lastTurn, segment.turnRun);
+            segment.turnRun = 0;
+            step(PlanStep::Kind::Segment, nullptr, index);
+        }
+        for (const auto& [number, write] : pending.turns) step(PlanStep::Kind::Turn, write);
+        if (pending.state) step(PlanStep::Kind::State, pending.state);
+        if (pending.touched) {
+            pending.touch.conversationId = pending.conversationId;
+            step(PlanStep::Kind::Touch, nullptr, plan_.touches.size());
+            plan_.touches.push_back(std::move(pending.touch));
+        }
+        pending.clear();
+    }
+
+    WritePlan plan_;
+    std::vector<Pending> pending_;  // in order of first appearance
+    std::unordered_map<std::string_view, std::size_t> index_;
+};
+
+}  // namespace
+
+std::size_t QueuedWrite::approximateBytes() const {
+    const std::size_t base = sizeof(QueuedWrite) + conversationId.size();
+    return base +
+           std::visit(
+               Overloaded{
+                   [](const NewConversation& c) { return c.route.size() + c.keyName.size(); },
+                   [](const FrameRecord& f) { return f.json.size(); },
+                   [](const TurnRecord& t) {
+                       return t.user.size() + t.assistant.size() + t.errorMessage.size();
+                   },
+                   [](const std::string& state) { return state.size(); },
+                   [](const auto&) { return std::size_t{0}; },
+               },
+               payload);
+}
+
+WritePlan planWrites(const std::vector<QueuedWrite>& writes) {
+    Planner planner;
+    for (const QueuedWrite& write : writes) planner.add(write);
+    return planner.take();
+}
+
+std::string conversationTitle(const std::string& firstUserMessage) {
+    std::size_t codePoints = 0;
+    for (std::size_t i = 0; i < firstUserMessage.size(); ++i) {
+        // A code point starts at every byte that is not a continuation byte (10xxxxxx).
+        if ((static_cast<unsigned char>(firstUserMessage[i]) & 0xC0) != 0x80 &&
+            ++codePoints > kTitleCodePoints)
+            return firstUserMessage.substr(0, i);
+    }
+    return firstUserMessage;
+}
+
+std::vector<int> decodeTurnRuns(std::string_view runs) {
+    std::vector<int> turns;
+    while (!runs.empty()) {
+        int turn = 0, count = 0;
+        const char* end = runs.data() + runs.size();
+        auto [afterTurn, e1] = std::from_chars(runs.data(), end, turn);
+        if (e1 != std::errc() || afterTurn == end || *afterTurn != '*') break;
+        auto [afterCount, e2] = std::from_chars(afterTurn + 1, end, count);
+        if (e2 != std::errc() || count < 0) break;
+        turns.insert(turns.end(), static_cast<std::size_t>(count), turn);
+        runs.remove_prefix(static_cast<std::size_t>(afterCount - runs.data()));
+        if (!runs.empty() && runs.front() == ',') runs.remove_prefix(1);
+    }
+    return turns;
+}
+
+}  // namespace agenthost::store

@@ -1,0 +1,81 @@
+// The writes a store queues, and how one batch of them is coalesced before it reaches the
+// database: the consecutive frames of a conversation become one segment row, several saves of
+// the same turn keep only the last, and the conversation row is updated once per batch. The
+// plan points into the queued writes (no copies but the segments' joined text), so a batch that
+// fails can be kept and planned again.
+#pragma once
+
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "store/ConversationStore.h"
+
+namespace agenthost::store {
+
+struct DeleteWrite {};
+
+// enforceRetention(): runs on the writer in call order; the caller waits for `result`.
+struct RetentionWrite {
+    Millis olderThan = 0;
+    std::size_t maxPerKey = 0;
+    std::shared_ptr<std::promise<std::vector<std::string>>> result;
+};
+
+struct QueuedWrite {
+    Ticket ticket = 0;
+    std::string conversationId;
+    std::variant<NewConversation, FrameRecord, TurnRecord, std::string /* plugin state */,
+                 DeleteWrite, RetentionWrite>
+        payload;
+
+    std::size_t approximateBytes() const;
+};
+
+// A run of consecutive frames of one conversation: line i of `frames` has seq firstSeq + i.
+struct SegmentRow {
+    const std::string* conversationId = nullptr;
+    std::int64_t firstSeq = 0;
+    std::int64_t lastSeq = 0;
+    std::string turns;  // run-length encoded, "3*2,4*1"
+    std::string frames;
+    int lastTurn = 0;  // while building: the turn of the last line
+    int turnRun = 0;   // while building: how many lines the last run has
+};
+
+// What the batch changes on the conversation row itself.
+struct ConversationTouch {
+    const std::string* conversationId = nullptr;
+    Millis updatedAt = 0;
+    std::int64_t lastSeq = 0;
+    int turns = 0;
+    std::optional<std::string> title;  // set when turn 1 is saved
+};
+
+struct PlanStep {
+    enum class Kind { Create, Delete, Segment, Turn, State, Touch, Retention } kind;
+    const QueuedWrite* write = nullptr;  // Create, Delete, Turn, State, Retention
+    std::size_t index = 0;               // Segment: into segments; Touch: into touches
+};
+
+struct WritePlan {
+    std::vector<PlanStep> steps;  // in an order that keeps each conversation's call order
+    std::vector<SegmentRow> segments;
+    std::vector<ConversationTouch> touches;
+};
+
+// Coalesces `writes` (in ticket order) into the rows to write.
+WritePlan planWrites(const std::vector<QueuedWrite>& writes);
+
+// The title of a conversation: its first user message cut to 80 code points.
+std::string conversationTitle(const std::string& firstUserMessage);
+
+// Each line's turn from a run-length encoded list ("3*2,4*1": 3, 3, 4).
+std::vector<int> decodeTurnRuns(std::string_view runs);
+
+}  // namespace agenthost::store
