@@ -147,6 +147,21 @@ inline void expectSilence(WsClient& client, std::chrono::milliseconds window) {
     EXPECT_FALSE(frame.has_value()) << "unexpected frame: " << frame->payload;
 }
 
+// Waits until a resume of the conversation answers "running": false (no turn running, no
+// message waiting). Each try attaches briefly with a resume frame: a WebSocket-only observer.
+inline bool waitUntilNotRunning(const HostProcess& host, const std::string& route,
+                                const std::string& conversationId,
+                                std::chrono::milliseconds timeout = 30s) {
+    return waitUntil(
+        [&] {
+            auto probe = startConversation(host, route);
+            auto resumed = sendResume(*probe.client, conversationId, 0);
+            return typeOf(resumed) == "resumed" && resumed->has("running") &&
+                   !resumed->getValue<bool>("running");
+        },
+        timeout);
+}
+
 // The number of open WebSocket connections /api/health reports over all routes.
 inline int healthConnections(const HostProcess& host) {
     auto connections = parseJson(host.get("/api/health").body)->getObject("connections");

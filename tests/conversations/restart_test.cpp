@@ -52,8 +52,6 @@ TEST(Restart, ConversationsSurviveACleanRestart) {
     ASSERT_EQ(host.stop(SIGTERM), 0) << host.output();
     host.restart();
 
-    auto listed = parseJson(api(host, "GET", "/api/conversations").body);
-    ASSERT_EQ(listed->getArray("conversations")->size(), 1u);
     auto again = resumeByUrl(host, "echo", id, 0);
     EXPECT_EQ(again.lastSeq(), 6);
     auto replay = again->readUntil(seqAtLeast(6));
@@ -64,6 +62,9 @@ TEST(Restart, ConversationsSurviveACleanRestart) {
     }
     again->sendMessage("after restart");
     EXPECT_EQ(describeFrames(again->readUntil(terminalOfTurn(3))), "user#7 message#8 complete#9");
+    auto listed = api(host, "GET", "/api/conversations");
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    EXPECT_EQ(parseJson(listed.body)->getArray("conversations")->size(), 1u);
 }
 
 TEST(Restart, KillDashNineMidStreamThenRestart) {
@@ -109,14 +110,6 @@ TEST(Restart, KillDashNineMidStreamThenRestart) {
     }
     expectSilence(*again.client, 300ms);
 
-    auto turn = getConversation(host, id);
-    ASSERT_NE(turn, nullptr);
-    EXPECT_FALSE(turn->getValue<bool>("running"));
-    auto turns = turn->getArray("turns");
-    ASSERT_EQ(turns->size(), 1u);
-    EXPECT_EQ(turns->getObject(0)->getValue<std::string>("status"), "interrupted");
-    EXPECT_EQ(turns->getObject(0)->getValue<std::string>("user"), "interrupted");
-
     // The next message continues the conversation: turn 2, the next seq.
     again->sendMessage("go on");
     auto next = again->readUntil(isType("user"));
@@ -124,11 +117,7 @@ TEST(Restart, KillDashNineMidStreamThenRestart) {
     EXPECT_EQ(turnOf(next.back()), 2);
     again->sendJson(R"({"type":"cancel"})");
     again->readUntil(terminalOfTurn(2));
-    ASSERT_TRUE(waitUntilIdle(host, id));
-    turns = getConversation(host, id)->getArray("turns");
-    ASSERT_EQ(turns->size(), 2u);
-    EXPECT_EQ(turns->getObject(0)->getValue<std::string>("status"), "interrupted");
-    EXPECT_EQ(turns->getObject(1)->getValue<std::string>("user"), "go on");
+    ASSERT_TRUE(waitUntilNotRunning(host, "slow", id));
 
     // A further restart closes nothing twice.
     again->close();
@@ -138,6 +127,17 @@ TEST(Restart, KillDashNineMidStreamThenRestart) {
     auto terminals = terminalsPerTurn(afterSecondRestart);
     EXPECT_EQ(terminals[1], 1) << describeFrames(afterSecondRestart);
     EXPECT_EQ(terminals[2], 1) << describeFrames(afterSecondRestart);
+
+    // The HTTP API tells the same story.
+    auto conversation = getConversation(host, id);
+    ASSERT_NE(conversation, nullptr) << "GET /api/conversations/<id> failed";
+    EXPECT_FALSE(conversation->getValue<bool>("running"));
+    auto turns = conversation->getArray("turns");
+    ASSERT_EQ(turns->size(), 2u);
+    EXPECT_EQ(turns->getObject(0)->getValue<std::string>("status"), "interrupted");
+    EXPECT_EQ(turns->getObject(0)->getValue<std::string>("user"), "interrupted");
+    EXPECT_EQ(turns->getObject(1)->getValue<std::string>("status"), "cancelled");
+    EXPECT_EQ(turns->getObject(1)->getValue<std::string>("user"), "go on");
 }
 
 TEST(Restart, AfterACrashEveryStoredTurnEndsWithExactlyOneTerminalFrame) {
@@ -146,19 +146,13 @@ TEST(Restart, AfterACrashEveryStoredTurnEndsWithExactlyOneTerminalFrame) {
     auto connection = startConversation(host, "slow");
     const std::string id = connection.conversationId();
     for (const char* text : {"running", "queued 1", "queued 2"}) connection->sendMessage(text);
+    // 20 frames in, the user frames are 300 ms old: well past the store's 100 ms.
     connection->readUntil(seqAtLeast(20));
-    // Give the store its 100 ms (and more) to have the user frames of the queued turns.
-    ASSERT_TRUE(waitUntil(
-        [&] {
-            auto frames = api(host, "GET", "/api/conversations/" + id + "/frames?after_seq=0");
-            return frames.status == 200 && parseJson(frames.body)->getArray("frames")->size() >= 10;
-        },
-        10s));
     EXPECT_EQ(host.stop(SIGKILL), 128 + SIGKILL);
     connection->drop();
 
     host.restart();
-    ASSERT_TRUE(waitUntilIdle(host, id));
+    ASSERT_TRUE(waitUntilNotRunning(host, "slow", id));
     auto frames = storedFrames(host, "slow", id);
     Transcript transcript;
     for (const auto& frame : frames) transcript.take(frame);
@@ -184,9 +178,7 @@ TEST(Restart, ACleanStopMidStreamLeavesEveryTurnWithOneTerminalFrame) {
     EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
     EXPECT_GE(transcript.highestSeq(), 11) << "frames sent before the stop were lost";
     EXPECT_EQ(terminalsPerTurn(frames)[1], 1) << describeFrames(frames);
-    auto conversation = getConversation(host, id);
-    ASSERT_NE(conversation, nullptr);
-    EXPECT_FALSE(conversation->getValue<bool>("running"));
+    EXPECT_TRUE(waitUntilNotRunning(host, "slow", id, 5s));
 }
 
 TEST(Restart, TheStoreIsConversationsDbInTheStateDirByDefault) {
@@ -213,7 +205,10 @@ TEST(Restart, StoreSqlitePathPutsTheFileThere) {
     connection->close();
     ASSERT_EQ(host.stop(SIGTERM), 0) << host.output();
     host.restart();
-    EXPECT_NE(getConversation(host, id), nullptr) << "not found again in " << path;
+    auto probe = startConversation(host);
+    auto resumed = sendResume(*probe.client, id, 0);
+    EXPECT_EQ(typeOf(resumed), "resumed")
+        << "not found again in " << path << ": " << canonical(resumed);
 }
 
 TEST(Restart, StoreNoneKeepsNothing) {
