@@ -31,6 +31,21 @@ std::string withoutTimestamp(const FramePtr& frame) {
     return out.str();
 }
 
+// A turn's frames: its user frame with `firstSeq` and `turn` first, its complete frame last.
+void expectTurnContinues(const Frames& frames, int turn, std::int64_t firstSeq) {
+    ASSERT_GE(frames.size(), 3u) << describeFrames(frames);
+    EXPECT_EQ(typeOf(frames.front()), "user") << describeFrames(frames);
+    EXPECT_EQ(turnOf(frames.front()), turn) << describeFrames(frames);
+    EXPECT_EQ(seqOf(frames.front()), firstSeq) << describeFrames(frames);
+    EXPECT_EQ(typeOf(frames.back()), "complete") << describeFrames(frames);
+}
+
+void expectRefusal(const FramePtr& error, const std::string& code) {
+    EXPECT_EQ(typeOf(error), "error") << canonical(error);
+    EXPECT_EQ(codeOf(error), code) << canonical(error);
+    EXPECT_FALSE(error->has("seq")) << canonical(error);
+}
+
 // A URL resume that must be refused with `code`: the connection is upgraded onto a new, empty
 // conversation, then gets the error. Returns the error frame.
 FramePtr refusedUrlResume(const HostProcess& host, const std::string& path,
@@ -41,13 +56,10 @@ FramePtr refusedUrlResume(const HostProcess& host, const std::string& path,
     EXPECT_FALSE(connection.conversationId().empty());
     EXPECT_EQ(connection.lastSeq(), 0);
     auto error = connection->receiveJson();
-    EXPECT_EQ(typeOf(error), "error") << canonical(error);
-    EXPECT_EQ(codeOf(error), code) << canonical(error);
-    EXPECT_FALSE(error->has("seq")) << canonical(error);
+    expectRefusal(error, code);
     // And the connection works, on its own new conversation.
     connection->sendMessage("after the refusal");
-    auto frames = connection->readUntil(terminalOfTurn(1));
-    EXPECT_EQ(describeFrames(frames), "user#1 message#2 complete#3");
+    expectTurnContinues(connection->readUntil(terminalOfTurn(1), 20s), 1, 1);
     return error;
 }
 
@@ -58,16 +70,20 @@ FramePtr refusedFrameResume(const HostProcess& host, const std::string& route,
                             const std::string& code, const std::string& key = kTestKey) {
     auto connection = startConversation(host, route, key);
     connection->sendMessage("before");
-    connection->readUntil(terminalOfTurn(1));
+    const std::int64_t lastSeq = seqOf(connection->readUntil(terminalOfTurn(1), 20s).back());
     auto error = sendResume(*connection.client, refusedId, afterSeq);
-    EXPECT_EQ(typeOf(error), "error") << canonical(error);
-    EXPECT_EQ(codeOf(error), code) << canonical(error);
-    EXPECT_FALSE(error->has("seq")) << canonical(error);
+    expectRefusal(error, code);
     connection->sendMessage("after");
-    auto frames = connection->readUntil(terminalOfTurn(2));
-    EXPECT_EQ(describeFrames(frames), "user#4 message#5 complete#6")
-        << "the refusal must leave the connection on its own conversation";
+    // The refusal left the connection on its own conversation: turn 2, the next seq.
+    expectTurnContinues(connection->readUntil(terminalOfTurn(2), 20s), 2, lastSeq + 1);
     return error;
+}
+
+// `text` with every `id` in it written as <id>.
+std::string withIdAs(std::string text, const std::string& id) {
+    for (auto at = text.find(id); at != std::string::npos; at = text.find(id, at))
+        text.replace(at, id.size(), "<id>");
+    return text;
 }
 
 TEST(Refusal, AnotherKeyGetsConversationNotFoundExactlyAsForAnUnknownId) {
@@ -80,12 +96,14 @@ TEST(Refusal, AnotherKeyGetsConversationNotFoundExactlyAsForAnUnknownId) {
             refusedUrlResume(host, resumePath("echo", id, 0), id, "conversation_not_found", key);
         auto unknownByUrl = refusedUrlResume(host, resumePath("echo", kUnknownId, 0), kUnknownId,
                                              "conversation_not_found", key);
-        EXPECT_EQ(withoutTimestamp(foreignByUrl), withoutTimestamp(unknownByUrl));
+        EXPECT_EQ(withIdAs(withoutTimestamp(foreignByUrl), id),
+                  withIdAs(withoutTimestamp(unknownByUrl), kUnknownId));
         auto foreignByFrame =
             refusedFrameResume(host, "echo", id, 0, "conversation_not_found", key);
         auto unknownByFrame =
             refusedFrameResume(host, "echo", kUnknownId, 0, "conversation_not_found", key);
-        EXPECT_EQ(withoutTimestamp(foreignByFrame), withoutTimestamp(unknownByFrame));
+        EXPECT_EQ(withIdAs(withoutTimestamp(foreignByFrame), id),
+                  withIdAs(withoutTimestamp(unknownByFrame), kUnknownId));
     }
     // The probing changed nothing for the owner.
     mine->sendMessage("still mine");
@@ -108,14 +126,18 @@ TEST(Refusal, AnotherKeyGetsTheSame404OverHttpAsForAnUnknownId) {
         for (const char* key : {kOtherKey, kThirdKey}) {
             auto foreign = api(host, method, "/api/conversations/" + id + suffix, key);
             EXPECT_EQ(foreign.status, 404);
-            EXPECT_EQ(foreign.body, unknown.body) << "a foreign id must look like an unknown one";
+            // The same body, but for the id asked about, should the message repeat it.
+            EXPECT_EQ(withIdAs(foreign.body, id), withIdAs(unknown.body, kUnknownId))
+                << "a foreign id must look like an unknown one";
             EXPECT_EQ(foreign.header("Content-Type"), unknown.header("Content-Type"));
         }
     }
     // The foreign DELETE deleted nothing.
+    EXPECT_EQ(typeOf(sendResume(*startConversation(host).client, id, 0)), "resumed");
     EXPECT_NE(getConversation(host, id), nullptr);
-    auto list = parseJson(api(host, "GET", "/api/conversations", kThirdKey).body);
-    EXPECT_EQ(list->getArray("conversations")->size(), 0u);
+    auto list = api(host, "GET", "/api/conversations", kThirdKey);
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_EQ(parseJson(list.body)->getArray("conversations")->size(), 0u);
 }
 
 TEST(Refusal, AConversationOfAnotherRouteIsNotFound) {
@@ -184,11 +206,14 @@ TEST(Refusal, ARefusedMessageIsNotPartOfTheConversation) {
     connection->sendMessage("good");
     EXPECT_EQ(describeFrames(connection->readUntil(terminalOfTurn(2))),
               "user#4 message#5 complete#6");
-    auto stored =
-        parseJson(api(host, "GET",
-                      "/api/conversations/" + connection.conversationId() + "/frames?after_seq=0")
-                      .body);
-    EXPECT_EQ(stored->getArray("frames")->size(), 6u) << "refusals are not stored";
+    auto again = resumeByUrl(host, "echo", connection.conversationId(), 0);
+    EXPECT_EQ(describeFrames(again->readUntil(seqAtLeast(6))),
+              "user#1r message#2r complete#3r user#4r message#5r complete#6r")
+        << "refusals are not stored";
+    auto stored = api(host, "GET",
+                      "/api/conversations/" + connection.conversationId() + "/frames?after_seq=0");
+    ASSERT_EQ(stored.status, 200) << stored.body;
+    EXPECT_EQ(parseJson(stored.body)->getArray("frames")->size(), 6u) << "refusals are not stored";
 }
 
 }  // namespace
