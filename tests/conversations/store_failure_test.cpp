@@ -20,7 +20,7 @@
 namespace agenthost::test {
 namespace {
 
-// A tmpfs of `size` mounted on a new folder for the test's lifetime.
+// A tmpfs of `size` (roomy enough for SQLite's write-ahead log) mounted on a new folder for the test's lifetime.
 class Tmpfs {
   public:
     Tmpfs(const std::string& path, const std::string& size, bool readOnly = false) : path_(path) {
@@ -112,12 +112,12 @@ void expectProtocol1Works(const HostProcess& host) {
 
 TEST(StoreFailure, AFullDiskIsDegradedHealthAndStreamingGoesOn) {
     TempDir dir;
-    Tmpfs disk(dir.file("disk"), "1m");
+    Tmpfs disk(dir.file("disk"), "16m");
     REQUIRE_MOUNTED(disk);
     HostProcess host(conversationConfig("repeat = 300\ninterval_ms = 5\n", "",
                                         "store = sqlite:" + disk.file("conversations.db") + "\n"));
     expectStreamWorks(host, "fine", 300);  // the store works, and has its file
-    EXPECT_EQ(healthStatus(host), "ok");
+    EXPECT_EQ(healthStatus(host), "ok") << host.get("/api/health").body;
 
     disk.fill();
     const std::string text(200, 'f');  // 300 frames of 200 characters: far more than fits
@@ -139,7 +139,7 @@ TEST(StoreFailure, AFullDiskIsDegradedHealthAndStreamingGoesOn) {
 
 TEST(StoreFailure, AFullDiskWhileAStreamRunsDoesNotDisturbIt) {
     TempDir dir;
-    Tmpfs disk(dir.file("disk"), "1m");
+    Tmpfs disk(dir.file("disk"), "16m");
     REQUIRE_MOUNTED(disk);
     HostProcess host(conversationConfig("repeat = 400\ninterval_ms = 5\n", "",
                                         "store = sqlite:" + disk.file("conversations.db") + "\n"));
@@ -163,7 +163,7 @@ TEST(StoreFailure, AFullDiskWhileAStreamRunsDoesNotDisturbIt) {
 
 TEST(StoreFailure, AReadOnlyFilesystemAtStartIsDegradedHealthAndChatWorks) {
     TempDir dir;
-    Tmpfs disk(dir.file("disk"), "1m", true);
+    Tmpfs disk(dir.file("disk"), "16m", true);
     REQUIRE_MOUNTED(disk);
     HostProcess host(conversationConfig("repeat = 20\ninterval_ms = 5\n", "",
                                         "store = sqlite:" + disk.file("conversations.db") + "\n"));
