@@ -20,7 +20,8 @@
 namespace agenthost::test {
 namespace {
 
-// A tmpfs of `size` (roomy enough for SQLite's write-ahead log) mounted on a new folder for the test's lifetime.
+// A tmpfs of `size` (roomy enough for SQLite's write-ahead log) mounted on a new folder for the
+// test's lifetime.
 class Tmpfs {
   public:
     Tmpfs(const std::string& path, const std::string& size, bool readOnly = false) : path_(path) {
