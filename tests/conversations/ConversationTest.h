@@ -91,6 +91,19 @@ inline WsClient::FramePredicate errorWithCode(const std::string& code) {
         [code](const FramePtr& frame) { return typeOf(frame) == "error" && codeOf(frame) == code; };
 }
 
+// What a client renders from `frames`, read on one connection that resumed after `afterSeq`.
+inline Transcript transcriptOf(const Frames& frames, std::int64_t afterSeq = 0) {
+    Transcript transcript;
+    transcript.beginConnection(afterSeq);
+    for (const auto& frame : frames) transcript.take(frame);
+    return transcript;
+}
+
+// No gap, nothing out of order.
+inline void expectNoProblems(const Transcript& transcript) {
+    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+}
+
 // ---- Connections.
 inline std::string protocol2Path(const std::string& route) {
     return "/api/" + route + "/ws?protocol=2";
@@ -133,11 +146,17 @@ inline Connection resumeByUrl(const HostProcess& host, const std::string& route,
     return connectTo(host, resumePath(route, conversationId, afterSeq), key);
 }
 
+// Sends the resume frame and reads nothing.
+inline void sendResumeFrameOnly(WsClient& client, const std::string& conversationId,
+                                std::int64_t afterSeq) {
+    client.sendJson(R"({"type":"resume","conversation_id":")" + conversationId +
+                    R"(","after_seq":)" + std::to_string(afterSeq) + "}");
+}
+
 // Sends the resume frame; returns the answer (the resumed frame, or an error frame).
 inline FramePtr sendResume(WsClient& client, const std::string& conversationId,
                            std::int64_t afterSeq, std::chrono::milliseconds timeout = 10s) {
-    client.sendJson(R"({"type":"resume","conversation_id":")" + conversationId +
-                    R"(","after_seq":)" + std::to_string(afterSeq) + "}");
+    sendResumeFrameOnly(client, conversationId, afterSeq);
     return client.receiveJson(timeout);
 }
 

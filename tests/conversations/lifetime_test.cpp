@@ -2,6 +2,7 @@
 // in order while nobody is connected, and a later resume gets all of it. A protocol 1
 // connection keeps protocol 1's rule: its disconnect cancels its running response, unless a
 // protocol 2 connection is on the same conversation.
+#include <map>
 #include <string>
 
 #include "ConversationTest.h"
@@ -31,9 +32,7 @@ Frames replayAll(const HostProcess& host, const std::string& route, const std::s
 }
 
 std::string textOf(const Frames& frames) {
-    Transcript transcript;
-    for (const auto& frame : frames) transcript.take(frame);
-    return transcript.text();
+    return transcriptOf(frames).text();
 }
 
 TEST(Lifetime, AProtocol2DisconnectCancelsNothing) {
@@ -106,7 +105,7 @@ TEST(Lifetime, AResumeWhileTheTurnRunsPicksUpTheRestLive) {
     transcript.beginConnection(3);
     auto frames = again->readUntil(terminalOfTurn(1), 20s);
     for (const auto& frame : frames) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    expectNoProblems(transcript);
     EXPECT_EQ(transcript.text(), repeated("go", 20));
     EXPECT_FALSE(isReplay(frames.back())) << "the end of the stream must come live";
 }
@@ -123,7 +122,8 @@ TEST(Lifetime, AProtocol1DisconnectStillCancelsItsRunningResponse) {
     EXPECT_EQ(typeOf(first), "message") << "protocol 1 gets no user frame";
     const auto droppedAt = std::chrono::steady_clock::now();
     legacy->drop();
-
+    // Gone before the probes below attach, or they would keep its turn alive.
+    ASSERT_TRUE(waitUntil([&] { return healthConnections(host) == 0; }));
     ASSERT_TRUE(waitUntilNotRunning(host, "slow", id));
     EXPECT_LT(std::chrono::steady_clock::now() - droppedAt, 3s) << "the response was not cancelled";
     // Its stored log ends the turn with the cancel's terminal frame, exactly once.
@@ -132,6 +132,28 @@ TEST(Lifetime, AProtocol1DisconnectStillCancelsItsRunningResponse) {
     EXPECT_TRUE(frames.back()->optValue<bool>("cancelled", false)) << canonical(frames.back());
     EXPECT_LT(textOf(frames).size(), repeated("gone", 50).size());
     EXPECT_EQ(turnStatus(host, id, 0), "cancelled");
+}
+
+TEST(Lifetime, AProtocol1DepartureCancelsItsQueuedTurnsToo) {
+    HostProcess host(conversationConfig("repeat = 50\ninterval_ms = 100\n"));
+    auto legacy = connectTo(host, "/api/slow/ws");
+    const std::string id = legacy.conversationId();
+    for (const char* text : {"running", "queued 1", "queued 2"}) legacy->sendMessage(text);
+    legacy->receiveJson();  // the first piece: all three are accepted by now
+    legacy->drop();
+    // Gone before the probes below attach, or they would keep its turns alive.
+    ASSERT_TRUE(waitUntil([&] { return healthConnections(host) == 0; }));
+    ASSERT_TRUE(waitUntilNotRunning(host, "slow", id, 10s)) << "the queued turns ran";
+    auto again = resumeByUrl(host, "slow", id, 0);
+    auto frames = again->readUntil(seqAtLeast(again.lastSeq()));
+    std::map<int, int> terminals;
+    for (const auto& frame : frames) {
+        if (typeOf(frame) == "user") terminals[turnOf(frame)] += 0;
+        if (typeOf(frame) == "complete" || typeOf(frame) == "error") ++terminals[turnOf(frame)];
+        EXPECT_FALSE(typeOf(frame) == "complete" && !frame->has("cancelled"))
+            << "a turn completed: " << describeFrames(frames);
+    }
+    EXPECT_EQ(terminals, (std::map<int, int>{{1, 1}, {2, 1}, {3, 1}})) << describeFrames(frames);
 }
 
 TEST(Lifetime, AProtocol1DepartureCancelsNothingWhileAProtocol2ConnectionIsAttached) {

@@ -5,6 +5,8 @@
 // response with nothing twice and no seq missing.
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "ConversationTest.h"
 
@@ -94,7 +96,7 @@ TEST(ReconnectLoop, FiftyReconnectsDuringOneStreamShowEveryPieceOnce) {
     LoopConnection last(host, id, transcript.highestSeq(), true, transcript);
     if (!transcript.rendered("complete")) last.render(kPieces + 2);
 
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    expectNoProblems(transcript);
     EXPECT_EQ(transcript.highestSeq(), kLastSeq);
     EXPECT_EQ(transcript.frames().size(), static_cast<std::size_t>(kLastSeq));
     EXPECT_TRUE(transcript.text() == repeated("abc", kPieces))
@@ -104,6 +106,42 @@ TEST(ReconnectLoop, FiftyReconnectsDuringOneStreamShowEveryPieceOnce) {
     // The point is the hand-over while frames are produced: most reconnects must fall inside
     // the stream (all of them do unless the machine is badly overloaded).
     EXPECT_GE(whileStreaming, kReconnects * 4 / 5);
+}
+
+TEST(ReconnectLoop, TenClientsResumingAtOnceDuringAStreamEachSeeEverySeqOnce) {
+    HostProcess host(conversationConfig("repeat = 1000\ninterval_ms = 2\n"));
+    auto first = startConversation(host, "slow");
+    const std::string id = first.conversationId();
+    first->sendMessage("xyz");
+    first->readUntil(seqAtLeast(50));
+    std::vector<std::thread> clients;
+    std::vector<std::string> failures(10);
+    for (int i = 0; i < 10; ++i) {
+        clients.emplace_back([&, i] {
+            try {
+                const std::int64_t afterSeq = i * 5;
+                Connection connection = i % 2 ? resumeByUrl(host, "slow", id, afterSeq)
+                                              : startConversation(host, "slow");
+                if (i % 2 == 0) sendResumeFrameOnly(*connection.client, id, afterSeq);
+                Transcript transcript;
+                transcript.beginConnection(afterSeq);
+                connection->readUntil(
+                    [&](const FramePtr& frame) {
+                        transcript.take(frame);
+                        return typeOf(frame) == "complete";
+                    },
+                    60s);
+                if (!transcript.problems().empty())
+                    failures[i] = testing::PrintToString(transcript.problems());
+                else if (transcript.highestSeq() != 1002)
+                    failures[i] = "ended at seq " + std::to_string(transcript.highestSeq());
+            } catch (const std::exception& e) {
+                failures[i] = e.what();
+            }
+        });
+    }
+    for (auto& client : clients) client.join();
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(failures[i], "") << "client " << i;
 }
 
 }  // namespace

@@ -94,9 +94,8 @@ TEST(Restart, KillDashNineMidStreamThenRestart) {
     const std::int64_t lastSeq = again.lastSeq();
     EXPECT_GT(lastSeq, mustBeStored) << "frames sent 200 ms before the kill were lost";
     auto replay = again->readUntil(terminalOfTurn(1), 20s);
-    Transcript transcript;
-    for (const auto& frame : replay) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    const Transcript transcript = transcriptOf(replay);
+    expectNoProblems(transcript);
     EXPECT_EQ(seqOf(replay.back()), lastSeq) << describeFrames(replay);
     EXPECT_EQ(typeOf(replay.back()), "error") << canonical(replay.back());
     EXPECT_EQ(codeOf(replay.back()), "interrupted") << canonical(replay.back());
@@ -154,9 +153,8 @@ TEST(Restart, AfterACrashEveryStoredTurnEndsWithExactlyOneTerminalFrame) {
     host.restart();
     ASSERT_TRUE(waitUntilNotRunning(host, "slow", id));
     auto frames = storedFrames(host, "slow", id);
-    Transcript transcript;
-    for (const auto& frame : frames) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    const Transcript transcript = transcriptOf(frames);
+    expectNoProblems(transcript);
     auto terminals = terminalsPerTurn(frames);
     EXPECT_EQ(terminals.size(), 3u) << describeFrames(frames);
     for (const auto& [turn, count] : terminals)
@@ -173,9 +171,8 @@ TEST(Restart, ACleanStopMidStreamLeavesEveryTurnWithOneTerminalFrame) {
     connection->drop();
     host.restart();
     auto frames = storedFrames(host, "slow", id);
-    Transcript transcript;
-    for (const auto& frame : frames) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    const Transcript transcript = transcriptOf(frames);
+    expectNoProblems(transcript);
     EXPECT_GE(transcript.highestSeq(), 11) << "frames sent before the stop were lost";
     EXPECT_EQ(terminalsPerTurn(frames)[1], 1) << describeFrames(frames);
     EXPECT_TRUE(waitUntilNotRunning(host, "slow", id, 5s));

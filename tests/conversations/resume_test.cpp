@@ -65,8 +65,7 @@ class ResumeAtEveryStage : public testing::TestWithParam<ResumeCase> {
             }
         }
         expectReplayMarksOnlyOldFrames();
-        EXPECT_TRUE(transcript_.problems().empty())
-            << testing::PrintToString(transcript_.problems());
+        expectNoProblems(transcript_);
         expectSilence(*second.client, 300ms);
         resumed_ = std::move(second);
     }
@@ -227,9 +226,8 @@ TEST(Resume, AQueuedMessageIsNumberedWhenAcceptedNotWhenItsTurnStarts) {
     connection->sendMessage("second");
     auto rest = connection->readUntil(terminalOfTurn(2), 20s);
     head.insert(head.end(), rest.begin(), rest.end());
-    Transcript transcript;
-    for (const auto& frame : head) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    const Transcript transcript = transcriptOf(head);
+    expectNoProblems(transcript);
     // The second user frame sits between pieces of turn 1, already numbered turn 2.
     std::size_t secondUser = 0, lastOfTurn1 = 0;
     for (std::size_t i = 0; i < head.size(); ++i) {
@@ -332,6 +330,42 @@ TEST(Resume, AResumeFrameTurnsAProtocol1ConnectionIntoProtocol2) {
     auto frames = legacy->readUntil(terminalOfTurn(2));
     EXPECT_EQ(describeFrames(frames), "user#4 message#5 complete#6")
         << "a protocol 2 connection gets its own user frame";
+}
+
+TEST(Resume, ResumingItsOwnConversationDoesNotDoubleTheLiveFrames) {
+    HostProcess host(conversationConfig());
+    auto connection = startConversation(host);
+    talk(*connection.client, {"one"});
+    auto resumed = sendResume(*connection.client, connection.conversationId(), 0);
+    ASSERT_EQ(typeOf(resumed), "resumed") << canonical(resumed);
+    EXPECT_EQ(describeFrames(connection->readUntil(seqAtLeast(3))),
+              "user#1r message#2r complete#3r");
+    connection->sendMessage("two");
+    EXPECT_EQ(describeFrames(connection->readUntil(terminalOfTurn(2))),
+              "user#4 message#5 complete#6");
+    expectSilence(*connection.client, 300ms);  // each live frame once, not once per attachment
+}
+
+TEST(Resume, AConnectionThatResumesAnotherConversationLeavesItsFirst) {
+    HostProcess host(conversationConfig("repeat = 30\ninterval_ms = 50\n"));
+    auto other = startConversation(host, "slow");
+    other->sendMessage("quiet");
+    other->readUntil(terminalOfTurn(1), 20s);
+    auto connection = startConversation(host, "slow");
+    const std::string first = connection.conversationId();
+    connection->sendMessage("streaming");
+    connection->readUntil(isType("message"));
+    sendResumeFrameOnly(*connection.client, other.conversationId(), 32);
+    // Frames of the first conversation already on their way may come before "resumed"...
+    auto frames = connection->readUntil(isType("resumed"));
+    ASSERT_EQ(typeOf(frames.back()), "resumed") << describeFrames(frames);
+    // ...but none after it: the connection is on exactly one conversation.
+    expectSilence(*connection.client, 1s);
+    // The first conversation's turn goes on without it (protocol 2: nothing is cancelled).
+    ASSERT_TRUE(waitUntilNotRunning(host, "slow", first));
+    auto again = resumeByUrl(host, "slow", first, 0);
+    auto all = again->readUntil(terminalOfTurn(1), 20s);
+    EXPECT_EQ(transcriptOf(all).text(), repeated("streaming", 30));
 }
 
 }  // namespace

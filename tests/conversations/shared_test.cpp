@@ -84,7 +84,7 @@ TEST(Shared, MessagesFromEitherJoinOneQueueInArrivalOrder) {
             transcript.take(frame);
             if (typeOf(frame) == "user") users.push_back(frame->getValue<std::string>("content"));
         }
-        EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+        expectNoProblems(transcript);
         EXPECT_EQ(users, (std::vector<std::string>{"p1", "l1", "p2", "l2"}));
         EXPECT_EQ(transcript.text(), "p1l1p2l2");
     }
@@ -134,9 +134,8 @@ TEST(Shared, OneDeviceLeavingDoesNotDisturbTheOther) {
     devices.phone->readUntil(isType("message"));
     devices.phone->drop(true);
     auto frames = devices.laptop->readUntil(terminalOfTurn(1));
-    Transcript transcript;
-    for (const auto& frame : frames) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    const Transcript transcript = transcriptOf(frames);
+    expectNoProblems(transcript);
     EXPECT_EQ(transcript.text(), repeated("steady", 10));
 }
 

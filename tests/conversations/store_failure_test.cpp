@@ -90,9 +90,8 @@ void expectStreamWorks(const HostProcess& host, const std::string& text, int pie
     auto connection = startConversation(host, "slow");
     connection->sendMessage(text);
     auto frames = connection->readUntil(terminalOfTurn(1), 30s);
-    Transcript transcript;
-    for (const auto& frame : frames) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+    const Transcript transcript = transcriptOf(frames);
+    expectNoProblems(transcript);
     EXPECT_TRUE(transcript.text() == repeated(text, pieces))
         << transcript.text().size() << " characters of " << text.size() * pieces;
     EXPECT_EQ(typeOf(frames.back()), "complete") << canonical(frames.back());
@@ -121,15 +120,8 @@ TEST(StoreFailure, AFullDiskIsDegradedHealthAndStreamingGoesOn) {
     EXPECT_EQ(healthStatus(host), "ok") << host.get("/api/health").body;
 
     disk.fill();
-    const std::string text(200, 'f');  // 300 frames of 200 characters: far more than fits
-    auto connection = startConversation(host, "slow");
-    connection->sendMessage(text);
-    auto frames = connection->readUntil(terminalOfTurn(1), 30s);
-    Transcript transcript;
-    for (const auto& frame : frames) transcript.take(frame);
-    EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
-    EXPECT_TRUE(transcript.text() == repeated(text, 300)) << "the live frames were disturbed";
-    EXPECT_EQ(typeOf(frames.back()), "complete") << canonical(frames.back());
+    // 300 frames of 200 characters: far more than fits.
+    expectStreamWorks(host, std::string(200, 'f'), 300);
 
     expectDegradedStore(host);
     EXPECT_TRUE(host.running());
@@ -153,9 +145,8 @@ TEST(StoreFailure, AFullDiskWhileAStreamRunsDoesNotDisturbIt) {
     auto rest = connection->readUntil(terminalOfTurn(1), 30s);
     frames.insert(frames.end(), rest.begin(), rest.end());
     for (const Frames& seen : {frames, watcher->readUntil(terminalOfTurn(1), 30s)}) {
-        Transcript transcript;
-        for (const auto& frame : seen) transcript.take(frame);
-        EXPECT_TRUE(transcript.problems().empty()) << testing::PrintToString(transcript.problems());
+        const Transcript transcript = transcriptOf(seen);
+        expectNoProblems(transcript);
         EXPECT_TRUE(transcript.text() == repeated(text, 400)) << "live frames were lost";
     }
     expectDegradedStore(host);
