@@ -169,8 +169,8 @@ int HostProcess::stop(int signal, std::chrono::seconds timeout) {
     return exitStatus_;
 }
 
-HttpResult HostProcess::get(const std::string& path) const {
-    return httpRequest(port_, "GET", path);
+HttpResult HostProcess::get(const std::string& path, const HttpHeaders& headers) const {
+    return httpRequest(port_, "GET", path, headers);
 }
 
 HttpResult HostProcess::request(const std::string& method, const std::string& path,

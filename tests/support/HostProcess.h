@@ -55,7 +55,7 @@ class HostProcess {
     // Starts the process again after stop(), with the same port, config file and state dir.
     void restart();
 
-    HttpResult get(const std::string& path) const;
+    HttpResult get(const std::string& path, const HttpHeaders& headers = {}) const;
     HttpResult request(const std::string& method, const std::string& path,
                        const HttpHeaders& headers = {}) const;
 
