@@ -123,8 +123,7 @@ TEST(ReconnectLoop, TenClientsResumingAtOnceDuringAStreamEachSeeEverySeqOnce) {
                 Connection connection = i % 2 ? resumeByUrl(host, "slow", id, afterSeq)
                                               : startConversation(host, "slow");
                 if (i % 2 == 0) sendResumeFrameOnly(*connection.client, id, afterSeq);
-                Transcript transcript;
-                transcript.beginConnection(afterSeq);
+                Transcript transcript(afterSeq);
                 connection->readUntil(
                     [&](const FramePtr& frame) {
                         transcript.take(frame);

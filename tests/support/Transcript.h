@@ -19,6 +19,10 @@ bool isReplay(const Poco::JSON::Object::Ptr& frame);
 
 class Transcript {
   public:
+    // A client that has rendered everything up to `renderedUpTo` already (0: nothing yet).
+    explicit Transcript(std::int64_t renderedUpTo = 0)
+        : highest_(renderedUpTo), connectionLast_(renderedUpTo) {}
+
     // A new connection starts: its first frame with a seq must follow `afterSeq`.
     void beginConnection(std::int64_t afterSeq);
     // Takes a frame as it arrived; renders it when its seq is above highestSeq(). Frames
@@ -41,8 +45,8 @@ class Transcript {
     const std::vector<std::string>& problems() const { return problems_; }
 
   private:
-    std::int64_t highest_ = 0;
-    std::int64_t connectionLast_ = 0;  // the last seq this connection delivered
+    std::int64_t highest_;
+    std::int64_t connectionLast_;  // the last seq this connection delivered
     std::vector<Poco::JSON::Object::Ptr> rendered_;
     std::vector<std::string> problems_;
 };
