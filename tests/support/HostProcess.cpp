@@ -1,5 +1,6 @@
 #include "support/HostProcess.h"
 
+#include <Poco/File.h>
 #include <Poco/Net/ServerSocket.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,6 +16,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "support/Tls.h"
 
 extern char** environ;
 
@@ -33,6 +36,11 @@ std::string renderConfig(const HostConfig& config, std::uint16_t port, const Tem
     ini << "[server]\nhost = 127.0.0.1\nport = " << port << "\nstate_dir = " << dir.file("state")
         << "\n";
     for (const auto& [key, value] : config.server) ini << key << " = " << value << "\n";
+    if (testsUseTls() && !config.server.count("tls_cert")) {  // the suite over wss://
+        if (!Poco::File(dir.file("harness-cert.pem")).exists()) makeCertificate(dir, "harness");
+        ini << "tls_cert = " << dir.file("harness-cert.pem")
+            << "\ntls_key = " << dir.file("harness-key.pem") << "\n";
+    }
     ini << "\n[plugins]\ndirectory = " << config.pluginDirectory << "\n\n"
         << config.sections << "\n";
     return ini.str();

@@ -9,6 +9,8 @@
 #include <cctype>
 #include <ostream>
 
+#include "support/Tls.h"
+
 namespace agenthost::test {
 namespace {
 
@@ -27,14 +29,14 @@ std::string HttpResult::header(const std::string& name) const {
 
 HttpResult httpRequest(std::uint16_t port, const std::string& method, const std::string& path,
                        const HttpHeaders& headers, const std::string& body) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    session.setTimeout(Poco::Timespan(5, 0));
+    auto session = clientSession(port);  // over TLS when the suite runs over wss://
+    session->setTimeout(Poco::Timespan(5, 0));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [name, value] : headers) request.set(name, value);
     if (!body.empty()) request.setContentLength(static_cast<std::streamsize>(body.size()));
-    session.sendRequest(request) << body;
+    session->sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
+    std::istream& in = session->receiveResponse(response);
     HttpResult result;
     result.status = response.getStatus();
     for (const auto& [name, value] : response) result.headers[lowerCase(name)] = value;

@@ -84,6 +84,7 @@ class WsClient {
   private:
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
     std::unique_ptr<Poco::Net::WebSocket> socket_;
+    Poco::Net::StreamSocket transport_;  // under the WebSocket; for sendRaw over TLS
     bool dropped_ = false;
 };
 
