@@ -1,11 +1,7 @@
 #include "support/HostProcess.h"
 
 #include <Poco/File.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/StreamCopier.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -150,6 +146,13 @@ void HostProcess::signal(int signal) const {
     if (pid_ > 0) ::kill(pid_, signal);
 }
 
+void HostProcess::restart() {
+    if (running()) throw std::logic_error("restart() of a running agenthost: stop() it first");
+    exitStatus_ = -1;
+    stopRequested_ = false;
+    start();
+}
+
 bool HostProcess::running() const {
     if (pid_ <= 0 || exitStatus_ >= 0) return false;
     int status = 0;
@@ -177,20 +180,13 @@ int HostProcess::stop(int signal, std::chrono::seconds timeout) {
     return exitStatus_;
 }
 
-HttpResult HostProcess::get(const std::string& path,
-                            const std::map<std::string, std::string>& headers) const {
-    auto session = clientSession(port_);
-    session->setTimeout(Poco::Timespan(5, 0));
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : headers) request.set(name, value);
-    session->sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::istream& body = session->receiveResponse(response);
-    HttpResult result;
-    result.status = response.getStatus();
-    Poco::StreamCopier::copyToString(body, result.body);
-    return result;
+HttpResult HostProcess::get(const std::string& path, const HttpHeaders& headers) const {
+    return httpRequest(port_, "GET", path, headers);
+}
+
+HttpResult HostProcess::request(const std::string& method, const std::string& path,
+                                const HttpHeaders& headers) const {
+    return httpRequest(port_, method, path, headers);
 }
 
 long HostProcess::statusField(const std::string& field) const {

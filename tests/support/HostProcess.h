@@ -1,6 +1,7 @@
 // A real agenthost process for integration tests: writes an ini into a temp dir, starts
 // build/bin/agenthost on a free loopback port, waits until /api/health answers, and stops it
-// with SIGTERM on destruction.
+// with SIGTERM on destruction. It can be stopped (even with SIGKILL) and started again on the
+// same port, config and state dir, as a restart or a crash and recovery would.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/Http.h"
 #include "support/TempDir.h"
 
 namespace agenthost::test {
@@ -27,11 +29,6 @@ struct HostConfig {
     // A command the binary is started through, its first word a full path (e.g. unshare, to
     // change what the server sees of the file system). Empty: the binary itself.
     std::vector<std::string> launcher;
-};
-
-struct HttpResult {
-    int status = 0;
-    std::string body;
 };
 
 class HostProcess {
@@ -59,9 +56,12 @@ class HostProcess {
     // Sends `signal` and waits for the exit; returns the exit status (128+N if killed by N).
     int stop(int signal = 15, std::chrono::seconds timeout = std::chrono::seconds(20));
     bool running() const;
+    // Starts the process again after stop(), with the same port, config file and state dir.
+    void restart();
 
-    HttpResult get(const std::string& path,
-                   const std::map<std::string, std::string>& headers = {}) const;
+    HttpResult get(const std::string& path, const HttpHeaders& headers = {}) const;
+    HttpResult request(const std::string& method, const std::string& path,
+                       const HttpHeaders& headers = {}) const;
 
     // Resident memory (kB), thread count and open fds of the process, from /proc.
     long rssKb() const;

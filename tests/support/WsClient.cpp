@@ -6,6 +6,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/StreamCopier.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -42,6 +43,7 @@ WsClient::WsClient(std::uint16_t port, const std::string& path,
 }
 
 WsClient::~WsClient() {
+    if (dropped_) return;
     try {
         socket_->shutdown();
     } catch (...) {
@@ -50,9 +52,13 @@ WsClient::~WsClient() {
 
 Poco::JSON::Object::Ptr WsClient::authenticate(const std::string& key) {
     sendText(key);
-    const std::string answer = receiveText();
+    return awaitReady();
+}
+
+Poco::JSON::Object::Ptr WsClient::awaitReady(std::chrono::milliseconds timeout) {
+    const std::string answer = receiveText(timeout);
     if (answer != "authenticated") throw std::runtime_error("authentication failed: " + answer);
-    auto ready = receiveJson();
+    auto ready = receiveJson(timeout);
     if (ready->getValue<std::string>("type") != "ready")
         throw std::runtime_error("expected the ready frame");
     return ready;
@@ -105,6 +111,20 @@ void WsClient::sendRaw(const std::string& bytes) {
 
 void WsClient::close(int code) {
     socket_->shutdown(static_cast<Poco::UInt16>(code));
+}
+
+void WsClient::drop(bool reset) {
+    dropped_ = true;
+    try {
+        if (reset) {
+            socket_->setLinger(true, 0);
+            socket_->close();
+        } else {
+            socket_->impl()->shutdown();
+        }
+    } catch (const Poco::Exception&) {
+        // Already gone: that is what was asked for.
+    }
 }
 
 std::optional<Frame> WsClient::receive(std::chrono::milliseconds timeout, bool returnPings) {
@@ -190,6 +210,49 @@ Reply WsClient::readReply(std::chrono::milliseconds timeout) {
             return reply;
         }
     }
+}
+
+std::vector<Poco::JSON::Object::Ptr> WsClient::readUntil(const FramePredicate& done,
+                                                         std::chrono::milliseconds timeout) {
+    std::vector<Poco::JSON::Object::Ptr> frames;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        try {
+            frames.push_back(receiveJson(std::max(left, std::chrono::milliseconds(1))));
+        } catch (const std::exception& e) {
+            throw std::runtime_error(std::string(e.what()) + " after " +
+                                     std::to_string(frames.size()) +
+                                     " frames: " + describeFrames(frames));
+        }
+        if (done(frames.back())) return frames;
+    }
+}
+
+std::string describeFrames(const std::vector<Poco::JSON::Object::Ptr>& frames) {
+    // One entry per run of frames that differ only in seq: "message#2..#901(900)".
+    std::string text;
+    std::size_t i = 0;
+    while (i < frames.size()) {
+        const auto& frame = frames[i];
+        std::string kind = frame->optValue<std::string>("type", "?");
+        if (frame->has("code")) kind += "(" + frame->getValue<std::string>("code") + ")";
+        const std::string replay = frame->optValue<bool>("replay", false) ? "r" : "";
+        std::size_t end = i + 1;
+        while (end < frames.size() && frames[end]->optValue<std::string>("type", "?") == kind &&
+               frames[end]->optValue<bool>("replay", false) == !replay.empty())
+            ++end;
+        auto seq = [](const Poco::JSON::Object::Ptr& f) {
+            return f->has("seq") ? "#" + f->get("seq").toString() : std::string();
+        };
+        if (!text.empty()) text += " ";
+        text += kind + seq(frame) + replay;
+        if (end - i > 1 && frame->has("seq")) text += ".." + seq(frames[end - 1]) + replay;
+        if (end - i > 1) text += "(" + std::to_string(end - i) + ")";
+        i = end;
+    }
+    return text;
 }
 
 int handshakeStatus(std::uint16_t port, const std::string& path,

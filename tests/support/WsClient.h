@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +46,8 @@ class WsClient {
 
     // Sends the key as the first frame and expects "authenticated" and the ready frame.
     Poco::JSON::Object::Ptr authenticate(const std::string& key);
+    // Expects "authenticated" and the ready frame without sending a key (Bearer upgrades).
+    Poco::JSON::Object::Ptr awaitReady(std::chrono::milliseconds timeout = 5s);
 
     void sendText(const std::string& text);
     void sendJson(const std::string& json) { sendText(json); }
@@ -54,6 +57,9 @@ class WsClient {
     void sendFrame(const std::string& payload, int flags);  // FIN/opcode flags as Poco takes them
     void sendRaw(const std::string& bytes);                 // bytes straight onto the socket
     void close(int code = 1000);
+    // Ends the TCP connection without a Close frame, as a lost network does: a FIN, or with
+    // `reset` a RST. The client is unusable afterwards.
+    void drop(bool reset = false);
 
     // The next frame, or nullopt on timeout. Pings from the server are answered and skipped
     // unless `returnPings`.
@@ -67,12 +73,19 @@ class WsClient {
     Reply chat(const std::string& content, std::chrono::milliseconds timeout = 10s);
     Reply readReply(std::chrono::milliseconds timeout = 10s);
 
+    // JSON frames until one satisfies `done` (it included). Throws std::runtime_error naming
+    // the frames read so far when `timeout` passes or the connection closes first.
+    using FramePredicate = std::function<bool(const Poco::JSON::Object::Ptr&)>;
+    std::vector<Poco::JSON::Object::Ptr> readUntil(const FramePredicate& done,
+                                                   std::chrono::milliseconds timeout = 10s);
+
     Poco::Net::WebSocket& socket() { return *socket_; }
 
   private:
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
     std::unique_ptr<Poco::Net::WebSocket> socket_;
     Poco::Net::StreamSocket transport_;  // under the WebSocket; for sendRaw over TLS
+    bool dropped_ = false;
 };
 
 // The HTTP status the server answers an upgrade request for `path` with (101 when it upgrades).
@@ -81,5 +94,9 @@ int handshakeStatus(std::uint16_t port, const std::string& path,
                     std::string* body = nullptr);
 
 Poco::JSON::Object::Ptr parseJson(const std::string& text);
+
+// Frames in a line for failure messages: type, #seq, (code), and "r" when replayed, e.g.
+// "user#1 message#2 complete#3r error(busy)".
+std::string describeFrames(const std::vector<Poco::JSON::Object::Ptr>& frames);
 
 }  // namespace agenthost::test
