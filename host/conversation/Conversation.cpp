@@ -20,6 +20,8 @@ constexpr std::size_t kMaxHistoryResponseBytes = 1 << 20;
 // replay of a resume reaches back this far.
 constexpr std::size_t kMaxTailFrames = 10000;
 constexpr std::size_t kReplayPage = 1000;
+// How far ahead of the last seq the stored reservation is kept (see reserveSeqsLocked).
+constexpr std::int64_t kSeqReserve = 2000;
 
 Poco::Logger& log() {
     return Poco::Logger::get("agenthost.conversation");
@@ -67,6 +69,7 @@ Conversation::Conversation(std::string id, std::string route, std::string keyNam
       history_(std::make_shared<History>()) {
     if (restored) {
         lastSeq_ = restored->lastSeq;
+        seqReserved_ = restored->lastSeq;
         lastTurn_ = restored->lastTurn;
         stored_ = true;
         if (restored->history) history_ = std::move(restored->history);
@@ -180,6 +183,7 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
             services_.store->createConversation({id(), route(), keyName(), now});
         }
         stored_ = true;
+        reserveSeqsLocked();  // the turn record saved next carries it
         saveTurnLocked(turn, text, "", store::TurnStatus::Running, std::nullopt, "", "", now,
                        false);
         publishLocked(protocol::userFrame(text), turn, Kind::User);
@@ -410,6 +414,10 @@ void Conversation::emitLocked(std::string frame, int turn) {
 
 void Conversation::publishLocked(std::string frame, int turn, Kind kind) {
     if (deleted_) return;
+    if (reserveSeqsLocked() && current_)
+        saveTurnLocked(current_->turn, current_->message, current_->responseText,
+                       store::TurnStatus::Running, current_->usage, "", "", current_->startedAtMs,
+                       false);
     const std::int64_t seq = ++lastSeq_;
     auto tagged = protocol::tagTurn(std::move(frame), seq, turn);
     store::Ticket ticket = 0;
@@ -425,6 +433,17 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind) {
     }
     tail_.push_back({seq, std::move(tagged.json), ticket});
     trimTailLocked();
+}
+
+// A crash loses the frames sent in the last moments before it (the store's writer had not
+// committed them), so recovery cannot number its closing frame after the last stored seq: a
+// client may have seen that seq already. The turn records carry a reservation kept kSeqReserve
+// ahead of the last seq, renewed when half of it is used; recovery numbers after it. True when
+// the reservation moved (the caller saves a turn record to store it).
+bool Conversation::reserveSeqsLocked() {
+    if (!services_.store || lastSeq_ + kSeqReserve / 2 < seqReserved_) return false;
+    seqReserved_ = lastSeq_ + kSeqReserve;
+    return true;
 }
 
 void Conversation::deliverLocked(Attachment& attachment, const std::string& text) {
@@ -457,6 +476,7 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.errorMessage = errorMessage;
     record.startedAt = startedAtMs;
     record.finishedAt = finished ? nowMs() : 0;
+    record.seqReserved = seqReserved_;
     services_.store->saveTurn(id(), std::move(record));
 }
 

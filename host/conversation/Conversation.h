@@ -152,6 +152,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void deliverLocked(Attachment& attachment, const std::string& text);
     void drainPacedLocked();
     void trimTailLocked();
+    bool reserveSeqsLocked();
     void saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
                         store::TurnStatus status, std::optional<protocol::Usage> usage,
                         const std::string& errorCode, const std::string& errorMessage,
@@ -168,6 +169,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     std::shared_ptr<plugin::PluginInstance> instance_;
     std::shared_ptr<const session::Runtime> runtime_;
     std::int64_t lastSeq_ = 0;
+    std::int64_t seqReserved_ = 0;  // stored in the turn records (see reserveSeqsLocked)
     int lastTurn_ = 0;
     bool stored_ = false;   // the store has it (it has a turn)
     bool deleted_ = false;  // deleted: nothing more is stored or sent

@@ -127,9 +127,14 @@ void ConversationHub::deleted(const std::string& id) {
 std::size_t ConversationHub::closeInterruptedTurns() {
     if (!services_.store) return 0;
     auto open = services_.store->openTurns();
-    std::unordered_map<std::string, std::int64_t> lastSeq;  // grows as turns are closed
+    // Numbered after every seq that may have been sent: the conversation's reservation (see
+    // Conversation::reserveSeqsLocked), and grows as turns are closed.
+    std::unordered_map<std::string, std::int64_t> lastSeq;
     for (const auto& turn : open) {
         auto [it, inserted] = lastSeq.try_emplace(turn.conversationId, turn.lastSeq);
+        if (inserted)
+            for (const auto& stored : services_.store->turns(turn.conversationId))
+                it->second = std::max(it->second, stored.seqReserved);
         const std::int64_t seq = ++it->second;
         const std::string message = "the server stopped while this turn was running";
         auto frame = protocol::tagTurn(

@@ -174,6 +174,9 @@ PlainResponse HttpApi::handle(const http::PlainRequest& request) const {
         return errorResponse(503, "store_disabled",
                              "conversations are not stored on this server ([conversations] "
                              "store = none)");
+    // Read what was written before the request: a conversation whose answer the client just
+    // received is listed, with that turn, even if the store's writer has not committed it yet.
+    store_->flush();
 
     // "", "/<id>" or "/<id>/frames".
     const std::string rest = request.path.substr(kPrefix.size());

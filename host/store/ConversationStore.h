@@ -45,6 +45,9 @@ struct TurnRecord {
     std::string errorMessage;
     Millis startedAt = 0;
     Millis finishedAt = 0;  // 0 while running
+    // No seq above this was sent while the turn was saved like this: crash recovery numbers
+    // the frames it adds above it, so a seq a client has seen is never given to another frame.
+    std::int64_t seqReserved = 0;
 };
 
 struct NewConversation {

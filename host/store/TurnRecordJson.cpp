@@ -61,6 +61,7 @@ void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
     appendField(out, "error_message", turn.errorMessage);
     appendField(out, "started_at", turn.startedAt);
     appendField(out, "finished_at", turn.finishedAt);
+    if (turn.seqReserved) appendField(out, "seq_reserved", turn.seqReserved);
     out += '}';
 }
 
@@ -84,6 +85,7 @@ std::optional<TurnRecord> parseTurnRecordJson(std::string_view json) {
         turn.errorMessage = object->optValue<std::string>("error_message", "");
         turn.startedAt = object->optValue<Millis>("started_at", 0);
         turn.finishedAt = object->optValue<Millis>("finished_at", 0);
+        turn.seqReserved = object->optValue<std::int64_t>("seq_reserved", 0);
         return turn;
     } catch (const Poco::Exception&) {
         return std::nullopt;

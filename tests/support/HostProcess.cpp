@@ -85,12 +85,12 @@ std::uint16_t freePort() {
     return socket.address().port();
 }
 
-HostProcess::HostProcess(const HostConfig& config) {
+HostProcess::HostProcess(const HostConfig& config) : launcher_(config.launcher) {
     port_ = freePort();
     configPath_ = dir_.file("agenthost.ini");
     logPath_ = dir_.file("agenthost.log");
     writeConfig(config);
-    start(config.launcher);
+    start();
 }
 
 HostProcess::~HostProcess() {
@@ -112,7 +112,8 @@ void HostProcess::writeConfig(const HostConfig& config) {
     std::rename(next.c_str(), configPath_.c_str());
 }
 
-void HostProcess::start(const std::vector<std::string>& launcher) {
+void HostProcess::start() {
+    const auto& launcher = launcher_;
     std::vector<std::string> argv = launcher;
     argv.push_back(AGENTHOST_BINARY);
     argv.push_back("--config=" + configPath_);

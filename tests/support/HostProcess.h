@@ -69,10 +69,11 @@ class HostProcess {
     int fdCount() const;
 
   private:
-    void start(const std::vector<std::string>& launcher);
+    void start();
     long statusField(const std::string& field) const;  // a number from /proc/<pid>/status
 
     TempDir dir_;
+    std::vector<std::string> launcher_;  // what runs agenthost (HostConfig::launcher)
     std::string configPath_;
     std::string logPath_;
     std::uint16_t port_ = 0;
