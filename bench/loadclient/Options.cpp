@@ -47,6 +47,20 @@ void applyFlag(Options& options, std::string_view flag) {
         options.settle = std::chrono::seconds(count(value));
     else if (name == "timeout")
         options.timeout = std::chrono::seconds(count(value));
+    else if (name == "repeat")
+        options.repeat = count(value);
+    else if (name == "protocol")
+        options.protocol = static_cast<int>(count(value));
+    else if (name == "ids")
+        options.idsFile = value;
+    else if (name == "cpu-tail-ms")
+        options.cpuTail = std::chrono::milliseconds(count(value));
+    else if (name == "after-seq")
+        options.afterSeq = static_cast<std::int64_t>(count(value));
+    else if (name == "resume-by" && (value == "url" || value == "frame"))
+        options.resumeBy = value == "url" ? ResumeBy::Url : ResumeBy::Frame;
+    else if (name == "limit")
+        options.limit = count(value);
     else if (name == "server-pid")
         options.serverPid = static_cast<pid_t>(count(value));
     else
@@ -74,9 +88,22 @@ Options parseOptions(int argc, char** argv) {
             options.mode = Mode::Echo;
             options.connections = count(words[1]);
             options.messages = count(words[2]);
+        } else if (words.size() == 3 && words[0] == "resume") {
+            options.mode = Mode::Resume;
+            options.conversation = words[1];
+            options.resumes = count(words[2]);
+            options.connections = 1;
+        } else if (words.size() == 2 && words[0] == "api") {
+            options.mode = Mode::Api;
+            options.passes = count(words[1]);
+            options.connections = 1;
         } else {
-            throw std::invalid_argument("expected `idle N` or `echo C M`");
+            throw std::invalid_argument("expected `idle N`, `echo C M`, `resume ID R` or `api P`");
         }
+        if (options.protocol != 1 && options.protocol != 2)
+            throw std::invalid_argument("--protocol is 1 or 2");
+        if (options.repeat == 0 || options.limit == 0)
+            throw std::invalid_argument("--repeat and --limit must not be 0");
         if (options.port <= 0 || options.key.empty() || options.connections == 0 ||
             options.window == 0)
             throw std::invalid_argument("--port, --key and a non-zero count are required");
