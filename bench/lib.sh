@@ -47,19 +47,19 @@ free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_health PORT [N]: waits until GET /api/health answers and reports `"echo": N`
-# connections (default any).
+# wait_health PORT [N [ROUTE]]: waits until GET /api/health answers and reports `"ROUTE": N`
+# connections (default any; ROUTE defaults to echo).
 wait_health() {
-    local port=$1 want=${2:-} body
+    local port=$1 want=${2:-} route=${3:-echo} body
     for _ in $(seq 1 300); do
         if body=$(curl -sf "http://127.0.0.1:$port/api/health" 2>/dev/null); then
-            if [[ -z $want ]] || tr -d ' ' <<<"$body" | grep -q "\"echo\":${want}[,}]"; then
+            if [[ -z $want ]] || tr -d ' ' <<<"$body" | grep -q "\"$route\":${want}[,}]"; then
                 return 0
             fi
         fi
         sleep 0.1
     done
-    echo "bench: server on port $port: no health (want echo=$want), last: ${body:-none}" >&2
+    echo "bench: server on port $port: no health (want $route=$want), last: ${body:-none}" >&2
     return 1
 }
 
@@ -92,6 +92,15 @@ ${2:-}
 EOF
     SERVER_LOG=$WORK/agenthost-$PORT.log
     "$BUILD/bin/agenthost" --config="$WORK/agenthost-$PORT.ini" >"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    ALL_SERVER_PIDS+=("$SERVER_PID")
+}
+
+# restart_agenthost: stops the current agenthost and starts it again with the same ini (same
+# port, same state folder): what is in its store is then read back from disk.
+restart_agenthost() {
+    stop_server
+    "$BUILD/bin/agenthost" --config="$WORK/agenthost-$PORT.ini" >>"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     ALL_SERVER_PIDS+=("$SERVER_PID")
 }
