@@ -304,8 +304,7 @@ LoadResult loadConfig(const std::string& path) {
 
     readServer(SectionReader(*ini, "server", baseDir, result), config.server);
     readStreaming(SectionReader(*ini, "streaming", baseDir, result), config.streaming);
-    readConversations(SectionReader(*ini, "conversations", baseDir, result),
-                      config.conversations);
+    readConversations(SectionReader(*ini, "conversations", baseDir, result), config.conversations);
 
     SectionReader plugins(*ini, "plugins", baseDir, result);
     config.pluginDirectory =

@@ -259,10 +259,9 @@ void Conversation::startNext() {
         instance = instance_;
         Pending next = std::move(pending_.front());
         pending_.pop_front();
-        request = std::make_shared<TurnRequest>(weak_from_this(),
-                                                services_.requestIds->fetch_add(1) + 1, next.turn,
-                                                std::move(next.text), identity_, history_,
-                                                pluginState_);
+        request = std::make_shared<TurnRequest>(
+            weak_from_this(), services_.requestIds->fetch_add(1) + 1, next.turn,
+            std::move(next.text), identity_, history_, pluginState_);
         request->pluginReference = request;
         request->senderAttachment = next.sender;
         request->senderIsProtocol1 = next.senderIsProtocol1;
@@ -336,8 +335,8 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
             }
             commitHistoryLocked(request.message, request.responseText, true);
             saveTurnLocked(request.turn, request.message, request.responseText,
-                           store::TurnStatus::Complete, request.usage, "", "",
-                           request.startedAtMs, true);
+                           store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
+                           true);
         } else {
             const std::string errorCode = errorCodeFrom(code);
             const std::string text =

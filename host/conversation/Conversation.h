@@ -147,7 +147,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                                                   const std::string& message);
     void endPendingLocked(const Pending& pending, const char* code, const std::string& message);
 
-    void emitLocked(std::string frame, int turn);          // paced, when pacing is on
+    void emitLocked(std::string frame, int turn);                // paced, when pacing is on
     void publishLocked(std::string frame, int turn, Kind kind);  // seq, store, deliver
     void deliverLocked(Attachment& attachment, const std::string& text);
     void drainPacedLocked();
@@ -156,8 +156,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                         store::TurnStatus status, std::optional<protocol::Usage> usage,
                         const std::string& errorCode, const std::string& errorMessage,
                         std::int64_t startedAtMs, bool finished);
-    void commitHistoryLocked(const std::string& user, const std::string& assistant,
-                             bool complete);
+    void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete);
     void releaseIfIdleLocked(std::shared_ptr<Conversation>& out);
     bool runningLocked() const { return current_ != nullptr || !pending_.empty(); }
 
@@ -181,7 +180,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     util::Utf8Chunker chunker_{100};
     std::shared_ptr<History> history_;
     std::string pluginState_;
-    std::deque<TailFrame> tail_;  // frames the store has not made durable yet
+    std::deque<TailFrame> tail_;    // frames the store has not made durable yet
     std::deque<PacedFrame> paced_;  // frames waiting for chunk_delay_ms
     bool pacingScheduled_ = false;
     net::Clock::time_point nextPacedSend_{};

@@ -48,7 +48,12 @@ std::shared_ptr<Conversation> ConversationHub::create(
     auto conversation = std::make_shared<Conversation>(newConversationId(), route, keyName,
                                                        services_, std::move(instance));
     std::lock_guard<std::mutex> lock(mutex_);
-    std::erase_if(live_, [](const auto& entry) { return entry.second.expired(); });
+    // Forget the conversations that went out of memory now and then, not on every create: a
+    // sweep costs one pass over the map, so it runs when the map has doubled since the last.
+    if (live_.size() >= 2 * liveAfterSweep_ + 64) {
+        std::erase_if(live_, [](const auto& entry) { return entry.second.expired(); });
+        liveAfterSweep_ = live_.size();
+    }
     live_[conversation->id()] = conversation;
     return conversation;
 }

@@ -49,6 +49,7 @@ class ConversationHub {
     std::mutex loadMutex_;  // one load from the store at a time; taken before mutex_
     std::mutex mutex_;      // guards live_; never held while the store is read
     std::unordered_map<std::string, std::weak_ptr<Conversation>> live_;
+    std::size_t liveAfterSweep_ = 0;  // live_.size() after the last sweep of expired entries
 };
 
 }  // namespace agenthost::conversation

@@ -135,10 +135,9 @@ void Host::start() {
     hub_->closeInterruptedTurns();
     enforceRetention();
     const long retentionMs = 1000L * conversationSettings_.retentionIntervalS;
-    timer_.scheduleAtFixedRate(new util::CallbackTimerTask([this] {
-                                   workers_->post([this] { enforceRetention(); });
-                               }),
-                               retentionMs, retentionMs);
+    timer_.scheduleAtFixedRate(
+        new util::CallbackTimerTask([this] { workers_->post([this] { enforceRetention(); }); }),
+        retentionMs, retentionMs);
     loop_.start();
     http_ = std::make_unique<Poco::Net::HTTPServer>(new http::HandlerFactory(*this), httpThreads_,
                                                     listener, params);
@@ -263,8 +262,7 @@ void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginI
     limits.sendTimeout = std::chrono::seconds(settings.sendTimeoutS);
     limits.pingInterval = std::chrono::seconds(settings.pingIntervalS);
     auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
-    auto session = std::make_shared<session::Session>(connection, std::move(instance),
-                                                      environment_,
+    auto session = std::make_shared<session::Session>(connection, std::move(instance), environment_,
                                                       session::parseUpgradeOptions(query));
     connection->setHandler(session);
     {

@@ -12,9 +12,9 @@
 namespace agenthost::http {
 
 struct PlainRequest {
-    std::string method;  // "GET", "HEAD", "DELETE", ...
-    std::string path;    // decoded path, without the query
-    std::string query;   // raw query string, without '?'
+    std::string method;                                        // "GET", "HEAD", "DELETE", ...
+    std::string path;                                          // decoded path, without the query
+    std::string query;                                         // raw query string, without '?'
     std::vector<std::pair<std::string, std::string>> headers;  // as received
 
     // The first header of that name (case-insensitive), or "".

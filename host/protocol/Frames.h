@@ -10,7 +10,6 @@
 
 namespace agenthost::protocol {
 
-
 // Machine codes of error frames.
 namespace error_code {
 inline constexpr const char* kInvalidMessage = "invalid_message";
@@ -55,8 +54,8 @@ std::string pongFrame();
 // protocol 1 frame with "seq" and "turn" added at the end. Protocol 1 connections get it
 // without those two fields; a replay adds "replay":true.
 struct TurnFrame {
-    std::string json;            // {...,"seq":N,"turn":K}
-    std::size_t plainSize = 0;   // json[0, plainSize) + "}" is the protocol 1 frame
+    std::string json;           // {...,"seq":N,"turn":K}
+    std::size_t plainSize = 0;  // json[0, plainSize) + "}" is the protocol 1 frame
     std::string protocol1() const;
 };
 TurnFrame tagTurn(std::string frame, std::int64_t seq, int turn);
@@ -67,7 +66,7 @@ std::string replayOf(std::string_view storedFrame);
 struct ClientFrame {
     enum class Kind { Message, Cancel, Ping, Resume, Invalid };
     Kind kind = Kind::Invalid;
-    std::string content;  // the message text, the resumed conversation, or why it is invalid
+    std::string content;        // the message text, the resumed conversation, or why it is invalid
     std::int64_t afterSeq = 0;  // resume
 };
 

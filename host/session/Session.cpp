@@ -63,15 +63,15 @@ void Session::acceptedLocked(const std::string& keyName) {
 
 std::string Session::readyFrameLocked(const std::string& conversationId,
                                       std::int64_t lastSeq) const {
-    return protocol::readyFrame({route_, id_, instance_->library().version(), protocol_,
-                                 conversationId, lastSeq});
+    return protocol::readyFrame(
+        {route_, id_, instance_->library().version(), protocol_, conversationId, lastSeq});
 }
 
 // On a new conversation; `greetingError` (an error frame, or "") follows the ready frame.
 void Session::attachNewLocked(const std::string& greetingError) {
     conversation_ = environment_.hub->create(keyName_, instance_);
-    attachment_ = std::make_shared<conversation::Attachment>(connection_, protocol_,
-                                                             weak_from_this());
+    attachment_ =
+        std::make_shared<conversation::Attachment>(connection_, protocol_, weak_from_this());
     const std::string id = conversation_->id();
     conversation_->attach(attachment_, std::nullopt, [&](std::int64_t lastSeq, bool) {
         return readyFrameLocked(id, lastSeq);
@@ -93,20 +93,19 @@ void Session::attachFromUrl() {
         refusal = protocol::errorFrame(protocol::error_code::kInvalidMessage,
                                        "conversation is not a well-formed conversation id");
     } else if (auto found = environment_.hub->open(*options_.conversationId, keyName_, instance_)) {
-        auto attachment = std::make_shared<conversation::Attachment>(connection_, protocol_,
-                                                                     weak_from_this());
-        const bool attached =
-            found->attach(attachment, options_.afterSeq.value_or(0),
-                          [&](std::int64_t lastSeq, bool) {
-                              return readyFrameLocked(found->id(), lastSeq);
-                          });
+        auto attachment =
+            std::make_shared<conversation::Attachment>(connection_, protocol_, weak_from_this());
+        const bool attached = found->attach(
+            attachment, options_.afterSeq.value_or(0),
+            [&](std::int64_t lastSeq, bool) { return readyFrameLocked(found->id(), lastSeq); });
         if (attached) {
             conversation_ = std::move(found);
             attachment_ = std::move(attachment);
             return;
         }
-        refusal = protocol::errorFrame(protocol::error_code::kInvalidMessage,
-                                       "after_seq must be between 0 and the conversation's last_seq");
+        refusal =
+            protocol::errorFrame(protocol::error_code::kInvalidMessage,
+                                 "after_seq must be between 0 and the conversation's last_seq");
     } else {
         refusal = protocol::errorFrame(protocol::error_code::kConversationNotFound,
                                        "no such conversation");
@@ -137,9 +136,9 @@ void Session::resume(const std::string& conversationId, std::int64_t afterSeq) {
             },
             same ? attachment_.get() : nullptr);
         if (!attached) {
-            connection_->sendText(
-                protocol::errorFrame(protocol::error_code::kInvalidMessage,
-                                     "after_seq must be between 0 and the conversation's last_seq"));
+            connection_->sendText(protocol::errorFrame(
+                protocol::error_code::kInvalidMessage,
+                "after_seq must be between 0 and the conversation's last_seq"));
             return;
         }
         protocol_ = 2;
@@ -288,9 +287,9 @@ void Session::submit(std::string content) {
             break;
         case conversation::Conversation::Submitted::Busy: {
             const auto limit = environment_.runtime()->server.maxQueuedMessages;
-            sendError(protocol::error_code::kBusy, "too many messages waiting (" +
-                                                       std::to_string(limit) +
-                                                       "): wait for a response");
+            sendError(
+                protocol::error_code::kBusy,
+                "too many messages waiting (" + std::to_string(limit) + "): wait for a response");
             break;
         }
         case conversation::Conversation::Submitted::Gone:

@@ -44,9 +44,9 @@ UpgradeOptions parseUpgradeOptions(const std::string& query) {
             if (!options.afterSeq) options.invalid = "after_seq must be an integer";
         } else if (name == "events") {
             std::vector<std::string> kinds;
-            Poco::StringTokenizer tokens(value, ",",
-                                         Poco::StringTokenizer::TOK_TRIM |
-                                             Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+            Poco::StringTokenizer tokens(
+                value, ",",
+                Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
             for (const auto& kind : tokens) kinds.push_back(kind);
             options.events = std::move(kinds);
         }

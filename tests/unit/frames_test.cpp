@@ -44,7 +44,8 @@ TEST(Frames, TimestampIsIsoUtcWithMilliseconds) {
 }
 
 TEST(Frames, ReadyFrame) {
-    const auto ready = parseJson(readyFrame({"claude", "s-1", "2.3.4", 1, "c-0123456789abcdef", 7}));
+    const auto ready =
+        parseJson(readyFrame({"claude", "s-1", "2.3.4", 1, "c-0123456789abcdef", 7}));
     EXPECT_EQ(ready->getValue<std::string>("type"), "ready");
     EXPECT_EQ(ready->getValue<std::string>("content"), "claude ready");
     EXPECT_EQ(ready->getValue<std::string>("session_id"), "s-1");
