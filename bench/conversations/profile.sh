@@ -35,7 +35,7 @@ profile() {
         -p "$SERVER_PID" 2>"$WORK/perf.err" &
     local perf_pid=$!
     sleep 1  # perf attaches
-    load echo --cpu-tail-ms=300 echo "$ECHO_C" "$ECHO_M"
+    load echo --settle-cpu=60 echo "$ECHO_C" "$ECHO_M"
     kill -INT "$perf_pid"
     wait "$perf_pid" || true
     stop_server

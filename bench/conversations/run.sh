@@ -27,7 +27,6 @@ FILL_TURNS=${BENCH_CONV_TURNS:-100}
 FILL_PAYLOAD=64  # characters of each user message
 FILL_REPEAT=4    # the answer is the message this many times, one message frame each
 API_PASSES=${BENCH_CONV_API_PASSES:-3}
-CPU_TAIL_MS=300  # the store commits in batches: count the CPU of the run's last commit too
 RESULTS=$ROOT/bench/results/conversations.md
 
 ulimit -n "$(ulimit -Hn)"
@@ -42,6 +41,16 @@ median() {
     shift 2
     for name in "$@"; do get "$server" "$name" "$key"; done | sort -g |
         awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# sustained SERVER: the median over the echo runs of round trips / (seconds + settle_ms): the rate
+# the host keeps up with, its store included.
+sustained() {
+    local name
+    for name in echo1 echo2 echo3; do
+        awk -v n="$(get "$1" "$name" round_trips)" -v s="$(get "$1" "$name" seconds)" \
+            -v w="$(get "$1" "$name" settle_ms)" 'BEGIN { printf "%.0f\n", n / (s + w / 1000) }'
+    done | sort -g | sed -n 2p
 }
 
 # kib FILE: its size in KiB (0 when it does not exist).
@@ -65,7 +74,7 @@ echo_runs() {
         if ((run == 2)); then order="sqlite none"; fi
         for server in $order; do
             use_server "$server"
-            load "echo$run" --cpu-tail-ms="$CPU_TAIL_MS" echo "$ECHO_C" "$ECHO_M"
+            load "echo$run" --settle-cpu=60 echo "$ECHO_C" "$ECHO_M"
             wait_health "$PORT" 0
         done
     done
@@ -121,7 +130,7 @@ repeat = $FILL_REPEAT"
     wait_health "$PORT"
     FILL_RSS_START=$(rss_kb)
     load fill --route=chat --protocol=2 --repeat="$FILL_REPEAT" --payload="$FILL_PAYLOAD" \
-        --cpu-tail-ms=1000 echo "$FILL_C" "$FILL_TURNS"
+        --settle-cpu=120 echo "$FILL_C" "$FILL_TURNS"
     wait_health "$PORT" 0 chat
     sleep 1  # the last group commit
     FILL_DB_KIB=$(kib "$STATE_DIR/conversations.db")
@@ -169,7 +178,9 @@ report() {
     echo "$ECHO_C protocol 1 connections x $ECHO_M sequential round trips of 64 characters, per run;"
     echo "both hosts up at once, three runs each, alternating (none, sqlite / sqlite, none /"
     echo "none, sqlite). Server CPU (utime+stime of the whole process, so the store's writer thread"
-    echo "counts) from the last connection ready until ${CPU_TAIL_MS} ms after the last echo."
+    echo "counts) from the last connection ready until the host's CPU time stops growing after the"
+    echo "last echo: the writes a run leaves queued in the store count too. \"store busy after the last"
+    echo "echo\" is that wait: how far the store's writer was behind when the load stopped."
     echo
     row "measure (median of 3)" "store = none" "store = sqlite" "sqlite / none"
     row "---" "---" "---" "---"
@@ -178,6 +189,13 @@ report() {
     row "round trip p50 / p99 (ms)" \
         "$(ms "$(median none p50_us echo1 echo2 echo3)") / $(ms "$(median none p99_us echo1 echo2 echo3)")" \
         "$(ms "$(median sqlite p50_us echo1 echo2 echo3)") / $(ms "$(median sqlite p99_us echo1 echo2 echo3)")" ""
+    row "store busy after the last echo: writer backlog (ms)" \
+        "$(median none settle_ms echo1 echo2 echo3)" "$(median sqlite settle_ms echo1 echo2 echo3)" ""
+    row "messages/s counting that backlog (round trips / (run + backlog))" \
+        "$(sustained none)" "$(sustained sqlite)" ""
+    row "bytes written to files per round trip (wchar: WAL, checkpoints, log)" \
+        "$(median none written_bytes_per_rt echo1 echo2 echo3)" \
+        "$(median sqlite written_bytes_per_rt echo1 echo2 echo3)" ""
     row "RSS after the runs (MB)" "$(mb "$(get none echo3 rss_kb)")" "$(mb "$(get sqlite echo3 rss_kb)")" ""
     echo
     echo "Database after the three sqlite runs ($((3 * ECHO_C)) conversations, $((3 * ECHO_C * ECHO_M)) turns): $((ECHO_DB_KIB / 1024)) MB (db + wal)."
@@ -213,7 +231,7 @@ report() {
     echo
     echo "Filled by $FILL_C protocol 2 connections at once, $FILL_TURNS turns each: a $FILL_PAYLOAD-character"
     echo "message, answered by the echo plugin with it $FILL_REPEAT times ($FILL_REPEAT message frames):"
-    echo "$((FILL_REPEAT + 2)) stored frames per turn, $((FILL_C * FILL_TURNS * (FILL_REPEAT + 2))) in all. Fill: $(get fill fill seconds) s, $(get fill fill msgs_per_s) turns/s, $(get fill fill cpu_us_per_rt) µs server CPU per turn."
+    echo "$((FILL_REPEAT + 2)) stored frames per turn, $((FILL_C * FILL_TURNS * (FILL_REPEAT + 2))) in all. Fill: $(get fill fill seconds) s, $(get fill fill msgs_per_s) turns/s, then $(get fill fill settle_ms) ms until the store had caught up; $(get fill fill cpu_us_per_rt) µs server CPU per turn."
     echo
     row "measure" "value"
     row "---" "---"

@@ -13,6 +13,11 @@ constexpr const char* kUsage =
     "         [--window=256] [--timeout=120] [--server-pid=PID] MODE\n"
     "  MODE: idle N [--hold=5] [--settle=2]   open N authenticated connections, hold them\n"
     "        echo C M [--payload=64]          C connections, M sequential round trips each\n"
+    "             [--repeat=1] [--protocol=1|2] [--ids=FILE] [--settle-cpu=0]\n"
+    "        resume ID R [--after-seq=0]      R resumes of conversation ID, one after another,\n"
+    "             [--resume-by=url|frame]     each on a new connection, timed to the last replay\n"
+    "        api P [--limit=50]               P walks over GET /api/conversations (cursor\n"
+    "                                         paging) with a GET /api/conversations/<id> of each\n"
     "  The key defaults to $AGENTHOST_BENCH_KEY (keeps it out of the process list).";
 
 std::size_t count(const std::string& text) {
@@ -53,8 +58,8 @@ void applyFlag(Options& options, std::string_view flag) {
         options.protocol = static_cast<int>(count(value));
     else if (name == "ids")
         options.idsFile = value;
-    else if (name == "cpu-tail-ms")
-        options.cpuTail = std::chrono::milliseconds(count(value));
+    else if (name == "settle-cpu")
+        options.settleCpu = std::chrono::seconds(count(value));
     else if (name == "after-seq")
         options.afterSeq = static_cast<std::int64_t>(count(value));
     else if (name == "resume-by" && (value == "url" || value == "frame"))

@@ -25,10 +25,12 @@ struct Options {
     std::size_t repeat = 1;         // echo: the server answers with the text this many times
     int protocol = 1;               // 2: ?protocol=2 in the upgrade URL, user frames expected
     std::string idsFile;            // echo: where to write the connections' conversation ids
-    std::chrono::milliseconds cpuTail{0};  // echo: CPU sampled this long after the last reply
-    std::string conversation;              // resume: the conversation to replay
-    std::size_t resumes = 0;               // resume: how many, one after another
-    std::int64_t afterSeq = 0;             // resume: replay the frames after this seq
+    // echo: after the last reply, wait (at most this long) until the server's CPU time stops
+    // growing before sampling it, so work the run left queued (a store's commits) counts.
+    std::chrono::seconds settleCpu{0};
+    std::string conversation;   // resume: the conversation to replay
+    std::size_t resumes = 0;    // resume: how many, one after another
+    std::int64_t afterSeq = 0;  // resume: replay the frames after this seq
     ResumeBy resumeBy = ResumeBy::Url;
     std::size_t passes = 0;          // api: walks over the listing (and a get of every entry)
     std::size_t limit = 50;          // api: conversations per listing page

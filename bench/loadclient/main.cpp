@@ -6,6 +6,7 @@
 // Prints one line of key=value results on stdout (run.sh parses it); failures go to stderr.
 // Exit status 0 only when every connection and every round trip succeeded.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -62,13 +63,36 @@ int runIdle(const Options& options, LoadDriver& driver) {
     return ready == options.connections && driver.failed() == 0 ? 0 : 1;
 }
 
+// Work the run left queued (a store's group commits) may go on after the last reply: waits until
+// the server's CPU time stays put (at most one clock tick in each of two 200 ms windows in a
+// row), at most options.settleCpu. Returns how long the server kept working, in milliseconds.
+double settleCpu(const Options& options, LoadDriver& driver) {
+    if (options.settleCpu.count() == 0 || options.serverPid <= 0) return 0;
+    constexpr auto kWindow = std::chrono::milliseconds(200);
+    const double tickMs = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const auto start = Clock::now();
+    auto lastBusy = start;
+    double cpu = sampleProcess(options.serverPid).cpuMs;
+    for (int quiet = 0; quiet < 2 && Clock::now() - start < options.settleCpu;) {
+        driver.serviceFor(kWindow);
+        const double now = sampleProcess(options.serverPid).cpuMs;
+        if (now - cpu > tickMs) {
+            quiet = 0;
+            lastBusy = Clock::now();
+        } else {
+            ++quiet;
+        }
+        cpu = now;
+    }
+    return std::chrono::duration<double, std::milli>(lastBusy - start).count();
+}
+
 int runEcho(const Options& options, LoadDriver& driver) {
     const auto deadline = Clock::now() + options.timeout;
     const auto ready = driver.establish(options.connections, deadline);
     const auto before = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
     auto result = driver.echo(options.messages, deadline);
-    // Work the run queued (a store's group commits) may finish after the last reply.
-    driver.serviceFor(options.cpuTail);
+    const double settleMs = settleCpu(options, driver);
     const auto after = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
     if (!options.idsFile.empty()) {
         std::ofstream ids(options.idsFile);
@@ -89,6 +113,11 @@ int runEcho(const Options& options, LoadDriver& driver) {
             << fixed(
                    result.roundTrips ? 1000.0 * cpuMs / static_cast<double>(result.roundTrips) : 0,
                    1);
+        if (options.settleCpu.count() > 0) out << " settle_ms=" << fixed(settleMs, 0);
+        if (after.writtenBytes >= 0 && before.writtenBytes >= 0 && result.roundTrips > 0)
+            out << " written_bytes_per_rt="
+                << (after.writtenBytes - before.writtenBytes) /
+                       static_cast<long long>(result.roundTrips);
         addSample(out, "", after);
     }
     std::cout << out.str() << std::endl;
