@@ -12,6 +12,18 @@ import sys
 # Frames every sample has, which say nothing about where the time goes.
 NOISE = {"[unknown]", "start_thread", "clone3", "entry_SYSCALL_64_after_hwframe", "do_syscall_64",
          "__raw_callee_save_pvm_irq_enable", "std::function<void ()>::operator()"}
+# Besides the top of the list, these are always shown: the host's own functions, SQLite's main
+# steps, and where a thread pays the kernel or the allocator.
+MARKERS = ("malloc", "cfree@GLIBC_2.2.5", "asm_exc_page_fault", "__send", "__libc_recv",
+           "__libc_pwrite", "__libc_pread", "fdatasync", "schedule", "pthread_mutex_lock@@GLIBC_2.2.5",
+           "sqlite3_step", "sqlite3BtreeInsert", "sqlite3WalFrames", "sqlite3WalCheckpoint",
+           "sqlite3PagerCommitPhaseOne", "sqlite3BtreeIndexMoveto")
+
+
+def shown(function):
+    return function.startswith("agenthost::") or function in MARKERS
+
+
 # A thread is named after the one of these found in most of its samples (call graphs are cut
 # at 8 KiB of stack, so the thread's own entry function is often missing).
 ROLES = [("agenthost::store::SqliteStore::writerLoop", "store writer"),
@@ -30,7 +42,7 @@ def read_samples(path):
                 if current:
                     samples.append(current)
                 current = None
-            elif not line[0].isspace():
+            elif not line.startswith("\t"):  # " 8973": a sample's thread (frames follow)
                 current = (line.split()[0], [])
             elif current is not None:
                 parts = line.split(None, 1)
@@ -72,10 +84,13 @@ def main():
             for function in set(stack) - NOISE:
                 inclusive[function] += 1
         print(f"\n### {role(stacks)} ({tid}): {len(stacks) * scale:.1f} µs per round trip\n")
-        print("| function | inclusive µs/rt | self µs/rt |")
+        print("| function (the host's, SQLite's main steps, allocator, syscalls) "
+              "| inclusive µs/rt | self µs/rt |")
         print("|---|---|---|")
-        for function, count in inclusive.most_common(top):
-            print(f"| `{function[:100]}` | {count * scale:.2f} | {own[function] * scale:.2f} |")
+        listed = [f for f, _ in inclusive.most_common() if shown(f)][:top]
+        for function in listed:
+            print(f"| `{function[:100]}` | {inclusive[function] * scale:.2f} | "
+                  f"{own[function] * scale:.2f} |")
         print("\nMost self time:", ", ".join(
             f"`{function[:60]}` {count * scale:.2f}" for function, count in own.most_common(8)))
 
