@@ -16,7 +16,7 @@ namespace agenthost::auth {
 
 KeyStore::KeyStore(std::vector<config::KeySettings> keys) : keys_(std::move(keys)) {}
 
-Decision KeyStore::check(const std::string& presented, const std::string& route) const {
+const config::KeySettings* KeyStore::find(const std::string& presented) const {
     const std::string digest = util::sha256Hex(presented);
     const config::KeySettings* match = nullptr;
     for (const auto& key : keys_) {
@@ -25,6 +25,16 @@ Decision KeyStore::check(const std::string& presented, const std::string& route)
                            CRYPTO_memcmp(key.sha256Hex.data(), digest.data(), digest.size()) == 0;
         if (equal && match == nullptr) match = &key;
     }
+    return match;
+}
+
+bool KeyStore::isAdmin(const std::string& presented) const {
+    const config::KeySettings* match = find(presented);
+    return match != nullptr && match->admin;
+}
+
+Decision KeyStore::check(const std::string& presented, const std::string& route) const {
+    const config::KeySettings* match = find(presented);
     if (match == nullptr) return {Verdict::InvalidKey, ""};
     const bool allowed = match->allRoutes || std::find(match->routes.begin(), match->routes.end(),
                                                        route) != match->routes.end();

@@ -25,9 +25,14 @@ class KeyStore {
     // whichever matches, so the timing tells nothing about the keys.
     Decision check(const std::string& presented, const std::string& route) const;
 
+    // True when `presented` is a key with `admin = true` (same constant-time comparison).
+    bool isAdmin(const std::string& presented) const;
+
     bool empty() const { return keys_.empty(); }
 
   private:
+    const config::KeySettings* find(const std::string& presented) const;
+
     std::vector<config::KeySettings> keys_;
 };
 

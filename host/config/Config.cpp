@@ -169,6 +169,9 @@ void readServer(SectionReader s, ServerSettings& out) {
     s.integer("worker_threads", out.workerThreads, 0, 256);
     s.integer("shutdown_timeout_s", out.shutdownTimeoutS, 0, 3600);
     s.integer("drain_timeout_s", out.drainTimeoutS, 0, 7 * 24 * 3600);
+    s.integer("request_head_timeout_s", out.requestHeadTimeoutS, 1, 3600);
+    s.integer("max_header_bytes", out.maxHeaderBytes, 1024, 1 << 20);
+    s.integer("keep_alive_timeout_s", out.keepAliveTimeoutS, 1, 3600);
     std::string stateDir = s.raw("state_dir");
     out.stateDir = stateDir.empty() ? defaultStateDir(s.baseDir())
                                     : Poco::Path(s.baseDir()).resolve(stateDir).toString();
@@ -223,6 +226,7 @@ void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>&
             key.routes.push_back(route);
         }
     }
+    if (auto admin = s.boolean("admin", false)) key.admin = *admin;
     s.warnUnknownKeys();
     out.push_back(std::move(key));
 }

@@ -23,8 +23,11 @@ struct ServerSettings {
     std::size_t historyMaxTurns = 200;        // per session, oldest dropped first
     int workerThreads = 0;                    // 0: one per core, at least 2
     int shutdownTimeoutS = 5;
-    int drainTimeoutS = 600;  // sessions of a removed route close after this
-    std::string stateDir;     // resolved; holds the generated key
+    int drainTimeoutS = 600;             // sessions of a removed route close after this
+    std::string stateDir;                // resolved; holds the generated key
+    int requestHeadTimeoutS = 10;        // the whole request head must arrive in this time
+    std::size_t maxHeaderBytes = 16384;  // request line and headers; 431 beyond
+    int keepAliveTimeoutS = 5;           // idle time between plain HTTP requests
 };
 
 struct KeySettings {
@@ -32,6 +35,7 @@ struct KeySettings {
     std::string sha256Hex;  // the key is kept only as its hash, literal or not
     bool allRoutes = true;
     std::vector<std::string> routes;
+    bool admin = false;  // may read /api/status?detail=full
 };
 
 struct StreamingSettings {

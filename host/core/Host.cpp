@@ -1,17 +1,10 @@
 #include "core/Host.h"
 
-#include <Poco/DateTimeFormatter.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 
-#include <sstream>
 #include <thread>
 
-#include "http/HandlerFactory.h"
-#include "protocol/Frames.h"
 #include "session/Session.h"
 #include "store/OpenStore.h"
 #include "util/CallbackTimerTask.h"
@@ -28,39 +21,6 @@ std::size_t workerCount(int configured) {
     return std::max<std::size_t>(2, std::thread::hardware_concurrency());
 }
 
-std::string stringify(const Poco::JSON::Object& object) {
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
-}
-
-std::string iso8601(const Poco::Timestamp& t) {
-    return Poco::DateTimeFormatter::format(t, "%Y-%m-%dT%H:%M:%S.%iZ");
-}
-
-// Health of every route, and the worst of them.
-struct HealthReport {
-    std::string overall = "ok";
-    std::vector<std::pair<std::shared_ptr<plugin::PluginInstance>, plugin::Health>> routes;
-};
-
-HealthReport collectHealth(const plugin::RouteTable& table) {
-    HealthReport report;
-    for (const auto& [route, instance] : table.routes) {
-        auto health = instance->health();
-        if (health.status != AGENTHOST_HEALTH_OK) report.overall = "degraded";
-        report.routes.emplace_back(instance, std::move(health));
-    }
-    return report;
-}
-
-Poco::JSON::Object healthObject(const plugin::Health& health) {
-    Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
-    object.set("status", plugin::healthName(health.status));
-    object.set("detail", health.detail);
-    return object;
-}
-
 }  // namespace
 
 Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
@@ -70,8 +30,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
       routes_(std::move(first.routes)),
       runtime_(std::move(first.runtime)),
       conversationSettings_(first.config.conversations),
-      workers_(std::make_unique<WorkerPool>(workerCount(listening_.workerThreads))),
-      httpThreads_(2, 8) {
+      workers_(std::make_unique<WorkerPool>(workerCount(listening_.workerThreads))) {
     openStore(first.config);
     conversation::Services services;
     services.pool = workers_.get();
@@ -122,16 +81,8 @@ void Host::start() {
     Poco::Net::ServerSocket listener;
     listener.bind(Poco::Net::SocketAddress(listening_.host, listening_.port), true);
     listener.listen(SOMAXCONN);
-    auto params = new Poco::Net::HTTPServerParams;
-    // Poco closes accepted sockets beyond this queue without a word; after a restart every
-    // client reconnects at once, so let the queue hold as many as may connect.
-    params->setMaxQueued(static_cast<int>(std::max<std::size_t>(1024, listening_.maxConnections)));
-    params->setMaxThreads(8);
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
-    params->setTimeout(Poco::Timespan(10, 0));
-    params->setServerName("agenthost");
-    params->setSoftwareVersion(std::string("agenthost/") + kVersion);
+    port_ = listener.address().port();
+    front_ = std::make_unique<http::FrontEnd>(*this, loop_);
     hub_->closeInterruptedTurns();
     enforceRetention();
     const long retentionMs = 1000L * conversationSettings_.retentionIntervalS;
@@ -139,26 +90,25 @@ void Host::start() {
         new util::CallbackTimerTask([this] { workers_->post([this] { enforceRetention(); }); }),
         retentionMs, retentionMs);
     loop_.start();
-    http_ = std::make_unique<Poco::Net::HTTPServer>(new http::HandlerFactory(*this), httpThreads_,
-                                                    listener, params);
-    http_->start();
     accepting_ = true;
+    loop_.listen(listener, [this](Poco::Net::StreamSocket socket) {
+        if (accepting_) front_->accept(std::move(socket));
+    });
     running_ = true;
 }
 
 std::uint16_t Host::port() const {
-    return http_ ? http_->port() : 0;
+    return port_;
 }
 
 void Host::stop() {
     if (!running_) return;
     running_ = false;
     log().information("shutting down: closing " + std::to_string(loop_.size()) + " connection(s)");
-    accepting_ = false;
-    http_->stopAll(true);    // no new connections...
-    httpThreads_.joinAll();  // ...and no handshake still running that could adopt() one
-    hub_->shutdownAll();     // running turns end with an error frame...
-    loop_.shutdownAll();     // ...before their clients get Close 1001
+    accepting_ = false;  // no new connections, and no upgrade after this becomes a session
+    loop_.stopListening();
+    hub_->shutdownAll();  // running turns end with an error frame...
+    loop_.shutdownAll();  // ...before their clients get Close 1001
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(runtime()->server.shutdownTimeoutS);
     while (loop_.size() > 0 && std::chrono::steady_clock::now() < deadline)
@@ -183,8 +133,8 @@ ReloadOutcome Host::reload() {
         std::lock_guard<std::mutex> lock(stateMutex_);
         if (!build.generation) {
             outcome.error = build.describeErrors();
-            reload_.lastReloadOk = false;
-            reload_.lastReloadError = outcome.error;
+            reload_.ok = false;
+            reload_.error = outcome.error;
             log().error("reload failed, generation " + std::to_string(reload_.generation) +
                         " keeps running: " + outcome.error);
             return outcome;
@@ -198,8 +148,8 @@ ReloadOutcome Host::reload() {
         runtime_ = std::move(next.runtime);
         reload_.generation += 1;
         reload_.loadedAt.update();
-        reload_.lastReloadOk = true;
-        reload_.lastReloadError.clear();
+        reload_.ok = true;
+        reload_.error.clear();
         reload_.restartRequired = outcome.restartRequired;
         log().information("reload: generation " + std::to_string(reload_.generation) + " with " +
                           std::to_string(routes_->routes.size()) + " route(s) is live");
@@ -249,106 +199,43 @@ std::shared_ptr<const session::Runtime> Host::runtime() const {
 }
 
 bool Host::atConnectionLimit() const {
-    return loop_.size() >= runtime()->server.maxConnections;
+    return loop_.webSockets() >= runtime()->server.maxConnections;
 }
 
-void Host::adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginInstance> instance,
-                 const std::optional<std::string>& bearerKeyName, const std::string& query) {
-    if (!accepting_) return;  // stopping: the socket closes as it goes out of scope
-    const auto settings = runtime()->server;
-    net::ConnectionLimits limits;
-    limits.maxMessageBytes = settings.maxMessageBytes;
-    limits.maxOutboundBytes = settings.maxOutboundBytes;
-    limits.sendTimeout = std::chrono::seconds(settings.sendTimeoutS);
-    limits.pingInterval = std::chrono::seconds(settings.pingIntervalS);
-    auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
+std::shared_ptr<net::ConnectionHandler> Host::adopt(
+    std::shared_ptr<net::Connection> connection, std::shared_ptr<plugin::PluginInstance> instance,
+    const std::optional<std::string>& bearerKeyName, const std::string& query) {
+    if (!accepting_) return nullptr;  // stopping
     auto session = std::make_shared<session::Session>(connection, std::move(instance), environment_,
                                                       session::parseUpgradeOptions(query));
-    connection->setHandler(session);
     {
         std::lock_guard<std::mutex> lock(sessionsMutex_);
         sessions_[session.get()] = session;
     }
     session->begin(bearerKeyName);
-    loop_.add(std::move(connection));
+    return session;
 }
 
-std::string Host::healthJson() const {
-    auto table = routes();
-    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-    Poco::JSON::Object connections(Poco::JSON_PRESERVE_KEY_ORDER);
-    Poco::JSON::Object plugins(Poco::JSON_PRESERVE_KEY_ORDER);
-    HealthReport report;
-    if (table) report = collectHealth(*table);
-    for (const auto& [instance, health] : report.routes) {
-        connections.set(instance->route(), instance->connections.load());
-        plugins.set(instance->route(), healthObject(health));
-    }
-    Poco::JSON::Object conversations(Poco::JSON_PRESERVE_KEY_ORDER);
-    conversations.set("store", conversationSettings_.store.rfind("sqlite", 0) == 0
-                                   ? "sqlite"
-                                   : conversationSettings_.store);
-    std::string storeProblem = storeOpenError_;
+http::StoreHealthFacts Host::storeHealth() const {
+    http::StoreHealthFacts facts;
+    const std::string& store = conversationSettings_.store;
+    facts.name = store.rfind("sqlite", 0) == 0 ? "sqlite" : store;
+    facts.problem = storeOpenError_;
     if (store_)
-        if (auto health = store_->health(); !health.ok) storeProblem = health.reason;
-    conversations.set("status", storeProblem.empty() ? "ok" : "degraded");
-    if (!storeProblem.empty()) {
-        conversations.set("detail", storeProblem);
-        report.overall = "degraded";
-    }
-    body.set("status", report.overall);
-    body.set("version", kVersion);
-    body.set("timestamp", protocol::timestampNow());
-    body.set("connections", connections);
-    body.set("plugins", plugins);
-    body.set("conversations", conversations);
-    return stringify(body);
+        if (auto health = store_->health(); !health.ok) facts.problem = health.reason;
+    return facts;
 }
 
-std::string Host::statusJson() const {
-    std::shared_ptr<const plugin::RouteTable> table;
-    ReloadState state;
+http::StatusFacts Host::statusFacts() const {
+    http::StatusFacts facts;
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
-        table = routes_;
-        state = reload_;
+        facts.routes = routes_;
+        facts.reload = reload_;
     }
-    HealthReport report;
-    if (table) report = collectHealth(*table);
-    Poco::JSON::Array plugins;
-    for (const auto& [instance, health] : report.routes) {
-        Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
-        entry.set("route", instance->route());
-        entry.set("path", "/api/" + instance->route() + "/ws");
-        entry.set("library", instance->settings().library);
-        entry.set("library_path", instance->library().path());
-        entry.set("plugin", instance->library().name());
-        entry.set("version", instance->library().version());
-        entry.set("abi_version", instance->library().abiVersion());
-        entry.set("connections", instance->connections.load());
-        entry.set("health", healthObject(health));
-        plugins.add(entry);
-    }
-    Poco::JSON::Object reload(Poco::JSON_PRESERVE_KEY_ORDER);
-    reload.set("generation", state.generation);
-    reload.set("loaded_at", iso8601(state.loadedAt));
-    reload.set("ok", state.lastReloadOk);
-    if (!state.lastReloadOk) reload.set("error", state.lastReloadError);
-    reload.set("restart_required", state.restartRequired);
-
-    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-    body.set("status", "running");
-    body.set("version", kVersion);
-    body.set("uptime",
-             static_cast<Poco::Int64>(startedAt_.elapsed() / Poco::Timestamp::resolution()));
-    body.set("health", report.overall);
-    body.set("timestamp", protocol::timestampNow());
-    body.set("connections", loop_.size());
-    body.set("abi_version",
-             std::to_string(AGENTHOST_ABI_MAJOR) + "." + std::to_string(AGENTHOST_ABI_MINOR));
-    body.set("plugins", plugins);
-    body.set("reload", reload);
-    return stringify(body);
+    facts.uptimeS = static_cast<std::int64_t>(startedAt_.elapsed() / Poco::Timestamp::resolution());
+    facts.connections = loop_.webSockets();
+    return facts;
 }
 
 }  // namespace agenthost::core

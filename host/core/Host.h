@@ -1,13 +1,11 @@
-// The running server: owns the HTTP listener, the event loop, the worker pool, the current
-// route table and settings, and the order in which they start and stop.
+// The running server: owns the listener and HTTP front end, the event loop, the worker pool, the
+// current route table and settings, and the order in which they start and stop.
 //
 // Ownership: Host -> RouteTable -> PluginInstance -> PluginLibrary. A session pins the
 // instance it was opened on (shared_ptr), so an instance and its library live until the last
 // session using them closes.
 #pragma once
 
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/ThreadPool.h>
 #include <Poco/Timestamp.h>
 #include <Poco/Util/Timer.h>
 
@@ -22,10 +20,13 @@
 #include "conversation/ConversationHub.h"
 #include "core/Generation.h"
 #include "core/WorkerPool.h"
+#include "http/Backend.h"
+#include "http/FrontEnd.h"
 #include "net/EventLoop.h"
 #include "plugin/RouteTable.h"
 #include "session/Runtime.h"
 #include "store/ConversationStore.h"
+#include "util/Version.h"
 
 namespace agenthost::session {
 class Session;
@@ -33,7 +34,7 @@ class Session;
 
 namespace agenthost::core {
 
-inline constexpr const char* kVersion = "1.0.0";
+using agenthost::kVersion;
 
 struct ReloadOutcome {
     bool ok = false;
@@ -41,11 +42,11 @@ struct ReloadOutcome {
     bool restartRequired = false;  // [server] host/port changed: only a restart applies them
 };
 
-class Host {
+class Host final : public http::Backend {
   public:
     // `first` was built from `libraries`, which the host keeps using for reloads.
     Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries);
-    ~Host();
+    ~Host() override;
 
     // Binds the listener and starts serving; throws if the address cannot be bound.
     void start();
@@ -61,27 +62,22 @@ class Host {
     // old instance and are closed with 1012 after drain_timeout_s. Call from one thread.
     ReloadOutcome reload();
 
-    // For the HTTP handlers.
-    std::shared_ptr<const plugin::RouteTable> routes() const;
-    std::shared_ptr<const session::Runtime> runtime() const;
-    bool atConnectionLimit() const;
-    // `query` is the upgrade URL's raw query string (protocol 2 options).
-    void adopt(Poco::Net::StreamSocket socket, std::shared_ptr<plugin::PluginInstance> instance,
-               const std::optional<std::string>& bearerKeyName, const std::string& query);
+    // http::Backend, for the front end.
+    std::shared_ptr<const plugin::RouteTable> routes() const override;
+    std::shared_ptr<const session::Runtime> runtime() const override;
+    bool atConnectionLimit() const override;
+    http::StatusFacts statusFacts() const override;
+    http::StoreHealthFacts storeHealth() const override;
+    // Creates the session of an upgraded connection. `query` (the upgrade URL's raw query)
+    // is not read by protocol 1 sessions; protocol 2 takes its parameters from it.
+    std::shared_ptr<net::ConnectionHandler> adopt(std::shared_ptr<net::Connection> connection,
+                                                  std::shared_ptr<plugin::PluginInstance> instance,
+                                                  const std::optional<std::string>& bearerKeyName,
+                                                  const std::string& query) override;
     conversation::ConversationHub& conversations() { return *hub_; }
     store::ConversationStore* store() { return store_.get(); }
-    std::string healthJson() const;
-    std::string statusJson() const;
 
   private:
-    struct ReloadState {
-        std::uint64_t generation = 1;
-        Poco::Timestamp loadedAt;
-        bool lastReloadOk = true;
-        std::string lastReloadError;
-        bool restartRequired = false;
-    };
-
     void sessionClosed(const session::Session* session);
     void openStore(const config::Config& config);
     void enforceRetention();
@@ -95,7 +91,7 @@ class Host {
     mutable std::mutex stateMutex_;  // guards routes_, runtime_, reload_
     std::shared_ptr<const plugin::RouteTable> routes_;
     std::shared_ptr<const session::Runtime> runtime_;
-    ReloadState reload_;
+    http::ReloadFacts reload_;
 
     std::mutex sessionsMutex_;  // guards sessions_
     std::unordered_map<const session::Session*, std::weak_ptr<session::Session>> sessions_;
@@ -111,11 +107,11 @@ class Host {
     std::unique_ptr<WorkerPool> workers_;
     Poco::Util::Timer timer_;
     net::EventLoop loop_;
-    Poco::ThreadPool httpThreads_;
-    std::unique_ptr<Poco::Net::HTTPServer> http_;
+    std::unique_ptr<http::FrontEnd> front_;
+    std::uint16_t port_ = 0;
     session::Environment environment_;
     bool running_ = false;
-    std::atomic<bool> accepting_{false};  // handshakes may hand sockets to the loop
+    std::atomic<bool> accepting_{false};  // new connections and upgrades are taken
 };
 
 }  // namespace agenthost::core

@@ -66,6 +66,31 @@ void Connection::abort(const std::string& why) {
     loop_.attention(shared_from_this());
 }
 
+void Connection::sendRaw(std::string_view bytes) {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    if (closeQueued_ || dead_) return;
+    queueLocked(std::string(bytes), Clock::now());
+}
+
+void Connection::closeAfterSending() {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    if (closeQueued_ || dead_) return;
+    closeQueued_ = true;
+    closeAfterSending_ = true;
+    closeQueuedAt_ = Clock::now();
+    flushLocked(closeQueuedAt_);
+}
+
+void Connection::upgrade(std::shared_ptr<ConnectionHandler> handler, std::string_view leftover,
+                         Clock::time_point now) {
+    handler_ = std::move(handler);
+    stream_.reset();
+    upgraded_ = true;
+    loop_.webSocketOpened();
+    lastInbound_ = lastPing_ = now;
+    if (!leftover.empty()) feedDecoder(leftover.data(), leftover.size(), now);
+}
+
 bool Connection::queueLocked(std::string frame, Clock::time_point now) {
     if (outbound_.size() - outboundOffset_ + frame.size() > limits_.maxOutboundBytes) {
         dead_ = true;
@@ -115,6 +140,10 @@ void Connection::flushLocked(Clock::time_point now) {
         if (outbound_.capacity() > 64 * 1024) outbound_.shrink_to_fit();
     }
     armWriteLocked(outboundOffset_ < outbound_.size());
+    if (closeAfterSending_ && outbound_.empty() && !writeShutDown_) {
+        writeShutDown_ = true;
+        ::shutdown(socket_.impl()->sockfd(), SHUT_WR);
+    }
     if (closeQueued_ && outbound_.empty() && peerClosed_) {
         dead_ = true;  // both Close frames exchanged
         loop_.attention(shared_from_this());
@@ -134,7 +163,6 @@ void Connection::registered() {
 }
 
 void Connection::onReadable(Clock::time_point now) {
-    std::vector<ws::Message> messages;
     char buffer[kReadChunk];
     for (int i = 0; i < kMaxReadsPerEvent; ++i) {
         ssize_t n;
@@ -149,18 +177,30 @@ void Connection::onReadable(Clock::time_point now) {
         }
         if (n < 0) break;
         lastInbound_ = now;
-        // A failed connection's bytes are read and dropped (RFC 6455 7.1.7): feeding them to
-        // the decoder would buffer all of them, however large, until the close times out.
-        if (!failed_) {
-            messages.clear();
-            const std::uint16_t code = decoder_.feed(buffer, static_cast<std::size_t>(n), messages);
-            for (auto& m : messages) dispatch(m, now);
-            if (code != 0) {
-                failed_ = true;
-                failProtocol(code);
+        if (stream_) {
+            // HTTP: once the answer that closes the connection is queued, what follows is
+            // dropped. The handler may upgrade the connection, so hold it while it runs.
+            if (!closeAfterSending_) {
+                auto stream = stream_;
+                stream->onBytes(*this, std::string_view(buffer, static_cast<std::size_t>(n)), now);
             }
+        } else {
+            feedDecoder(buffer, static_cast<std::size_t>(n), now);
         }
         if (static_cast<std::size_t>(n) < sizeof buffer) break;
+    }
+}
+
+void Connection::feedDecoder(const char* data, std::size_t size, Clock::time_point now) {
+    // A failed connection's bytes are read and dropped (RFC 6455 7.1.7): feeding them to the
+    // decoder would buffer all of them, however large, until the close times out.
+    if (failed_) return;
+    std::vector<ws::Message> messages;
+    const std::uint16_t code = decoder_.feed(data, size, messages);
+    for (auto& m : messages) dispatch(m, now);
+    if (code != 0) {
+        failed_ = true;
+        failProtocol(code);
     }
 }
 
@@ -216,6 +256,10 @@ void Connection::onWritable(Clock::time_point now) {
 }
 
 void Connection::onTick(Clock::time_point now) {
+    if (stream_ && !closeAfterSending_) {
+        auto stream = stream_;
+        stream->onTick(*this, now);
+    }
     const Clock::rep deadline = deadline_.load();
     if (deadline != 0 && now.time_since_epoch().count() >= deadline) {
         clearDeadline();
@@ -232,6 +276,7 @@ void Connection::onTick(Clock::time_point now) {
         if (now - closeQueuedAt_ > kCloseHandshakeTimeout) dead_ = true;
         return;
     }
+    if (!upgraded_) return;  // the HTTP front end keeps its own time limits
     if (now - lastInbound_ > 2 * limits_.pingInterval) {
         dead_ = true;
         log().information("dropping " + peer_ + ": no answer to pings");
@@ -244,7 +289,12 @@ void Connection::onTick(Clock::time_point now) {
 }
 
 void Connection::onShutdown() {
-    if (handler_) handler_->onShutdown();
+    if (handler_) {
+        handler_->onShutdown();
+        return;
+    }
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    dead_ = true;  // still reading a request head (or idle between requests): just hang up
 }
 
 bool Connection::finished() {
@@ -266,6 +316,8 @@ void Connection::finalize() {
         outbound_.clear();
         outbound_.shrink_to_fit();
     }
+    stream_.reset();
+    if (upgraded_) loop_.webSocketClosed();
     if (auto handler = std::move(handler_)) handler->onClosed();
 }
 

@@ -1,4 +1,6 @@
-// One WebSocket connection after its handshake: a non-blocking socket framed with WsCodec.
+// One client connection, from accept to close: first the HTTP front end reads request heads
+// from it (as raw bytes, through a StreamHandler), then, after an upgrade, the same object is a
+// WebSocket connection framed with WsCodec.
 //
 // Threading: the event loop reads and services the connection; any thread may send or close
 // it. Every operation on the socket, and the outbound buffer, happen under ioMutex_, so the
@@ -22,6 +24,7 @@
 namespace agenthost::net {
 
 class EventLoop;
+class Connection;
 using Clock = std::chrono::steady_clock;
 
 // What a connection reports to the protocol layer above it. Called on the loop thread; an
@@ -36,6 +39,15 @@ class ConnectionHandler {
     virtual void onClosed() = 0;    // the connection is gone; called exactly once
 };
 
+// What reads a connection's bytes before it is a WebSocket (the HTTP front end). Called on the
+// loop thread.
+class StreamHandler {
+  public:
+    virtual ~StreamHandler() = default;
+    virtual void onBytes(Connection& connection, std::string_view bytes, Clock::time_point now) = 0;
+    virtual void onTick(Connection& connection, Clock::time_point now) = 0;
+};
+
 struct ConnectionLimits {
     std::size_t maxMessageBytes = 65536;
     std::size_t maxOutboundBytes = 8u << 20;
@@ -48,8 +60,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits);
     ~Connection();
 
-    // Set once, before the connection is added to the loop.
-    void setHandler(std::shared_ptr<ConnectionHandler> handler) { handler_ = std::move(handler); }
+    // Set once, before the connection is added to the loop: who reads its first bytes.
+    void setStreamHandler(std::shared_ptr<StreamHandler> stream) { stream_ = std::move(stream); }
+
+    // Loop thread, from the StreamHandler: queues bytes as they are (an HTTP response).
+    void sendRaw(std::string_view bytes);
+    // Loop thread, from the StreamHandler: once the queued bytes are sent, the write side is
+    // shut down and what the peer still sends is read and dropped until it closes (or for
+    // two seconds), so that the response is not lost to a reset.
+    void closeAfterSending();
+    // Loop thread, from the StreamHandler: from now on the connection speaks WebSocket and
+    // `handler` gets its messages; `leftover` are bytes that followed the upgrade request.
+    void upgrade(std::shared_ptr<ConnectionHandler> handler, std::string_view leftover,
+                 Clock::time_point now);
+    bool upgraded() const { return upgraded_; }
 
     // Any thread. False when the connection is closing or was dropped.
     bool sendText(std::string_view payload);
@@ -90,6 +114,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool queueLocked(std::string frame, Clock::time_point now);
     void flushLocked(Clock::time_point now);
     void armWriteLocked(bool armed);
+    void feedDecoder(const char* data, std::size_t size, Clock::time_point now);
     void dispatch(ws::Message& message, Clock::time_point now);
     void failProtocol(std::uint16_t code);
     // Our Close frame is queued (or the connection is gone): data frames are no longer served.
@@ -99,7 +124,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     EventLoop& loop_;
     ConnectionLimits limits_;
     std::string peer_;
+    std::shared_ptr<StreamHandler> stream_;       // loop thread only; null once upgraded
     std::shared_ptr<ConnectionHandler> handler_;  // loop thread only
+    bool upgraded_ = false;                       // loop thread only
     ws::FrameDecoder decoder_;                    // loop thread only
     bool failed_ = false;  // loop thread only: the peer broke the protocol; ignore its bytes
 
@@ -109,9 +136,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool registered_ = false;
     int batches_ = 0;  // open Batch scopes
     bool writeArmed_ = false;
-    bool closeQueued_ = false;  // our Close frame is queued: no more data frames
-    bool peerClosed_ = false;   // the peer's Close frame arrived
-    bool dead_ = false;         // to be finalized
+    bool closeQueued_ = false;        // our Close frame is queued: no more data frames
+    bool peerClosed_ = false;         // the peer's Close frame arrived
+    bool closeAfterSending_ = false;  // HTTP: shut the write side down once outbound_ is sent
+    bool writeShutDown_ = false;
+    bool dead_ = false;  // to be finalized
     bool finalized_ = false;
     Clock::time_point closeQueuedAt_{};
     Clock::time_point lastWriteProgress_{};

@@ -2,6 +2,10 @@
 
 #include <Poco/Logger.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocketImpl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 namespace agenthost::net {
 namespace {
@@ -9,6 +13,15 @@ namespace {
 // Timeouts (auth, ping, send, close) are checked this often; each check visits every
 // connection, so it is a balance between precision and idle CPU.
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
+// Accepts per readiness event, so that a connection storm does not starve open connections.
+constexpr int kMaxAcceptsPerEvent = 64;
+// Out of file descriptors: the listener leaves the poll set this long (else it stays readable
+// and the loop spins).
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+
+Poco::Logger& log() {
+    return Poco::Logger::get("agenthost.net");
+}
 
 }  // namespace
 
@@ -47,7 +60,7 @@ void EventLoop::wake() {
         wakeSocket_.sendTo("w", 1, wakeSocket_.address());
     } catch (const Poco::Exception& e) {
         wakePending_ = false;
-        Poco::Logger::get("agenthost.net").error("cannot wake the event loop: " + e.displayText());
+        log().error("cannot wake the event loop: " + e.displayText());
     }
 }
 
@@ -57,8 +70,7 @@ void EventLoop::add(std::shared_ptr<Connection> connection) {
         try {
             pollSet_.add(connection->socket(), Poco::Net::PollSet::POLL_READ);
         } catch (const Poco::Exception& e) {
-            Poco::Logger::get("agenthost.net")
-                .error("cannot poll a new connection: " + e.displayText());
+            log().error("cannot poll a new connection: " + e.displayText());
             connection->finalize();
             count_.fetch_sub(1);
             return;
@@ -67,6 +79,55 @@ void EventLoop::add(std::shared_ptr<Connection> connection) {
         connection->registered();
         removeIfFinished(connection);
     });
+}
+
+void EventLoop::listen(Poco::Net::ServerSocket listener, AcceptCallback accepted) {
+    post([this, listener = std::move(listener), accepted = std::move(accepted)]() mutable {
+        listener_ = std::move(listener);
+        listener_.setBlocking(false);
+        accepted_ = std::move(accepted);
+        pollSet_.add(listener_, Poco::Net::PollSet::POLL_READ);
+        listening_ = true;
+    });
+}
+
+void EventLoop::stopListening() {
+    post([this] {
+        if (!listening_) return;
+        listening_ = false;
+        if (!listenPaused_) pollSet_.remove(listener_);
+        listenPaused_ = false;
+        listener_.close();
+        accepted_ = nullptr;
+    });
+}
+
+void EventLoop::acceptReady(Clock::time_point now) {
+    const int fd = listener_.impl()->sockfd();
+    for (int i = 0; i < kMaxAcceptsPerEvent && listening_; ++i) {
+        const int client = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (client >= 0) {
+            accepted_(Poco::Net::StreamSocket(new Poco::Net::StreamSocketImpl(client)));
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            log().warning("cannot accept: out of file descriptors or memory; pausing accepts");
+            pollSet_.remove(listener_);
+            listenPaused_ = true;
+            listenPausedUntil_ = now + kAcceptPause;
+            return;
+        }
+        log().error("accept failed: errno " + std::to_string(errno));
+        return;
+    }
+}
+
+void EventLoop::resumeListening(Clock::time_point now) {
+    if (!listening_ || !listenPaused_ || now < listenPausedUntil_) return;
+    listenPaused_ = false;
+    pollSet_.add(listener_, Poco::Net::PollSet::POLL_READ);
 }
 
 void EventLoop::attention(std::shared_ptr<Connection> connection) {
@@ -124,7 +185,7 @@ void EventLoop::run() {
         try {
             ready = pollSet_.poll(Poco::Timespan(0, 100 * 1000));
         } catch (const Poco::Exception& e) {
-            Poco::Logger::get("agenthost.net").error("poll failed: " + e.displayText());
+            log().error("poll failed: " + e.displayText());
         }
         const auto now = Clock::now();
         for (const auto& [socket, mode] : ready) {
@@ -139,6 +200,10 @@ void EventLoop::run() {
                 }
                 continue;
             }
+            if (listening_ && socket == listener_) {
+                acceptReady(now);
+                continue;
+            }
             auto it = connections_.find(socket.impl()->sockfd());
             if (it == connections_.end()) continue;
             auto connection = it->second;
@@ -148,12 +213,17 @@ void EventLoop::run() {
             removeIfFinished(connection);
         }
         runCommands();
+        resumeListening(now);
         if (now - lastTick >= kTickInterval) {
             lastTick = now;
             tick(now);
         }
     }
     runCommands();
+    if (listening_) {
+        listening_ = false;
+        listener_.close();
+    }
     for (auto& [fd, connection] : connections_) connection->finalize();
     connections_.clear();
     count_.store(0);

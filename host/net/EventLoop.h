@@ -1,10 +1,11 @@
-// The poll-driven loop that owns every WebSocket connection after its handshake. One thread
-// waits on a Poco PollSet (epoll on Linux) for all sockets, so the number of threads does not
-// grow with the number of connections.
+// The poll-driven loop that owns the listening socket and every connection, from accept to
+// close. One thread waits on a Poco PollSet (epoll on Linux) for all sockets, so the number of
+// threads does not grow with the number of connections, pending request heads included.
 #pragma once
 
 #include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/PollSet.h>
+#include <Poco/Net/ServerSocket.h>
 
 #include <atomic>
 #include <functional>
@@ -29,6 +30,13 @@ class EventLoop {
     // Finalizes the connections that are left and joins the loop thread.
     void stop();
 
+    // Accepted sockets (non-blocking) go to `accepted`, on the loop thread; it adds them.
+    using AcceptCallback = std::function<void(Poco::Net::StreamSocket)>;
+    // Any thread: accepts connections on `listener` from now on.
+    void listen(Poco::Net::ServerSocket listener, AcceptCallback accepted);
+    // Any thread: no more accepts; the listening socket is closed on the loop thread.
+    void stopListening();
+
     // Any thread: hands a new connection to the loop.
     void add(std::shared_ptr<Connection> connection);
     // Any thread: the loop looks at the connection again soon (e.g. it was aborted).
@@ -37,6 +45,12 @@ class EventLoop {
     void shutdownAll();
 
     std::size_t size() const { return count_.load(); }
+    // Connections that are WebSockets now (upgraded and not yet finalized).
+    std::size_t webSockets() const { return webSockets_.load(); }
+
+    // For Connection.
+    void webSocketOpened() { webSockets_.fetch_add(1); }
+    void webSocketClosed() { webSockets_.fetch_sub(1); }
 
     // For Connection, with its io lock held.
     void setWriteInterest(const Poco::Net::Socket& socket, bool write);
@@ -49,6 +63,8 @@ class EventLoop {
     void runCommands();
     void tick(Clock::time_point now);
     void removeIfFinished(const std::shared_ptr<Connection>& connection);
+    void acceptReady(Clock::time_point now);
+    void resumeListening(Clock::time_point now);
 
     Poco::Net::PollSet pollSet_;
     Poco::Net::DatagramSocket wakeSocket_;  // a datagram to ourselves ends a poll early
@@ -59,6 +75,14 @@ class EventLoop {
 
     std::unordered_map<poco_socket_t, std::shared_ptr<Connection>> connections_;
     std::atomic<std::size_t> count_{0};
+    std::atomic<std::size_t> webSockets_{0};
+
+    // Loop thread only.
+    Poco::Net::ServerSocket listener_;
+    bool listening_ = false;
+    AcceptCallback accepted_;
+    Clock::time_point listenPausedUntil_{};  // out of file descriptors: retry after a pause
+    bool listenPaused_ = false;
     std::atomic<bool> running_{false};
     std::thread thread_;
 };

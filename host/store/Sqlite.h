@@ -55,14 +55,22 @@ class SqliteStatement {
                           SQLITE_STATIC);
     }
     void bindNull(int index) { sqlite3_bind_null(stmt_, index); }
+    void bind(int index, int value) { bind(index, std::int64_t{value}); }
+    void bind(int index, const std::string& text) { bind(index, std::string_view(text)); }
+    void bind(int index, const char* text) { bind(index, std::string_view(text)); }
+
+    // Binds ?1, ?2, ... in order.
+    template <class... Values>
+    void bindAll(const Values&... values) {
+        int index = 0;
+        (bind(++index, values), ...);
+    }
 
     // SQLITE_ROW, SQLITE_DONE or an error code.
     int step() { return sqlite3_step(stmt_); }
-    // Ready for the next use; also ends the statement's read transaction.
-    void reset() {
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-    }
+    // Ready for the next use; also ends the statement's read transaction. Every use binds
+    // every parameter, so the old bindings are not cleared.
+    void reset() { sqlite3_reset(stmt_); }
 
     std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
     bool isNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }

@@ -1,20 +1,22 @@
 #include "store/SqliteStore.h"
 
 #include <Poco/Logger.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "store/ListCursor.h"
 #include "store/Sqlite.h"
 #include "store/SqliteSchema.h"
+#include "store/TurnRecordJson.h"
 #include "store/TurnStatus.h"
 
 namespace agenthost::store {
 
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr std::size_t kMaxListLimit = 200;
 constexpr std::size_t kMaxIdleReaders = 8;
 
@@ -33,9 +35,10 @@ bool prepareAll(SqliteDb& db, std::initializer_list<std::pair<SqliteStatement*, 
 }
 
 // Opens a connection with the settings every connection of the store shares.
-bool openConnection(SqliteDb& db, const std::string& path, int flags, std::string* error) {
+bool openConnection(SqliteDb& db, const std::string& path, int flags,
+                    std::chrono::milliseconds busyTimeout, std::string* error) {
     if (!db.open(path, flags | SQLITE_OPEN_NOMUTEX, error)) return false;
-    sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+    sqlite3_busy_timeout(db.handle(), static_cast<int>(busyTimeout.count()));
     sqlite3_extended_result_codes(db.handle(), 1);
     return db.exec("PRAGMA foreign_keys = ON", error);
 }
@@ -49,7 +52,8 @@ bool isConstraint(int rc) {
 struct SqliteStore::WriteConnection {
     SqliteDb db;
     SqliteStatement begin, commit, rollback;
-    SqliteStatement create, remove, segment, turn, state, touch, expireOld, capPerKey;
+    SqliteStatement create, remove, segment, turnRows, supersededTurns, endTurns, runTurn, state,
+        touch, expireOld, capPerKey;
 
     bool prepare(std::string* error) {
         return prepareAll(
@@ -62,12 +66,19 @@ struct SqliteStore::WriteConnection {
               "VALUES (?1, ?2, ?3, ?4, ?4)"},
              {&remove, "DELETE FROM conversations WHERE id = ?1"},
              {&segment,
-              "INSERT OR REPLACE INTO frame_segments (conversation_id, first_seq, last_seq, "
+              "INSERT INTO frame_segments (conversation_id, first_seq, last_seq, "
               "turns, frames) VALUES (?1, ?2, ?3, ?4, ?5)"},
-             {&turn,
-              "INSERT OR REPLACE INTO turns (conversation_id, turn, user, assistant, status, "
-              "stop_reason, input_tokens, output_tokens, error_code, error_message, started_at, "
-              "finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+             {&turnRows,
+              "INSERT INTO turn_segments (conversation_id, first_turn, last_turn, records) "
+              "VALUES (?1, ?2, ?3, ?4)"},
+             // Rows whose every turn the new row saves again hold only old versions.
+             {&supersededTurns,
+              "DELETE FROM turn_segments WHERE conversation_id = ?1 AND last_turn BETWEEN ?2 AND "
+              "?3 AND first_turn >= ?2"},
+             {&endTurns,
+              "DELETE FROM running_turns WHERE conversation_id = ?1 AND turn BETWEEN ?2 AND ?3"},
+             {&runTurn,
+              "INSERT OR IGNORE INTO running_turns (conversation_id, turn) VALUES (?1, ?2)"},
              {&state, "UPDATE conversations SET plugin_state = ?2 WHERE id = ?1"},
              {&touch,
               "UPDATE conversations SET updated_at = max(updated_at, ?2), "
@@ -86,8 +97,8 @@ struct SqliteStore::ReadConnection {
     SqliteDb db;
     SqliteStatement find, frames, turns, state, list, openTurns;
 
-    bool open(const std::string& path, std::string* error) {
-        return openConnection(db, path, SQLITE_OPEN_READWRITE, error) &&
+    bool open(const std::string& path, std::chrono::milliseconds busyTimeout, std::string* error) {
+        return openConnection(db, path, SQLITE_OPEN_READWRITE, busyTimeout, error) &&
                db.exec("PRAGMA query_only = ON", error) &&
                prepareAll(db,
                           {{&find, (std::string("SELECT ") + kConversationColumns +
@@ -97,9 +108,8 @@ struct SqliteStore::ReadConnection {
                             "SELECT first_seq, last_seq, turns, frames FROM frame_segments "
                             "WHERE conversation_id = ?1 AND last_seq > ?2 ORDER BY last_seq"},
                            {&turns,
-                            "SELECT turn, user, assistant, status, stop_reason, input_tokens, "
-                            "output_tokens, error_code, error_message, started_at, finished_at "
-                            "FROM turns WHERE conversation_id = ?1 ORDER BY turn"},
+                            "SELECT records FROM turn_segments WHERE conversation_id = ?1 "
+                            "ORDER BY rowid"},
                            {&state, "SELECT plugin_state FROM conversations WHERE id = ?1"},
                            {&list, (std::string("SELECT ") + kConversationColumns +
                                     " FROM conversations WHERE key_name = ?1 AND turns > 0 "
@@ -107,9 +117,9 @@ struct SqliteStore::ReadConnection {
                                     "ORDER BY updated_at DESC, id DESC LIMIT ?5")
                                        .c_str()},
                            {&openTurns,
-                            "SELECT t.conversation_id, t.turn, c.last_seq FROM turns t "
-                            "JOIN conversations c ON c.id = t.conversation_id "
-                            "WHERE t.status = 'running' ORDER BY t.conversation_id, t.turn"}},
+                            "SELECT r.conversation_id, r.turn, c.last_seq FROM running_turns r "
+                            "JOIN conversations c ON c.id = r.conversation_id "
+                            "ORDER BY r.conversation_id, r.turn"}},
                           error);
     }
 };
@@ -135,23 +145,33 @@ ConversationInfo readConversation(const SqliteStatement& row) {
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* error,
                                                Options options) {
+    // SQLite's allocation statistics take a global mutex around every malloc; nothing here
+    // reads them. Possible only before SQLite initializes, hence once, first thing.
+    static const bool configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+    (void)configured;
     std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
     auto writer = std::make_unique<WriteConnection>();
     std::string reason;
-    const bool opened =
-        openConnection(writer->db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &reason) &&
-        writer->db.exec("PRAGMA journal_mode = WAL", &reason) &&
-        writer->db.queryText("PRAGMA journal_mode") == "wal" &&
-        writer->db.exec("PRAGMA synchronous = NORMAL", &reason) &&
-        migrateSchema(writer->db, path, &reason) && writer->prepare(&reason);
+    const bool opened = openConnection(writer->db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                       options.busyTimeout, &reason) &&
+                        writer->db.exec("PRAGMA journal_mode = WAL", &reason) &&
+                        writer->db.queryText("PRAGMA journal_mode") == "wal" &&
+                        writer->db.exec("PRAGMA synchronous = NORMAL", &reason) &&
+                        // The hot pages (each conversation's last turns and segments) are rewritten
+                        // by every batch: a larger WAL copies them back to the database less often,
+                        // and a larger cache keeps them from being read again.
+                        writer->db.exec("PRAGMA wal_autocheckpoint = 8192", &reason) &&
+                        writer->db.exec("PRAGMA journal_size_limit = 67108864", &reason) &&
+                        writer->db.exec("PRAGMA cache_size = -32768", &reason) &&
+                        migrateSchema(writer->db, path, &reason) && writer->prepare(&reason);
     if (!opened) {
-        if (reason.empty()) reason = writer->db.message();
+        if (reason.empty()) reason = "it cannot be put in WAL mode: " + writer->db.message();
         if (error) *error = "cannot open the conversation store " + path + ": " + reason;
         return nullptr;
     }
     // A read connection now, so that a file readers cannot open fails here, not on first use.
     auto reader = std::make_unique<ReadConnection>();
-    if (!reader->open(path, &reason)) {
+    if (!reader->open(path, options.busyTimeout, &reason)) {
         if (error) *error = "cannot open the conversation store " + path + ": " + reason;
         return nullptr;
     }
@@ -223,18 +243,25 @@ std::vector<std::string> SqliteStore::enforceRetention(Millis olderThan, std::si
 void SqliteStore::flush() {
     std::unique_lock lock(mutex_);
     const Ticket target = lastTicket_;
-    if (attempted_ >= target || writerDone_) return;
+    if (committed_.load(std::memory_order_relaxed) >= target || writerDone_) return;
+    // Waits for an attempt that starts after this call (so that a failing store tries again
+    // now, not only reports the try that was under way), unless the writes commit before.
+    const std::uint64_t startedBefore = attemptsStarted_;
     urgent_ = true;
     wake_.notify_one();
-    done_.wait(lock, [&] { return attempted_ >= target || writerDone_; });
+    done_.wait(lock, [&] {
+        return committed_.load(std::memory_order_relaxed) >= target ||
+               (attemptsFinished_ > startedBefore && attempted_ >= target) || writerDone_;
+    });
 }
 
 void SqliteStore::writerLoop() {
+    ::pthread_setname_np(::pthread_self(), "store-writer");
     std::unique_lock lock(mutex_);
     for (;;) {
         if (pending_.empty()) {
             writerIdle_ = queue_.empty();
-            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            wake_.wait(lock, [&] { return stopping_ || urgent_ || !queue_.empty(); });
             writerIdle_ = false;
             // Gather the burst: what arrives within the window shares this commit.
             if (!stopping_ && !urgent_)
@@ -243,8 +270,18 @@ void SqliteStore::writerLoop() {
             // The last batch failed: try again after a pause (or at once when someone waits).
             wake_.wait_for(lock, options_.retryDelay, [&] { return stopping_ || urgent_; });
         }
-        if (stopping_ && queue_.empty() && pending_.empty()) break;
+        if (queue_.empty() && pending_.empty()) {
+            if (stopping_) break;
+            // Nothing left to try (the rest was dropped): a waiting flush() is done.
+            urgent_ = false;
+            attempted_ = lastTicket_;
+            ++attemptsStarted_;
+            ++attemptsFinished_;
+            done_.notify_all();
+            continue;
+        }
         urgent_ = false;
+        ++attemptsStarted_;
         if (pending_.empty()) {
             pending_.swap(queue_);
         } else {
@@ -254,9 +291,9 @@ void SqliteStore::writerLoop() {
         const bool stopping = stopping_;
         lock.unlock();
 
+        const Ticket last = pending_.back().ticket;
         std::string error;
         const bool committed = applyPending(&error);
-        const Ticket last = pending_.back().ticket;
         if (committed) {
             committed_.store(last, std::memory_order_release);
             pending_.clear();
@@ -273,11 +310,35 @@ void SqliteStore::writerLoop() {
 
         lock.lock();
         attempted_ = std::max(attempted_, last);
+        ++attemptsFinished_;
         done_.notify_all();
     }
     writerDone_ = true;
     done_.notify_all();
 }
+
+namespace {
+
+// The turn row, then which turns are running: ended ones leave running_turns, running ones
+// join it (turns end in order, so a range covers exactly the ended ones).
+template <class Run>
+bool applyTurnRows(SqliteStore::WriteConnection& w, const TurnRows& rows, Run& run) {
+    w.supersededTurns.bindAll(*rows.conversationId, rows.firstTurn, rows.lastTurn);
+    if (!run(w.supersededTurns)) return false;
+    w.turnRows.bindAll(*rows.conversationId, rows.firstTurn, rows.lastTurn, rows.records);
+    if (!run(w.turnRows)) return false;
+    if (rows.endedFrom > 0) {
+        w.endTurns.bindAll(*rows.conversationId, rows.endedFrom, rows.endedTo);
+        if (!run(w.endTurns)) return false;
+    }
+    for (int turn : rows.running) {
+        w.runTurn.bindAll(*rows.conversationId, turn);
+        if (!run(w.runTurn)) return false;
+    }
+    return true;
+}
+
+}  // namespace
 
 bool SqliteStore::applyPending(std::string* error) {
     WriteConnection& w = *writer_;
@@ -310,50 +371,24 @@ bool SqliteStore::applyPending(std::string* error) {
         switch (step.kind) {
             case PlanStep::Kind::Create: {
                 const auto& created = std::get<NewConversation>(write->payload);
-                w.create.bind(1, created.id);
-                w.create.bind(2, created.route);
-                w.create.bind(3, created.keyName);
-                w.create.bind(4, created.createdAt);
+                w.create.bindAll(created.id, created.route, created.keyName, created.createdAt);
                 ok = run(w.create);
                 break;
             }
             case PlanStep::Kind::Delete:
-                w.remove.bind(1, write->conversationId);
+                w.remove.bindAll(write->conversationId);
                 ok = run(w.remove);
                 break;
             case PlanStep::Kind::Segment: {
                 const SegmentRow& segment = plan.segments[step.index];
-                w.segment.bind(1, *segment.conversationId);
-                w.segment.bind(2, segment.firstSeq);
-                w.segment.bind(3, segment.lastSeq);
-                w.segment.bind(4, segment.turns);
-                w.segment.bind(5, segment.frames);
+                w.segment.bindAll(*segment.conversationId, segment.firstSeq, segment.lastSeq,
+                                  segment.turns, segment.frames);
                 ok = run(w.segment);
                 break;
             }
-            case PlanStep::Kind::Turn: {
-                const auto& turn = std::get<TurnRecord>(write->payload);
-                SqliteStatement& s = w.turn;
-                s.bind(1, write->conversationId);
-                s.bind(2, std::int64_t{turn.turn});
-                s.bind(3, turn.user);
-                s.bind(4, turn.assistant);
-                s.bind(5, std::string_view(turnStatusName(turn.status)));
-                s.bind(6, turn.stopReason);
-                if (turn.usage) {
-                    s.bind(7, static_cast<std::int64_t>(turn.usage->inputTokens));
-                    s.bind(8, static_cast<std::int64_t>(turn.usage->outputTokens));
-                } else {
-                    s.bindNull(7);
-                    s.bindNull(8);
-                }
-                s.bind(9, turn.errorCode);
-                s.bind(10, turn.errorMessage);
-                s.bind(11, turn.startedAt);
-                s.bind(12, turn.finishedAt);
-                ok = run(s);
+            case PlanStep::Kind::Turns:
+                ok = applyTurnRows(w, plan.turnRows[step.index], run);
                 break;
-            }
             case PlanStep::Kind::State:
                 w.state.bind(1, write->conversationId);
                 w.state.bindBlob(2, std::get<std::string>(write->payload));
@@ -361,10 +396,7 @@ bool SqliteStore::applyPending(std::string* error) {
                 break;
             case PlanStep::Kind::Touch: {
                 const ConversationTouch& touch = plan.touches[step.index];
-                w.touch.bind(1, *touch.conversationId);
-                w.touch.bind(2, touch.updatedAt);
-                w.touch.bind(3, touch.lastSeq);
-                w.touch.bind(4, std::int64_t{touch.turns});
+                w.touch.bindAll(*touch.conversationId, touch.updatedAt, touch.lastSeq, touch.turns);
                 if (touch.title)
                     w.touch.bind(5, *touch.title);
                 else
@@ -451,7 +483,7 @@ std::unique_ptr<SqliteStore::ReadConnection> SqliteStore::acquireReader() {
     }
     auto reader = std::make_unique<ReadConnection>();
     std::string error;
-    if (!reader->open(path_, &error)) {
+    if (!reader->open(path_, options_.busyTimeout, &error)) {
         logger().error("cannot read the conversation store " + path_ + ": " + error);
         return nullptr;
     }
@@ -488,8 +520,7 @@ std::vector<FrameRecord> SqliteStore::frames(const std::string& conversationId,
         std::vector<FrameRecord> out;
         if (limit == 0 || upToSeq <= afterSeq) return out;
         StatementUse use(r.frames);
-        r.frames.bind(1, conversationId);
-        r.frames.bind(2, afterSeq);
+        r.frames.bindAll(conversationId, afterSeq);
         while (out.size() < limit && r.frames.step() == SQLITE_ROW) {
             const std::int64_t firstSeq = r.frames.integer(0);
             if (firstSeq > upToSeq) break;
@@ -511,25 +542,24 @@ std::vector<FrameRecord> SqliteStore::frames(const std::string& conversationId,
 
 std::vector<TurnRecord> SqliteStore::turns(const std::string& conversationId) {
     return withReader([&](ReadConnection& r) {
-        std::vector<TurnRecord> out;
+        // Rows in the order they were written: a later version of a turn replaces an earlier.
+        std::map<int, TurnRecord> latest;
         StatementUse use(r.turns);
         r.turns.bind(1, conversationId);
         while (r.turns.step() == SQLITE_ROW) {
-            const SqliteStatement& row = r.turns;
-            TurnRecord& turn = out.emplace_back();
-            turn.turn = static_cast<int>(row.integer(0));
-            turn.user = row.text(1);
-            turn.assistant = row.text(2);
-            turn.status = turnStatusFromName(row.text(3)).value_or(TurnStatus::Error);
-            turn.stopReason = row.text(4);
-            if (!row.isNull(5))
-                turn.usage = TokenUsage{static_cast<std::uint64_t>(row.integer(5)),
-                                        static_cast<std::uint64_t>(row.integer(6))};
-            turn.errorCode = row.text(7);
-            turn.errorMessage = row.text(8);
-            turn.startedAt = row.integer(9);
-            turn.finishedAt = row.integer(10);
+            std::string_view lines = r.turns.text(0);
+            while (!lines.empty()) {
+                const std::size_t end = std::min(lines.find('\n'), lines.size());
+                if (auto turn = parseTurnRecordJson(lines.substr(0, end)))
+                    latest[turn->turn] = std::move(*turn);
+                else
+                    logger().warning("a stored turn of " + conversationId + " cannot be read");
+                lines.remove_prefix(std::min(end + 1, lines.size()));
+            }
         }
+        std::vector<TurnRecord> out;
+        out.reserve(latest.size());
+        for (auto& [number, turn] : latest) out.push_back(std::move(turn));
         return out;
     });
 }
@@ -553,11 +583,9 @@ ListPage SqliteStore::list(const ListQuery& query) {
     return withReader([&](ReadConnection& r) {
         ListPage page;
         StatementUse use(r.list);
-        r.list.bind(1, query.keyName);
-        r.list.bind(2, query.route);
-        r.list.bind(3, after.updatedAt);
-        r.list.bind(4, after.id);
-        r.list.bind(5, static_cast<std::int64_t>(limit + 1));  // one more: is there a next page?
+        // One more than the page: is there a next one?
+        r.list.bindAll(query.keyName, query.route, after.updatedAt, after.id,
+                       static_cast<std::int64_t>(limit + 1));
         while (r.list.step() == SQLITE_ROW) page.conversations.push_back(readConversation(r.list));
         if (page.conversations.size() > limit) {
             page.conversations.pop_back();

@@ -1,7 +1,9 @@
 // The embedded conversation store: one SQLite file in WAL mode. One writer thread owns the write
 // connection (SQLite allows one writer) and commits whatever was queued in one transaction
 // (group commit, coalesced by planWrites); reads run on the caller's thread over a small pool of
-// read connections, which WAL lets run beside the writer.
+// read connections, which WAL lets run beside the writer. A conversation's row must exist
+// (createConversation) before its frames, turns and state are saved: writes for one that does
+// not exist (never created, or deleted meanwhile) are dropped with a log line.
 #pragma once
 
 #include <atomic>
@@ -29,6 +31,8 @@ class SqliteStore final : public ConversationStore {
         // What a failing store keeps for the next try; beyond it the oldest writes are dropped.
         std::size_t maxKeptWrites = 50'000;
         std::size_t maxKeptBytes = 64u << 20;
+        // How long a connection waits for a lock another process holds before it fails.
+        std::chrono::milliseconds busyTimeout{5000};
     };
 
     // Opens (creating it if needed) and migrates the database at `path`; nullptr with the
@@ -92,9 +96,11 @@ class SqliteStore final : public ConversationStore {
     std::condition_variable done_;  // flush(): a batch was attempted
     std::vector<QueuedWrite> queue_;
     Ticket lastTicket_ = 0;
-    Ticket attempted_ = 0;
-    bool writerIdle_ = false;  // waiting for the first write of a batch
-    bool urgent_ = false;      // someone waits: skip the batch window
+    Ticket attempted_ = 0;  // the highest ticket of a finished attempt
+    std::uint64_t attemptsStarted_ = 0;
+    std::uint64_t attemptsFinished_ = 0;  // committed or not; they finish in the order started
+    bool writerIdle_ = false;             // waiting for the first write of a batch
+    bool urgent_ = false;                 // someone waits: skip the batch window
     bool stopping_ = false;
     bool writerDone_ = false;
     std::atomic<Ticket> committed_{0};

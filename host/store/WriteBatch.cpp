@@ -4,6 +4,8 @@
 #include <charconv>
 #include <unordered_map>
 
+#include "store/TurnRecordJson.h"
+
 namespace agenthost::store {
 
 namespace {
@@ -119,7 +121,10 @@ class Planner {
             segment.turnRun = 0;
             step(PlanStep::Kind::Segment, nullptr, index);
         }
-        for (const auto& [number, write] : pending.turns) step(PlanStep::Kind::Turn, write);
+        if (!pending.turns.empty()) {
+            step(PlanStep::Kind::Turns, nullptr, plan_.turnRows.size());
+            plan_.turnRows.push_back(turnRows(pending));
+        }
         if (pending.state) step(PlanStep::Kind::State, pending.state);
         if (pending.touched) {
             pending.touch.conversationId = pending.conversationId;
@@ -127,6 +132,25 @@ class Planner {
             plan_.touches.push_back(std::move(pending.touch));
         }
         pending.clear();
+    }
+
+    static TurnRows turnRows(const Pending& pending) {
+        TurnRows rows;
+        rows.conversationId = pending.conversationId;
+        rows.firstTurn = pending.turns.begin()->first;
+        rows.lastTurn = pending.turns.rbegin()->first;
+        for (const auto& [number, write] : pending.turns) {
+            const auto& turn = std::get<TurnRecord>(write->payload);
+            if (!rows.records.empty()) rows.records += '\n';
+            appendTurnRecordJson(rows.records, turn);
+            if (turn.status == TurnStatus::Running) {
+                rows.running.push_back(number);
+            } else {
+                if (rows.endedFrom == 0) rows.endedFrom = number;
+                rows.endedTo = number;
+            }
+        }
+        return rows;
     }
 
     WritePlan plan_;

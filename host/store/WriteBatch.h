@@ -1,8 +1,8 @@
 // The writes a store queues, and how one batch of them is coalesced before it reaches the
-// database: the consecutive frames of a conversation become one segment row, several saves of
-// the same turn keep only the last, and the conversation row is updated once per batch. The
-// plan points into the queued writes (no copies but the segments' joined text), so a batch that
-// fails can be kept and planned again.
+// database: the consecutive frames of a conversation become one segment row, its saved turns
+// one turn row (several saves of a turn keep only the last), and the conversation row is updated
+// once per batch; a statement costs far more than its row. The plan points into the queued
+// writes (no copies but the rows' joined text), so a batch that fails can be planned again.
 #pragma once
 
 #include <future>
@@ -48,6 +48,18 @@ struct SegmentRow {
     int turnRun = 0;   // while building: how many lines the last run has
 };
 
+// The turns of one conversation saved in the batch, each in its last saved version, as one
+// row of JSON lines (see TurnRecordJson.h); and which of them end the batch running or not.
+struct TurnRows {
+    const std::string* conversationId = nullptr;
+    int firstTurn = 0;
+    int lastTurn = 0;
+    std::string records;
+    int endedFrom = 0;  // the range of turns whose last save is not Running (0: none)
+    int endedTo = 0;
+    std::vector<int> running;  // turns whose last save is Running
+};
+
 // What the batch changes on the conversation row itself.
 struct ConversationTouch {
     const std::string* conversationId = nullptr;
@@ -58,14 +70,15 @@ struct ConversationTouch {
 };
 
 struct PlanStep {
-    enum class Kind { Create, Delete, Segment, Turn, State, Touch, Retention } kind;
-    const QueuedWrite* write = nullptr;  // Create, Delete, Turn, State, Retention
-    std::size_t index = 0;               // Segment: into segments; Touch: into touches
+    enum class Kind { Create, Delete, Segment, Turns, State, Touch, Retention } kind;
+    const QueuedWrite* write = nullptr;  // Create, Delete, State, Retention
+    std::size_t index = 0;  // Segment: into segments; Turns: into turnRows; Touch: into touches
 };
 
 struct WritePlan {
     std::vector<PlanStep> steps;  // in an order that keeps each conversation's call order
     std::vector<SegmentRow> segments;
+    std::vector<TurnRows> turnRows;
     std::vector<ConversationTouch> touches;
 };
 

@@ -23,11 +23,15 @@ constexpr bool kRssIsMeaningful = false;
 constexpr bool kRssIsMeaningful = true;
 #endif
 
-const std::string kKeySection = "[key.test]\nsecret = test-key-0123456789\n\n";
+// The admin key reads /api/status?detail=full, which names library paths and reload errors.
+const std::string kAdminKey = "admin-key-0123456789";
+const std::string kAdminSection = "[key.ops]\nsecret = " + kAdminKey + "\nadmin = true\n\n";
+const std::string kKeySection = "[key.test]\nsecret = test-key-0123456789\n\n" + kAdminSection;
 const std::string kEcho = "[plugin.echo]\nlibrary = echo\n";
 
 Poco::JSON::Object::Ptr status(const HostProcess& host) {
-    return parseJson(host.get("/api/status").body);
+    return parseJson(
+        host.get("/api/status?detail=full", {{"Authorization", "Bearer " + kAdminKey}}).body);
 }
 
 Poco::JSON::Object::Ptr reloadState(const HostProcess& host) {
@@ -134,7 +138,8 @@ TEST_F(ReloadTest, StreamingSettingsApplyToNewRequestsAtOnce) {
 }
 
 TEST_F(ReloadTest, NewKeysApplyToNewConnections) {
-    auto state = reloadWith(*host_, "[key.other]\nsecret = other-key-000000000\n\n" + kEcho);
+    auto state =
+        reloadWith(*host_, "[key.other]\nsecret = other-key-000000000\n\n" + kAdminSection + kEcho);
     ASSERT_TRUE(state->getValue<bool>("ok"));
     WsClient refused(host_->port(), "/api/echo/ws");
     refused.sendText(kTestKey);

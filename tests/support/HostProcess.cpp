@@ -166,11 +166,13 @@ int HostProcess::stop(int signal, std::chrono::seconds timeout) {
     return exitStatus_;
 }
 
-HttpResult HostProcess::get(const std::string& path) const {
+HttpResult HostProcess::get(const std::string& path,
+                            const std::map<std::string, std::string>& headers) const {
     Poco::Net::HTTPClientSession session("127.0.0.1", port_);
     session.setTimeout(Poco::Timespan(5, 0));
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
+    for (const auto& [name, value] : headers) request.set(name, value);
     session.sendRequest(request);
     Poco::Net::HTTPResponse response;
     std::istream& body = session.receiveResponse(response);

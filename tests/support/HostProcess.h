@@ -56,7 +56,8 @@ class HostProcess {
     int stop(int signal = 15, std::chrono::seconds timeout = std::chrono::seconds(20));
     bool running() const;
 
-    HttpResult get(const std::string& path) const;
+    HttpResult get(const std::string& path,
+                   const std::map<std::string, std::string>& headers = {}) const;
 
     // Resident memory (kB), thread count and open fds of the process, from /proc.
     long rssKb() const;

@@ -1,0 +1,16 @@
+// The plain endpoints of the server itself: GET /api/health and GET /api/status.
+#pragma once
+
+#include "http/PlainHttp.h"
+
+namespace agenthost::http {
+
+class Backend;
+
+PlainResponse healthEndpoint(const PlainRequest& request, const Backend& backend);
+
+// Anonymous callers get the protocol 1 fields without file-system paths or error texts;
+// "?detail=full" with "Authorization: Bearer <key with admin = true>" adds them.
+PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend);
+
+}  // namespace agenthost::http

@@ -1,0 +1,56 @@
+#include "http/FrontEnd.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+
+#include "http/Backend.h"
+#include "http/Endpoints.h"
+#include "http/RequestStream.h"
+#include "net/EventLoop.h"
+#include "session/Runtime.h"
+
+namespace agenthost::http {
+namespace {
+
+// Connections still reading their head may use at most this many slots beyond the WebSocket
+// limit, so that a flood of idle sockets cannot take every file descriptor.
+constexpr std::size_t kMinPendingSlots = 1024;
+
+}  // namespace
+
+FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), loop_(loop) {
+    router_.exact("/api/health", readOnly([&backend](const PlainRequest& request) {
+                      return healthEndpoint(request, backend);
+                  }));
+    router_.exact("/api/status", readOnly([&backend](const PlainRequest& request) {
+                      return statusEndpoint(request, backend);
+                  }));
+}
+
+void FrontEnd::accept(Poco::Net::StreamSocket socket) {
+    const auto runtime = backend_.runtime();
+    const auto& server = runtime->server;
+    const std::size_t pending = loop_.size() - std::min(loop_.size(), loop_.webSockets());
+    if (pending >= std::max(kMinPendingSlots, server.maxConnections)) {
+        Poco::Logger::get("agenthost.net")
+            .warning("too many connections still reading their request head; refusing one");
+        return;  // the socket closes as it goes out of scope
+    }
+    net::ConnectionLimits limits;
+    limits.maxMessageBytes = server.maxMessageBytes;
+    limits.maxOutboundBytes = server.maxOutboundBytes;
+    limits.sendTimeout = std::chrono::seconds(server.sendTimeoutS);
+    limits.pingInterval = std::chrono::seconds(server.pingIntervalS);
+    StreamLimits streamLimits;
+    streamLimits.head.maxHeaderBytes = server.maxHeaderBytes;
+    streamLimits.headTimeout = std::chrono::seconds(server.requestHeadTimeoutS);
+    streamLimits.keepAliveTimeout = std::chrono::seconds(server.keepAliveTimeoutS);
+
+    const auto now = net::Clock::now();
+    auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
+    connection->setStreamHandler(std::make_shared<RequestStream>(*this, streamLimits, now));
+    loop_.add(std::move(connection));
+}
+
+}  // namespace agenthost::http

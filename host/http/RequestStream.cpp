@@ -1,0 +1,99 @@
+#include "http/RequestStream.h"
+
+#include "http/Backend.h"
+#include "http/FrontEnd.h"
+#include "http/Response.h"
+#include "http/Upgrade.h"
+
+namespace agenthost::http {
+
+RequestStream::RequestStream(FrontEnd& front, StreamLimits limits, net::Clock::time_point accepted)
+    : front_(front),
+      limits_(limits),
+      parser_(limits.head),
+      deadline_(accepted + limits.headTimeout) {}
+
+void RequestStream::onBytes(net::Connection& connection, std::string_view bytes,
+                            net::Clock::time_point now) {
+    if (done_) return;
+    if (idle_) {  // the first byte of the next head starts its clock
+        idle_ = false;
+        deadline_ = now + limits_.headTimeout;
+    }
+    buffer_.append(bytes);
+    readHeads(connection, now);
+}
+
+void RequestStream::readHeads(net::Connection& connection, net::Clock::time_point now) {
+    while (!done_ && !buffer_.empty()) {
+        HeadResult result = parser_.parse(buffer_);
+        if (result.state == HeadResult::State::NeedMore) return;
+        if (result.state == HeadResult::State::Refused) {
+            refuse(connection, result.refusal);
+            return;
+        }
+        if (!answer(connection, result.head, result.consumed, now)) return;
+        buffer_.erase(0, result.consumed);
+        parser_.reset();
+        if (buffer_.empty()) {
+            idle_ = true;
+            deadline_ = now + limits_.keepAliveTimeout;
+        } else {
+            deadline_ = now + limits_.headTimeout;  // a pipelined head is already arriving
+        }
+    }
+}
+
+bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t headBytes,
+                           net::Clock::time_point now) {
+    const std::string route = webSocketRoute(head.request.path);
+    if (route.empty()) {
+        const PlainResponse response = front_.router().handle(head.request);
+        // A refusal closes the connection, whatever the client asked for.
+        const bool keepAlive = head.keepAlive && response.status < 400;
+        connection.sendRaw(serialize(response, keepAlive, head.request.method == "HEAD"));
+        if (keepAlive) return true;
+        done_ = true;
+        connection.closeAfterSending();
+        return false;
+    }
+    UpgradeDecision decision = decideUpgrade(head, route, front_.backend());
+    if (decision.refusal) {
+        refuse(connection, *decision.refusal);
+        return false;
+    }
+    done_ = true;
+    connection.sendRaw(serialize(decision.switching, true, false));
+    auto session =
+        front_.backend().adopt(connection.shared_from_this(), std::move(decision.instance),
+                               decision.bearerKeyName, head.request.query);
+    if (!session) {
+        connection.abort("the server is stopping");
+        return false;
+    }
+    // Bytes after the head are the client's first WebSocket frames.
+    const std::string leftover = buffer_.substr(headBytes);
+    buffer_.clear();
+    connection.upgrade(std::move(session), leftover, now);  // destroys this stream
+    return false;
+}
+
+void RequestStream::refuse(net::Connection& connection, const PlainResponse& response) {
+    done_ = true;
+    buffer_.clear();
+    connection.sendRaw(serialize(response, false, false));
+    connection.closeAfterSending();
+}
+
+void RequestStream::onTick(net::Connection& connection, net::Clock::time_point now) {
+    if (done_ || now < deadline_) return;
+    if (idle_) {  // nothing more was asked: hang up quietly
+        done_ = true;
+        connection.closeAfterSending();
+        return;
+    }
+    refuse(connection,
+           errorResponse(408, "request_timeout", "the request head did not arrive in time"));
+}
+
+}  // namespace agenthost::http

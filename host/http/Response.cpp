@@ -1,0 +1,49 @@
+#include "http/Response.h"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPResponse.h>
+
+#include <sstream>
+
+#include "util/Version.h"
+
+namespace agenthost::http {
+
+PlainResponse errorResponse(int status, const std::string& code, const std::string& message) {
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    body.set("error", code);
+    body.set("message", message);
+    std::ostringstream out;
+    body.stringify(out);
+    PlainResponse response;
+    response.status = status;
+    response.body = out.str();
+    return response;
+}
+
+std::string serialize(const PlainResponse& response, bool keepAlive, bool headRequest) {
+    const auto reason = Poco::Net::HTTPResponse::getReasonForStatus(
+        static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
+    std::string out;
+    out.reserve(256 + response.body.size());
+    out += "HTTP/1.1 " + std::to_string(response.status) + " " + reason + "\r\n";
+    out += "Server: agenthost/";
+    out += kVersion;
+    out += "\r\nDate: " +
+           Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT) +
+           "\r\n";
+    if (response.status != 101) {
+        out += "Content-Type: " + response.contentType + "\r\n";
+        out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+        out += "Cache-Control: no-store\r\n";
+        out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+    }
+    for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+    out += "\r\n";
+    if (!headRequest) out += response.body;
+    return out;
+}
+
+}  // namespace agenthost::http

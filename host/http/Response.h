@@ -1,0 +1,18 @@
+// Turning a PlainResponse into the bytes of an HTTP/1.1 response, and the JSON error answers
+// every refusal uses.
+#pragma once
+
+#include <string>
+
+#include "http/PlainHttp.h"
+
+namespace agenthost::http {
+
+// {"error": code, "message": message} with `status`.
+PlainResponse errorResponse(int status, const std::string& code, const std::string& message);
+
+// Status line, headers (Content-Type, Content-Length, Cache-Control, Date, Server, Connection
+// and the response's own), the blank line, and the body unless `headRequest`.
+std::string serialize(const PlainResponse& response, bool keepAlive, bool headRequest);
+
+}  // namespace agenthost::http

@@ -1,0 +1,44 @@
+// The JSON bodies of GET /api/health and GET /api/status (protocol 1; the iOS app reads both).
+#pragma once
+
+#include <Poco/Timestamp.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace agenthost::plugin {
+struct RouteTable;
+}
+
+namespace agenthost::http {
+
+// What the last reload did.
+struct ReloadFacts {
+    std::uint64_t generation = 1;
+    Poco::Timestamp loadedAt;
+    bool ok = true;
+    std::string error;  // why the last reload was refused (may name paths: admins only)
+    bool restartRequired = false;
+};
+
+// The server's state at the moment /api/status is asked for.
+struct StatusFacts {
+    std::shared_ptr<const plugin::RouteTable> routes;
+    ReloadFacts reload;
+    std::int64_t uptimeS = 0;
+    std::size_t connections = 0;  // open WebSockets
+};
+
+// The conversation store's state, for /api/health.
+struct StoreHealthFacts {
+    std::string name;     // sqlite or none
+    std::string problem;  // why it is degraded, or ""
+};
+
+std::string healthJson(const plugin::RouteTable* routes, const StoreHealthFacts& store);
+
+// `full` adds what only an admin may see: library paths and error texts that may name files.
+std::string statusJson(const StatusFacts& facts, bool full);
+
+}  // namespace agenthost::http

@@ -1,0 +1,95 @@
+#include "store/TurnRecordJson.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "store/TurnStatus.h"
+
+namespace agenthost::store {
+
+namespace {
+
+// Written by hand: the writer encodes every saved turn, and this is several times cheaper
+// than building a Poco::JSON object.
+void appendString(std::string& out, std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20) {
+            out += "\\u00";
+            out += kHex[byte >> 4];
+            out += kHex[byte & 0xF];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+void appendField(std::string& out, const char* name, std::string_view text) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+    appendString(out, text);
+}
+
+void appendField(std::string& out, const char* name, std::int64_t value) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+    out += std::to_string(value);
+}
+
+}  // namespace
+
+void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
+    out += "{\"turn\":";
+    out += std::to_string(turn.turn);
+    appendField(out, "status", turnStatusName(turn.status));
+    appendField(out, "user", turn.user);
+    appendField(out, "assistant", turn.assistant);
+    appendField(out, "stop_reason", turn.stopReason);
+    if (turn.usage) {
+        appendField(out, "input_tokens", static_cast<std::int64_t>(turn.usage->inputTokens));
+        appendField(out, "output_tokens", static_cast<std::int64_t>(turn.usage->outputTokens));
+    }
+    appendField(out, "error_code", turn.errorCode);
+    appendField(out, "error_message", turn.errorMessage);
+    appendField(out, "started_at", turn.startedAt);
+    appendField(out, "finished_at", turn.finishedAt);
+    out += '}';
+}
+
+std::optional<TurnRecord> parseTurnRecordJson(std::string_view json) {
+    try {
+        Poco::JSON::Parser parser;
+        const auto object = parser.parse(std::string(json)).extract<Poco::JSON::Object::Ptr>();
+        TurnRecord turn;
+        turn.turn = object->getValue<int>("turn");
+        turn.status =
+            turnStatusFromName(object->getValue<std::string>("status")).value_or(TurnStatus::Error);
+        turn.user = object->optValue<std::string>("user", "");
+        turn.assistant = object->optValue<std::string>("assistant", "");
+        turn.stopReason = object->optValue<std::string>("stop_reason", "");
+        if (object->has("input_tokens") && !object->isNull("input_tokens"))
+            turn.usage = TokenUsage{object->getValue<std::uint64_t>("input_tokens"),
+                                    object->isNull("output_tokens")
+                                        ? 0
+                                        : object->getValue<std::uint64_t>("output_tokens")};
+        turn.errorCode = object->optValue<std::string>("error_code", "");
+        turn.errorMessage = object->optValue<std::string>("error_message", "");
+        turn.startedAt = object->optValue<Millis>("started_at", 0);
+        turn.finishedAt = object->optValue<Millis>("finished_at", 0);
+        return turn;
+    } catch (const Poco::Exception&) {
+        return std::nullopt;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace agenthost::store
