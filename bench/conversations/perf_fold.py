@@ -2,9 +2,9 @@
 CPU microseconds per round trip spent in each function, inclusive of what it calls, and the
 functions that use the CPU themselves (self).
 
-Usage: perf_fold.py PERF_SCRIPT_TXT US_PER_ROUND_TRIP [TOP]
-The samples are scaled so that all of them together are US_PER_ROUND_TRIP (the load client's
-measured server CPU per round trip of the profiled run).
+Usage: perf_fold.py PERF_SCRIPT_TXT COST [TOP] [UNIT]
+The samples are scaled so that all of them together are COST UNIT (default "µs per round
+trip": the load client's measured server CPU per round trip of the profiled run).
 """
 import collections
 import sys
@@ -61,6 +61,7 @@ def role(stacks):
 def main():
     path, us_per_rt = sys.argv[1], float(sys.argv[2])
     top = int(sys.argv[3]) if len(sys.argv) > 3 else 25
+    unit = sys.argv[4] if len(sys.argv) > 4 else "µs per round trip"
     samples = read_samples(path)
     if not samples:
         sys.exit("perf_fold: no samples in " + path)
@@ -69,23 +70,25 @@ def main():
     for tid, stack in samples:
         by_thread[tid].append(stack)
     threads = sorted(by_thread.items(), key=lambda item: -len(item[1]))
-    print(f"{len(samples)} samples; {us_per_rt:.1f} µs of server CPU per round trip in all.\n")
-    print("| thread | µs per round trip | share |")
+    print(f"{len(samples)} samples; {us_per_rt:.1f} {unit} of server CPU in all.\n")
+    print(f"| thread | {unit} | share |")
     print("|---|---|---|")
     for tid, stacks in threads:
         if len(stacks) * scale >= 0.1:
             print(f"| {role(stacks)} ({tid}) | {len(stacks) * scale:.1f} | "
                   f"{100 * len(stacks) / len(samples):.0f} % |")
-    for tid, stacks in threads[:2]:
+    groups = [("all threads", [stack for _, stack in samples])]
+    groups += [(f"{role(stacks)} ({tid})", stacks) for tid, stacks in threads[:2]]
+    for title, stacks in groups:
         inclusive, own = collections.Counter(), collections.Counter()
         for stack in stacks:
             if stack:
                 own[stack[0]] += 1
             for function in set(stack) - NOISE:
                 inclusive[function] += 1
-        print(f"\n### {role(stacks)} ({tid}): {len(stacks) * scale:.1f} µs per round trip\n")
+        print(f"\n### {title}: {len(stacks) * scale:.1f} {unit}\n")
         print("| function (the host's, SQLite's main steps, allocator, syscalls) "
-              "| inclusive µs/rt | self µs/rt |")
+              "| inclusive | self |")
         print("|---|---|---|")
         listed = [f for f, _ in inclusive.most_common() if shown(f)][:top]
         for function in listed:

@@ -128,6 +128,7 @@ int runEcho(const Options& options, LoadDriver& driver) {
 
 int runResume(const Options& options, LoadDriver& driver) {
     const auto deadline = Clock::now() + options.timeout;
+    const auto before = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
     auto result = driver.resume(options.conversation, options.resumes, deadline);
     std::ostringstream out;
     out << "mode=resume by=" << (options.resumeBy == ResumeBy::Url ? "url" : "frame")
@@ -136,7 +137,13 @@ int runResume(const Options& options, LoadDriver& driver) {
         << " frames=" << result.frames << " p50_ms=" << fixed(percentile(result.millis, 0.5), 1)
         << " max_ms=" << fixed(percentile(result.millis, 1.0), 1)
         << " min_ms=" << fixed(percentile(result.millis, 0.0), 1);
-    if (options.serverPid > 0) addSample(out, "", sampleProcess(options.serverPid));
+    if (options.serverPid > 0) {
+        const auto after = sampleProcess(options.serverPid);
+        if (result.done > 0)
+            out << " server_cpu_ms_per_resume="
+                << fixed((after.cpuMs - before.cpuMs) / static_cast<double>(result.done), 1);
+        addSample(out, "", after);
+    }
     std::cout << out.str() << std::endl;
     reportFailures(driver);
     return result.done == options.resumes && driver.failed() == 0 ? 0 : 1;
