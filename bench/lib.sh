@@ -185,6 +185,19 @@ load_median() {
     median_of "$name" cpu_us_per_rt "${lines[@]}"
 }
 
+# raw_results "SERVER..." "NAME...": every kept result line R_<SERVER>_<NAME>, as a code block.
+raw_results() {
+    local server name var
+    echo '```'
+    for server in $1; do
+        for name in $2; do
+            var="R_${server}_$name"
+            if [[ -n ${!var:-} ]]; then echo "$server $name: ${!var}"; fi
+        done
+    done
+    echo '```'
+}
+
 # get SERVER NAME KEY: KEY from the kept result line R_<SERVER>_<NAME>.
 get() { local var="R_$1_$2"; value "$3" "${!var:-}"; }
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }

@@ -133,15 +133,7 @@ report() {
     echo "this run uses $((2 * IDLE + SMALL + 3 * ECHO_C)) in about a minute, which fits even without"
     echo "net.ipv4.tcp_tw_reuse (here: $(cat /proc/sys/net/ipv4/tcp_tw_reuse)); each server gets its own port."
     echo
-    echo '```'
-    local server name var
-    for server in agenthost aiohttp nohistory; do
-        for name in small idle echo burst; do
-            var="R_${server}_$name"
-            if [[ -n ${!var:-} ]]; then echo "$server $name: ${!var}"; fi
-        done
-    done
-    echo '```'
+    raw_results "agenthost aiohttp nohistory" "small idle echo burst"
 }
 
 mkdir -p "$(dirname "$RESULTS")"

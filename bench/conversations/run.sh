@@ -261,15 +261,7 @@ report() {
     echo "The list walks every page with the \`next\` cursor; each pass then GETs every conversation"
     echo "listed, on one keep-alive HTTP connection (Poco HTTPClientSession in the load client)."
     echo
-    echo '```'
-    local server var
-    for server in none sqlite resume fill; do
-        for name in echo1 echo2 echo3 build url frame half fill api api_restart; do
-            var="R_${server}_$name"
-            if [[ -n ${!var:-} ]]; then echo "$server $name: ${!var}"; fi
-        done
-    done
-    echo '```'
+    raw_results "none sqlite resume fill" "echo1 echo2 echo3 build url frame half fill api api_restart"
 }
 
 mkdir -p "$(dirname "$RESULTS")"
