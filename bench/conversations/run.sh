@@ -30,7 +30,7 @@ API_PASSES=${BENCH_CONV_API_PASSES:-3}
 RESULTS=$ROOT/bench/results/conversations.md
 
 ulimit -n "$(ulimit -Hn)"
-bench_build agenthost echo agenthost_loadclient
+bench_build agenthost echo agenthost_loadclient agenthost_store_reads
 bench_setup
 
 store_section() { printf '[conversations]\nstore = %s\n' "$1"; }
@@ -149,6 +149,11 @@ repeat = $FILL_REPEAT"
         echo "   the host has no GET /api/conversations: list and get not measured" >&2
     fi
     stop_server
+    # The store's share of those latencies: the same reads without HTTP, on the same file.
+    echo "   fill store_reads: $STATE_DIR/conversations.db" >&2
+    R_fill_store_reads=$("$BUILD/bin/agenthost_store_reads" "$STATE_DIR/conversations.db" bench \
+        "$API_PASSES" 50)
+    echo "      $R_fill_store_reads" >&2
 }
 
 echo_runs
@@ -237,6 +242,10 @@ report() {
     row "---" "---"
     row "database after the fill: db + wal (MB)" "$(mb $((FILL_DB_KIB + FILL_WAL_KIB))) ($(mb "$FILL_DB_KIB") + $(mb "$FILL_WAL_KIB"))"
     row "RSS of the host: started / after the fill, connections closed (MB)" "$(mb "$FILL_RSS_START") / $(mb "$FILL_RSS")"
+    row "store reads of a list page of 50 (no HTTP): p50 / p99 / max (ms)" \
+        "$(get fill store_reads list_p50_ms) / $(get fill store_reads list_p99_ms) / $(get fill store_reads list_max_ms) ($(get fill store_reads list_requests) pages)"
+    row "store reads of a get, find + $FILL_TURNS turns (no HTTP): p50 / p99 / max (ms)" \
+        "$(get fill store_reads get_p50_ms) / $(get fill store_reads get_p99_ms) / $(get fill store_reads get_max_ms) ($(get fill store_reads get_requests) gets)"
     if [[ -n ${R_fill_api:-} ]]; then
         row "database after a restart: db + wal (MB)" "$(mb $((FILL_DB_RESTART_KIB + FILL_WAL_RESTART_KIB))) ($(mb "$FILL_DB_RESTART_KIB") + $(mb "$FILL_WAL_RESTART_KIB"))"
         row "RSS after $API_PASSES passes of list + get (MB)" "$(mb "$(get fill api rss_kb)")"
@@ -260,8 +269,11 @@ report() {
     echo
     echo "The list walks every page with the \`next\` cursor; each pass then GETs every conversation"
     echo "listed, on one keep-alive HTTP connection (Poco HTTPClientSession in the load client)."
+    echo "The store reads (agenthost_store_reads, once the host has stopped) are the same walk on the"
+    echo "same file through SqliteStore, without HTTP: list pages, then find + turns of each."
     echo
-    raw_results "none sqlite resume fill" "echo1 echo2 echo3 build url frame half fill api api_restart"
+    raw_results "none sqlite resume fill" \
+        "echo1 echo2 echo3 build url frame half fill api api_restart store_reads"
 }
 
 mkdir -p "$(dirname "$RESULTS")"
