@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ccache pkg-config git clang-format
   libpoco-dev libboost-dev libssl-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
   libsqlite3-dev
-  python3 python3-aiohttp curl procps
+  python3 python3-aiohttp curl procps openssl
 )
 
 missing=()

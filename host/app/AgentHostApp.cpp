@@ -201,6 +201,10 @@ int AgentHostApp::checkConfig() {
     }
     std::cout << configPath_ << ": configuration is valid (" << generation->routes->routes.size()
               << " route(s))\n";
+    if (generation->tls)
+        std::cout << "TLS certificate " << generation->tls->certPath() << " ("
+                  << generation->tls->subject() << ") matches its key, valid until "
+                  << generation->tls->notAfter() << "\n";
     return EXIT_OK;
 }
 
@@ -246,8 +250,10 @@ int AgentHostApp::serve() {
     for (const auto& [route, instance] : host.routes()->routes)
         log.information("route /api/" + route + "/ws -> " + instance->library().name() + " " +
                         instance->library().version());
-    log.information(std::string("agenthost ") + core::kVersion + " listening on http://" +
-                    startConfig.server.host + ":" + std::to_string(host.port()));
+    const char* scheme =
+        startConfig.server.tlsCert.empty() ? " listening on http://" : " listening on https://";
+    log.information(std::string("agenthost ") + core::kVersion + scheme + startConfig.server.host +
+                    ":" + std::to_string(host.port()));
     if (generatedKey) announceGeneratedKey(*generatedKey, startConfig, host.port());
 
     // Signals were blocked in every thread at startup; this loop is the one place they arrive.

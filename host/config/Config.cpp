@@ -172,6 +172,12 @@ void readServer(SectionReader s, ServerSettings& out) {
     s.integer("request_head_timeout_s", out.requestHeadTimeoutS, 1, 3600);
     s.integer("max_header_bytes", out.maxHeaderBytes, 1024, 1 << 20);
     s.integer("keep_alive_timeout_s", out.keepAliveTimeoutS, 1, 3600);
+    s.integer("tls_handshake_timeout_s", out.tlsHandshakeTimeoutS, 1, 3600);
+    const std::string cert = s.raw("tls_cert"), key = s.raw("tls_key");
+    if (cert.empty() != key.empty())
+        s.error(cert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
+    if (!cert.empty()) out.tlsCert = Poco::Path(s.baseDir()).resolve(cert).toString();
+    if (!key.empty()) out.tlsKey = Poco::Path(s.baseDir()).resolve(key).toString();
     std::string stateDir = s.raw("state_dir");
     out.stateDir = stateDir.empty() ? defaultStateDir(s.baseDir())
                                     : Poco::Path(s.baseDir()).resolve(stateDir).toString();

@@ -28,6 +28,9 @@ struct ServerSettings {
     int requestHeadTimeoutS = 10;        // the whole request head must arrive in this time
     std::size_t maxHeaderBytes = 16384;  // request line and headers; 431 beyond
     int keepAliveTimeoutS = 5;           // idle time between plain HTTP requests
+    std::string tlsCert;                 // resolved PEM chain path; empty: plain HTTP
+    std::string tlsKey;                  // resolved PEM key path
+    int tlsHandshakeTimeoutS = 10;
 };
 
 struct KeySettings {

@@ -17,7 +17,7 @@ constexpr std::size_t kMaxStateBytes = 64 * 1024;
 constexpr std::size_t kMaxHistoryResponseBytes = 1 << 20;
 // Frames kept in memory when the store cannot take them (none configured, or failing): the
 // replay of a resume reaches back this far.
-constexpr std::size_t kMaxTailFrames = 50000;
+constexpr std::size_t kMaxTailFrames = 10000;
 constexpr std::size_t kReplayPage = 1000;
 
 Poco::Logger& log() {

@@ -35,6 +35,16 @@ GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTabl
         keys.push_back(generation.generatedKey->settings);
     }
 
+    const auto& server = generation.config.server;
+    if (!server.tlsCert.empty()) {
+        try {
+            generation.tls = net::TlsContext::load(server.tlsCert, server.tlsKey);
+        } catch (const std::exception& e) {
+            build.errors.push_back({"server", "tls_cert", e.what()});
+            return build;
+        }
+    }
+
     auto routes = plugin::buildRouteTable(generation.config, previous, libraries);
     if (!routes.table) {
         build.errors = std::move(routes.errors);

@@ -10,6 +10,7 @@
 
 #include "auth/KeyStore.h"
 #include "config/Config.h"
+#include "net/TlsContext.h"
 #include "plugin/LibraryCache.h"
 #include "plugin/RouteTable.h"
 #include "session/Runtime.h"
@@ -21,6 +22,7 @@ struct Generation {
     std::shared_ptr<const plugin::RouteTable> routes;
     std::shared_ptr<const session::Runtime> runtime;
     std::optional<auth::GeneratedKey> generatedKey;  // when no [key.*] is configured
+    std::shared_ptr<const net::TlsContext> tls;      // when [server] tls_cert/tls_key are set
 };
 
 struct GenerationBuild {

@@ -29,6 +29,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
       libraries_(std::move(libraries)),
       routes_(std::move(first.routes)),
       runtime_(std::move(first.runtime)),
+      tls_(std::move(first.tls)),
       conversationSettings_(first.config.conversations),
       workers_(std::make_unique<WorkerPool>(workerCount(listening_.workerThreads))) {
     openStore(first.config);
@@ -141,8 +142,15 @@ ReloadOutcome Host::reload() {
         }
         Generation& next = *build.generation;
         outcome.ok = true;
+        // Whether the port speaks TLS is fixed at start; a new certificate for it is not.
         outcome.restartRequired = next.config.server.host != listening_.host ||
-                                  next.config.server.port != listening_.port;
+                                  next.config.server.port != listening_.port ||
+                                  (next.tls != nullptr) != (tls_ != nullptr);
+        if (tls_ && next.tls) {
+            tls_ = next.tls;  // new connections get it; open ones keep theirs
+            log().information("reload: TLS certificate " + tls_->certPath() + " valid until " +
+                              tls_->notAfter());
+        }
         previous = std::move(routes_);
         routes_ = std::move(next.routes);
         runtime_ = std::move(next.runtime);
@@ -154,8 +162,9 @@ ReloadOutcome Host::reload() {
         log().information("reload: generation " + std::to_string(reload_.generation) + " with " +
                           std::to_string(routes_->routes.size()) + " route(s) is live");
         if (outcome.restartRequired)
-            log().warning("reload: [server] host/port changed; restart agenthost to listen on " +
-                          next.config.server.host + ":" + std::to_string(next.config.server.port));
+            log().warning(
+                "reload: [server] host/port/TLS changed; restart agenthost to listen on " +
+                next.config.server.host + ":" + std::to_string(next.config.server.port));
     }
     bool removedRoutes = false;
     for (const auto& [route, instance] : previous->routes)
@@ -226,12 +235,18 @@ http::StoreHealthFacts Host::storeHealth() const {
     return facts;
 }
 
+std::shared_ptr<const net::TlsContext> Host::tls() const {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    return tls_;
+}
+
 http::StatusFacts Host::statusFacts() const {
     http::StatusFacts facts;
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
         facts.routes = routes_;
         facts.reload = reload_;
+        facts.tls = tls_;
     }
     facts.uptimeS = static_cast<std::int64_t>(startedAt_.elapsed() / Poco::Timestamp::resolution());
     facts.connections = loop_.webSockets();

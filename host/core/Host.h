@@ -68,6 +68,7 @@ class Host final : public http::Backend {
     bool atConnectionLimit() const override;
     http::StatusFacts statusFacts() const override;
     http::StoreHealthFacts storeHealth() const override;
+    std::shared_ptr<const net::TlsContext> tls() const override;
     // Creates the session of an upgraded connection. `query` (the upgrade URL's raw query)
     // is not read by protocol 1 sessions; protocol 2 takes its parameters from it.
     std::shared_ptr<net::ConnectionHandler> adopt(std::shared_ptr<net::Connection> connection,
@@ -91,6 +92,7 @@ class Host final : public http::Backend {
     mutable std::mutex stateMutex_;  // guards routes_, runtime_, reload_
     std::shared_ptr<const plugin::RouteTable> routes_;
     std::shared_ptr<const session::Runtime> runtime_;
+    std::shared_ptr<const net::TlsContext> tls_;  // null: plain HTTP (fixed at start)
     http::ReloadFacts reload_;
 
     std::mutex sessionsMutex_;  // guards sessions_

@@ -12,6 +12,7 @@
 namespace agenthost::net {
 class Connection;
 class ConnectionHandler;
+class TlsContext;
 }  // namespace agenthost::net
 
 namespace agenthost::plugin {
@@ -34,6 +35,8 @@ class Backend {
     virtual bool atConnectionLimit() const = 0;
     virtual StatusFacts statusFacts() const = 0;
     virtual StoreHealthFacts storeHealth() const = 0;
+    // The certificate new connections get, or null when the server speaks plain HTTP.
+    virtual std::shared_ptr<const net::TlsContext> tls() const = 0;
 
     // Loop thread, after the 101 answer is queued: the connection becomes a session of
     // `instance`. `query` is the upgrade URL's raw query string (without '?'), for the

@@ -42,13 +42,15 @@ void FrontEnd::accept(Poco::Net::StreamSocket socket) {
     limits.maxOutboundBytes = server.maxOutboundBytes;
     limits.sendTimeout = std::chrono::seconds(server.sendTimeoutS);
     limits.pingInterval = std::chrono::seconds(server.pingIntervalS);
+    limits.tlsHandshakeTimeout = std::chrono::seconds(server.tlsHandshakeTimeoutS);
     StreamLimits streamLimits;
     streamLimits.head.maxHeaderBytes = server.maxHeaderBytes;
     streamLimits.headTimeout = std::chrono::seconds(server.requestHeadTimeoutS);
     streamLimits.keepAliveTimeout = std::chrono::seconds(server.keepAliveTimeoutS);
 
     const auto now = net::Clock::now();
-    auto connection = std::make_shared<net::Connection>(std::move(socket), loop_, limits);
+    auto connection =
+        std::make_shared<net::Connection>(std::move(socket), loop_, limits, backend_.tls());
     connection->setStreamHandler(std::make_shared<RequestStream>(*this, streamLimits, now));
     loop_.add(std::move(connection));
 }

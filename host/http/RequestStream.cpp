@@ -6,6 +6,16 @@
 #include "http/Upgrade.h"
 
 namespace agenthost::http {
+namespace {
+
+// Pipelined requests answered in one turn of the loop; the rest wait for the next tick, so one
+// connection's burst does not hold the loop (an answer may cost tens of microseconds).
+constexpr int kAnswersPerTurn = 32;
+// Received bytes waiting for an answer beyond these: the client pipelines far more than it
+// reads, and is refused.
+constexpr std::size_t kMaxWaitingBytes = 64 * 1024;
+
+}  // namespace
 
 RequestStream::RequestStream(FrontEnd& front, StreamLimits limits, net::Clock::time_point accepted)
     : front_(front),
@@ -25,7 +35,13 @@ void RequestStream::onBytes(net::Connection& connection, std::string_view bytes,
 }
 
 void RequestStream::readHeads(net::Connection& connection, net::Clock::time_point now) {
-    while (!done_ && !buffer_.empty()) {
+    for (int answered = 0; !done_ && !buffer_.empty(); ++answered) {
+        if (answered == kAnswersPerTurn) {
+            if (buffer_.size() > kMaxWaitingBytes)
+                refuse(connection,
+                       errorResponse(429, "too_many_requests", "too many pipelined requests"));
+            return;  // the rest on the next tick
+        }
         HeadResult result = parser_.parse(buffer_);
         if (result.state == HeadResult::State::NeedMore) return;
         if (result.state == HeadResult::State::Refused) {
@@ -86,6 +102,7 @@ void RequestStream::refuse(net::Connection& connection, const PlainResponse& res
 }
 
 void RequestStream::onTick(net::Connection& connection, net::Clock::time_point now) {
+    if (!done_ && !idle_ && !buffer_.empty()) readHeads(connection, now);
     if (done_ || now < deadline_) return;
     if (idle_) {  // nothing more was asked: hang up quietly
         done_ = true;

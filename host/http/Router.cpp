@@ -29,8 +29,11 @@ PlainResponse Router::handle(const PlainRequest& request) const {
 
 Router::Endpoint readOnly(Router::Endpoint endpoint) {
     return [endpoint = std::move(endpoint)](const PlainRequest& request) {
-        if (request.method != "GET" && request.method != "HEAD")
-            return errorResponse(405, "method_not_allowed", "use GET");
+        if (request.method != "GET" && request.method != "HEAD") {
+            auto refusal = errorResponse(405, "method_not_allowed", "use GET");
+            refusal.headers.emplace_back("Allow", "GET, HEAD");
+            return refusal;
+        }
         return endpoint(request);
     };
 }

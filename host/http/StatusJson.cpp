@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/TlsContext.h"
 #include "plugin/RouteTable.h"
 #include "protocol/Frames.h"
 #include "util/Version.h"
@@ -74,6 +75,17 @@ Poco::JSON::Object reloadObject(const ReloadFacts& reload, bool full) {
     return object;
 }
 
+Poco::JSON::Object tlsObject(const net::TlsContext& tls, bool full) {
+    Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object.set("enabled", true);
+    object.set("not_after", tls.notAfter());
+    if (full) {
+        object.set("subject", tls.subject());
+        object.set("cert_path", tls.certPath());
+    }
+    return object;
+}
+
 }  // namespace
 
 std::string healthJson(const plugin::RouteTable* routes, const StoreHealthFacts& store) {
@@ -117,6 +129,7 @@ std::string statusJson(const StatusFacts& facts, bool full) {
              std::to_string(AGENTHOST_ABI_MAJOR) + "." + std::to_string(AGENTHOST_ABI_MINOR));
     body.set("plugins", plugins);
     body.set("reload", reloadObject(facts.reload, full));
+    if (facts.tls) body.set("tls", tlsObject(*facts.tls, full));
     return stringify(body);
 }
 

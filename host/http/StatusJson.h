@@ -11,6 +11,10 @@ namespace agenthost::plugin {
 struct RouteTable;
 }
 
+namespace agenthost::net {
+class TlsContext;
+}
+
 namespace agenthost::http {
 
 // What the last reload did.
@@ -27,7 +31,8 @@ struct StatusFacts {
     std::shared_ptr<const plugin::RouteTable> routes;
     ReloadFacts reload;
     std::int64_t uptimeS = 0;
-    std::size_t connections = 0;  // open WebSockets
+    std::size_t connections = 0;                 // open WebSockets
+    std::shared_ptr<const net::TlsContext> tls;  // the certificate served, when TLS is on
 };
 
 // The conversation store's state, for /api/health.

@@ -1,12 +1,15 @@
 #include "net/Connection.h"
 
 #include <Poco/Logger.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <vector>
 
 #include "net/EventLoop.h"
+#include "net/TlsContext.h"
 
 namespace agenthost::net {
 namespace {
@@ -25,9 +28,28 @@ Poco::Logger& log() {
     return Poco::Logger::get("agenthost.net");
 }
 
+// A plain HTTP request sent to the TLS port gets a plain answer it can read, then the close.
+const std::string& plainHttpToTlsPort() {
+    static const std::string answer = [] {
+        const std::string body =
+            R"({"error":"tls_required","message":"this port speaks HTTPS and wss:// only"})";
+        return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    }();
+    return answer;
+}
+
+std::string tlsError() {
+    const unsigned long code = ERR_peek_last_error();
+    char text[256] = "connection closed";
+    if (code != 0) ERR_error_string_n(code, text, sizeof text);
+    return text;
+}
+
 }  // namespace
 
-Connection::Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits)
+Connection::Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits,
+                       std::shared_ptr<const TlsContext> tls)
     : socket_(std::move(socket)), loop_(loop), limits_(limits), decoder_(limits.maxMessageBytes) {
     try {
         peer_ = socket_.peerAddress().toString();
@@ -38,14 +60,99 @@ Connection::Connection(Poco::Net::StreamSocket socket, EventLoop& loop, Connecti
     socket_.setNoDelay(true);
     const auto now = Clock::now();
     lastInbound_ = lastPing_ = lastWriteProgress_ = now;
+    if (tls) {
+        ssl_ = SSL_new(tls->get());  // holds a reference to the context
+        if (ssl_ == nullptr || SSL_set_fd(ssl_, socket_.impl()->sockfd()) != 1) {
+            dead_ = true;
+            log().error("cannot set up TLS for " + peer_ + ": " + tlsError());
+            return;
+        }
+        SSL_set_accept_state(ssl_);
+        handshaking_ = true;
+        handshakeDeadline_ = now + limits_.tlsHandshakeTimeout;
+    }
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+    SSL_free(ssl_);
+}
+
+ssize_t Connection::receiveLocked(char* buffer, std::size_t size) {
+    if (ssl_ == nullptr) {
+        const ssize_t n = ::recv(socket_.impl()->sockfd(), buffer, size, 0);
+        if (n > 0) return n;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+        return -1;  // EOF or reset
+    }
+    if (handshaking_ && (!handshakeLocked() || handshaking_)) return dead_ ? -1 : 0;
+    ERR_clear_error();
+    const int n = SSL_read(ssl_, buffer, static_cast<int>(size));
+    if (n > 0) return n;
+    switch (SSL_get_error(ssl_, n)) {
+        case SSL_ERROR_WANT_READ:
+            return 0;
+        case SSL_ERROR_WANT_WRITE:
+            tlsWantsWrite_ = true;
+            armWriteLocked(true);
+            return 0;
+        default:
+            return -1;  // close_notify, EOF or a TLS error
+    }
+}
+
+ssize_t Connection::transmitLocked(const char* data, std::size_t size) {
+    if (ssl_ == nullptr) {
+        const ssize_t n = ::send(socket_.impl()->sockfd(), data, size, kSendFlags);
+        if (n > 0) return n;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+        return -1;
+    }
+    if (handshaking_) return 0;  // sent once the handshake is done
+    ERR_clear_error();
+    const int n = SSL_write(ssl_, data, static_cast<int>(std::min<std::size_t>(size, 1 << 20)));
+    if (n > 0) return n;
+    const int error = SSL_get_error(ssl_, n);
+    if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) return 0;
+    return -1;
+}
+
+bool Connection::handshakeLocked() {
+    ERR_clear_error();
+    const int result = SSL_do_handshake(ssl_);
+    if (result == 1) {
+        handshaking_ = false;
+        tlsWantsWrite_ = false;
+        armWriteLocked(outboundOffset_ < outbound_.size());
+        return true;
+    }
+    const int error = SSL_get_error(ssl_, result);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+        tlsWantsWrite_ = error == SSL_ERROR_WANT_WRITE;
+        armWriteLocked(tlsWantsWrite_);
+        return true;
+    }
+    if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_HTTP_REQUEST)
+        ::send(socket_.impl()->sockfd(), plainHttpToTlsPort().data(), plainHttpToTlsPort().size(),
+               kSendFlags);
+    log().information("TLS handshake with " + peer_ + " failed: " + tlsError());
+    ERR_clear_error();
+    dead_ = true;
+    return false;
+}
+
+void Connection::endWritingLocked() {
+    writeShutDown_ = true;
+    if (ssl_ != nullptr && !handshaking_) {
+        ERR_clear_error();
+        SSL_shutdown(ssl_);  // close_notify; the peer's is not waited for
+    }
+    ::shutdown(socket_.impl()->sockfd(), SHUT_WR);
+}
 
 bool Connection::sendText(std::string_view payload) {
     std::lock_guard<std::mutex> lock(ioMutex_);
     if (closeQueued_ || dead_) return false;
-    return queueLocked(ws::encodeFrame(ws::Opcode::Text, payload), Clock::now());
+    return queueFrameLocked(ws::Opcode::Text, payload, Clock::now());
 }
 
 void Connection::close(std::uint16_t code, std::string_view reason) {
@@ -69,7 +176,7 @@ void Connection::abort(const std::string& why) {
 void Connection::sendRaw(std::string_view bytes) {
     std::lock_guard<std::mutex> lock(ioMutex_);
     if (closeQueued_ || dead_) return;
-    queueLocked(std::string(bytes), Clock::now());
+    queueLocked(bytes, Clock::now());
 }
 
 void Connection::closeAfterSending() {
@@ -91,8 +198,8 @@ void Connection::upgrade(std::shared_ptr<ConnectionHandler> handler, std::string
     if (!leftover.empty()) feedDecoder(leftover.data(), leftover.size(), now);
 }
 
-bool Connection::queueLocked(std::string frame, Clock::time_point now) {
-    if (outbound_.size() - outboundOffset_ + frame.size() > limits_.maxOutboundBytes) {
+bool Connection::reserveLocked(std::size_t size, Clock::time_point now) {
+    if (outbound_.size() - outboundOffset_ + size > limits_.maxOutboundBytes) {
         dead_ = true;
         log().warning("dropping slow client " + peer_ + ": more than " +
                       std::to_string(limits_.maxOutboundBytes) + " bytes waiting to be sent");
@@ -104,7 +211,21 @@ bool Connection::queueLocked(std::string frame, Clock::time_point now) {
         outboundOffset_ = 0;
         lastWriteProgress_ = now;  // the stall clock starts when bytes start waiting
     }
-    outbound_.append(frame);
+    return true;
+}
+
+bool Connection::queueLocked(std::string_view bytes, Clock::time_point now) {
+    if (!reserveLocked(bytes.size(), now)) return false;
+    outbound_.append(bytes);
+    if (batches_ == 0) flushLocked(now);
+    return true;
+}
+
+bool Connection::queueFrameLocked(ws::Opcode opcode, std::string_view payload,
+                                  Clock::time_point now) {
+    // The frame is written straight into the outbound buffer: no frame-sized temporary.
+    if (!reserveLocked(payload.size() + ws::headerSize(payload.size()), now)) return false;
+    ws::appendFrame(outbound_, opcode, payload);
     if (batches_ == 0) flushLocked(now);
     return true;
 }
@@ -120,16 +241,16 @@ Connection::Batch::~Batch() {
 }
 
 void Connection::flushLocked(Clock::time_point now) {
+    if (handshaking_) return;  // the handshake drives the socket until it is done
     while (outboundOffset_ < outbound_.size() && !dead_ && !finalized_) {
-        const ssize_t n = ::send(socket_.impl()->sockfd(), outbound_.data() + outboundOffset_,
-                                 outbound_.size() - outboundOffset_, kSendFlags);
+        const ssize_t n =
+            transmitLocked(outbound_.data() + outboundOffset_, outbound_.size() - outboundOffset_);
         if (n > 0) {
             outboundOffset_ += static_cast<std::size_t>(n);
             lastWriteProgress_ = now;
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (n < 0 && errno == EINTR) continue;
+        if (n == 0) break;
         dead_ = true;  // peer reset or gone; the loop finalizes
         loop_.attention(shared_from_this());
         return;
@@ -139,11 +260,8 @@ void Connection::flushLocked(Clock::time_point now) {
         outboundOffset_ = 0;
         if (outbound_.capacity() > 64 * 1024) outbound_.shrink_to_fit();
     }
-    armWriteLocked(outboundOffset_ < outbound_.size());
-    if (closeAfterSending_ && outbound_.empty() && !writeShutDown_) {
-        writeShutDown_ = true;
-        ::shutdown(socket_.impl()->sockfd(), SHUT_WR);
-    }
+    armWriteLocked(outboundOffset_ < outbound_.size() || tlsWantsWrite_);
+    if (closeAfterSending_ && outbound_.empty() && !writeShutDown_) endWritingLocked();
     if (closeQueued_ && outbound_.empty() && peerClosed_) {
         dead_ = true;  // both Close frames exchanged
         loop_.attention(shared_from_this());
@@ -169,13 +287,13 @@ void Connection::onReadable(Clock::time_point now) {
         {
             std::lock_guard<std::mutex> lock(ioMutex_);
             if (dead_ || finalized_) return;
-            n = ::recv(socket_.impl()->sockfd(), buffer, sizeof buffer, 0);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                dead_ = true;  // EOF or reset
+            n = receiveLocked(buffer, sizeof buffer);
+            if (n < 0) {
+                dead_ = true;
                 return;
             }
         }
-        if (n < 0) break;
+        if (n == 0) break;
         lastInbound_ = now;
         if (stream_) {
             // HTTP: once the answer that closes the connection is queued, what follows is
@@ -187,7 +305,9 @@ void Connection::onReadable(Clock::time_point now) {
         } else {
             feedDecoder(buffer, static_cast<std::size_t>(n), now);
         }
-        if (static_cast<std::size_t>(n) < sizeof buffer) break;
+        // A short plain read emptied the socket; TLS returns one record per read, so it reads
+        // on until OpenSSL says it would block.
+        if (ssl_ == nullptr && static_cast<std::size_t>(n) < sizeof buffer) break;
     }
 }
 
@@ -214,8 +334,7 @@ void Connection::dispatch(ws::Message& message, Clock::time_point now) {
             break;
         case ws::Opcode::Ping: {
             std::lock_guard<std::mutex> lock(ioMutex_);
-            if (!closeQueued_ && !dead_)
-                queueLocked(ws::encodeFrame(ws::Opcode::Pong, message.payload), now);
+            if (!closeQueued_ && !dead_) queueFrameLocked(ws::Opcode::Pong, message.payload, now);
             break;
         }
         case ws::Opcode::Close: {
@@ -252,6 +371,8 @@ void Connection::failProtocol(std::uint16_t code) {
 
 void Connection::onWritable(Clock::time_point now) {
     std::lock_guard<std::mutex> lock(ioMutex_);
+    if (handshaking_ && !handshakeLocked()) return;
+    tlsWantsWrite_ = false;
     flushLocked(now);
 }
 
@@ -267,6 +388,11 @@ void Connection::onTick(Clock::time_point now) {
     }
     std::lock_guard<std::mutex> lock(ioMutex_);
     if (dead_ || finalized_) return;
+    if (handshaking_ && now > handshakeDeadline_) {
+        dead_ = true;
+        log().information("dropping " + peer_ + ": no TLS handshake within the time limit");
+        return;
+    }
     if (outboundOffset_ < outbound_.size() && now - lastWriteProgress_ > limits_.sendTimeout) {
         dead_ = true;
         log().warning("dropping " + peer_ + ": it accepted no data within the send timeout");
@@ -284,7 +410,7 @@ void Connection::onTick(Clock::time_point now) {
     }
     if (now - lastPing_ >= limits_.pingInterval) {
         lastPing_ = now;
-        queueLocked(ws::encodeFrame(ws::Opcode::Ping, ""), now);
+        queueFrameLocked(ws::Opcode::Ping, "", now);
     }
 }
 
@@ -315,6 +441,8 @@ void Connection::finalize() {
         }
         outbound_.clear();
         outbound_.shrink_to_fit();
+        SSL_free(ssl_);
+        ssl_ = nullptr;
     }
     stream_.reset();
     if (upgraded_) loop_.webSocketClosed();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +21,8 @@
 #include <string_view>
 
 #include "net/WsCodec.h"
+
+typedef struct ssl_st SSL;
 
 namespace agenthost::net {
 
@@ -53,11 +56,17 @@ struct ConnectionLimits {
     std::size_t maxOutboundBytes = 8u << 20;
     Clock::duration sendTimeout = std::chrono::seconds(30);
     Clock::duration pingInterval = std::chrono::seconds(30);
+    Clock::duration tlsHandshakeTimeout = std::chrono::seconds(10);
 };
+
+class TlsContext;
 
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
-    Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits);
+    // With `tls`, the connection speaks TLS: the server handshake runs first, on the loop, and
+    // every read and write goes through OpenSSL (under ioMutex_ like the plain socket calls).
+    Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits,
+               std::shared_ptr<const TlsContext> tls = nullptr);
     ~Connection();
 
     // Set once, before the connection is added to the loop: who reads its first bytes.
@@ -111,9 +120,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void finalize();  // removes it from the poll set, closes the socket, tells the handler
 
   private:
-    bool queueLocked(std::string frame, Clock::time_point now);
+    bool reserveLocked(std::size_t size, Clock::time_point now);
+    bool queueLocked(std::string_view bytes, Clock::time_point now);
+    bool queueFrameLocked(ws::Opcode opcode, std::string_view payload, Clock::time_point now);
     void flushLocked(Clock::time_point now);
     void armWriteLocked(bool armed);
+    // The socket (or TLS) primitives: bytes moved, 0 would block, -1 the connection is gone.
+    ssize_t receiveLocked(char* buffer, std::size_t size);
+    ssize_t transmitLocked(const char* data, std::size_t size);
+    // Runs the TLS handshake as far as it goes without blocking; false when it failed.
+    bool handshakeLocked();
+    void endWritingLocked();
     void feedDecoder(const char* data, std::size_t size, Clock::time_point now);
     void dispatch(ws::Message& message, Clock::time_point now);
     void failProtocol(std::uint16_t code);
@@ -140,6 +157,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool peerClosed_ = false;         // the peer's Close frame arrived
     bool closeAfterSending_ = false;  // HTTP: shut the write side down once outbound_ is sent
     bool writeShutDown_ = false;
+    SSL* ssl_ = nullptr;          // TLS only
+    bool handshaking_ = false;    // TLS: the handshake is not finished
+    bool tlsWantsWrite_ = false;  // TLS: OpenSSL waits for the socket to be writable
+    Clock::time_point handshakeDeadline_{};
     bool dead_ = false;  // to be finalized
     bool finalized_ = false;
     Clock::time_point closeQueuedAt_{};

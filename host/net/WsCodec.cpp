@@ -132,6 +132,12 @@ std::uint16_t FrameDecoder::decodeOne(std::vector<Message>& out, bool& needMore)
     return 0;
 }
 
+void appendFrame(std::string& out, Opcode opcode, std::string_view payload) {
+    out.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(opcode)));
+    appendLength(out, 0x00, payload.size());
+    out.append(payload);
+}
+
 std::string encodeFrame(Opcode opcode, std::string_view payload, bool fin,
                         const std::uint8_t* mask) {
     std::string frame;

@@ -65,6 +65,12 @@ class FrameDecoder {
 // One complete frame. With a mask (client side) the payload is masked as RFC 6455 requires.
 std::string encodeFrame(Opcode opcode, std::string_view payload, bool fin = true,
                         const std::uint8_t* mask = nullptr);
+// The header size of an unmasked frame carrying `payloadSize` bytes.
+constexpr std::size_t headerSize(std::size_t payloadSize) {
+    return 2 + (payloadSize < 126 ? 0 : payloadSize <= 0xFFFF ? 2 : 8);
+}
+// Appends one unmasked, final frame (what a server sends) to `out`, without a temporary.
+void appendFrame(std::string& out, Opcode opcode, std::string_view payload);
 std::string encodeClose(std::uint16_t code, std::string_view reason,
                         const std::uint8_t* mask = nullptr);
 

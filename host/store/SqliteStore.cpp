@@ -1,5 +1,7 @@
 #include "store/SqliteStore.h"
 
+#include <malloc.h>
+
 #include <Poco/Logger.h>
 #include <pthread.h>
 
@@ -16,6 +18,9 @@
 namespace agenthost::store {
 
 namespace {
+
+// Queued writes whose buffer the writer keeps between batches (a few hundred bytes each).
+constexpr std::size_t kKeptQueueCapacity = 4096;
 
 constexpr std::size_t kMaxListLimit = 200;
 constexpr std::size_t kMaxIdleReaders = 8;
@@ -158,11 +163,12 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
                         writer->db.queryText("PRAGMA journal_mode") == "wal" &&
                         writer->db.exec("PRAGMA synchronous = NORMAL", &reason) &&
                         // The hot pages (each conversation's last turns and segments) are rewritten
-                        // by every batch: a larger WAL copies them back to the database less often,
-                        // and a larger cache keeps them from being read again.
+                        // by every batch: a larger WAL copies them back to the database less often.
+                        // The cache stays small (4 MiB): the hot pages are few, and a large one
+                        // fills with pages written once and held for good.
                         writer->db.exec("PRAGMA wal_autocheckpoint = 8192", &reason) &&
                         writer->db.exec("PRAGMA journal_size_limit = 67108864", &reason) &&
-                        writer->db.exec("PRAGMA cache_size = -32768", &reason) &&
+                        writer->db.exec("PRAGMA cache_size = -4096", &reason) &&
                         migrateSchema(writer->db, path, &reason) && writer->prepare(&reason);
     if (!opened) {
         if (reason.empty()) reason = "it cannot be put in WAL mode: " + writer->db.message();
@@ -296,7 +302,15 @@ void SqliteStore::writerLoop() {
         const bool committed = applyPending(&error);
         if (committed) {
             committed_.store(last, std::memory_order_release);
-            pending_.clear();
+            // A burst (or a stall of the writer) leaves a large buffer behind, and the heap
+            // keeps the freed pages of its writes: both are handed back, so memory returns
+            // to its level before the burst.
+            if (pending_.capacity() > kKeptQueueCapacity) {
+                std::vector<QueuedWrite>().swap(pending_);
+                ::malloc_trim(0);
+            } else {
+                pending_.clear();
+            }
             setHealth(true, "");
         } else {
             setHealth(false, "the conversation store cannot write to " + path_ + ": " + error);

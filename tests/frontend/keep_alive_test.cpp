@@ -51,6 +51,37 @@ TEST(KeepAlive, PipelinedRequestsAreAnsweredInOrder) {
     EXPECT_EQ(parseResponses(client.received(), nullptr, 1).size(), 4u);
 }
 
+TEST(KeepAlive, AHundredPipelinedRequestsAreAllAnsweredInOrder) {
+    HostProcess host;
+    RawHttp client(host.port());
+    std::string burst;
+    for (int i = 0; i < 100; ++i) burst += get(i % 2 ? "/api/status" : "/api/health");
+    client.send(burst);
+    auto responses = client.read(100, 10s);
+    ASSERT_EQ(responses.size(), 100u);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(responses[i].status, 200);
+        EXPECT_EQ(parseJson(responses[i].body)->getValue<std::string>("status"),
+                  i % 2 ? "running" : "ok");
+    }
+}
+
+TEST(KeepAlive, AClientThatPipelinesFarMoreThanItReadsIsRefused) {
+    HostProcess host;
+    RawHttp client(host.port());
+    std::string flood;
+    for (int i = 0; i < 4000; ++i) flood += get("/api/health");  // about 150 kB
+    client.send(flood);
+    EXPECT_TRUE(client.closedWithin(10s));
+    auto responses = parseResponses(client.received());
+    ASSERT_FALSE(responses.empty());
+    EXPECT_LT(responses.size(), 4000u);
+    EXPECT_EQ(responses.back().status, 429);
+    EXPECT_EQ(parseJson(responses.back().body)->getValue<std::string>("error"),
+              "too_many_requests");
+    EXPECT_EQ(host.get("/api/health").status, 200);
+}
+
 TEST(KeepAlive, ConnectionCloseIsHonoured) {
     HostProcess host;
     RawHttp client(host.port());

@@ -1,5 +1,6 @@
 #include "support/HostProcess.h"
 
+#include <Poco/File.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -20,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/Tls.h"
+
 extern char** environ;
 
 namespace agenthost::test {
@@ -37,6 +40,11 @@ std::string renderConfig(const HostConfig& config, std::uint16_t port, const Tem
     ini << "[server]\nhost = 127.0.0.1\nport = " << port << "\nstate_dir = " << dir.file("state")
         << "\n";
     for (const auto& [key, value] : config.server) ini << key << " = " << value << "\n";
+    if (testsUseTls() && !config.server.count("tls_cert")) {  // the suite over wss://
+        if (!Poco::File(dir.file("harness-cert.pem")).exists()) makeCertificate(dir, "harness");
+        ini << "tls_cert = " << dir.file("harness-cert.pem")
+            << "\ntls_key = " << dir.file("harness-key.pem") << "\n";
+    }
     ini << "\n[plugins]\ndirectory = " << config.pluginDirectory << "\n\n"
         << config.sections << "\n";
     return ini.str();
@@ -168,14 +176,14 @@ int HostProcess::stop(int signal, std::chrono::seconds timeout) {
 
 HttpResult HostProcess::get(const std::string& path,
                             const std::map<std::string, std::string>& headers) const {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
-    session.setTimeout(Poco::Timespan(5, 0));
+    auto session = clientSession(port_);
+    session->setTimeout(Poco::Timespan(5, 0));
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [name, value] : headers) request.set(name, value);
-    session.sendRequest(request);
+    session->sendRequest(request);
     Poco::Net::HTTPResponse response;
-    std::istream& body = session.receiveResponse(response);
+    std::istream& body = session->receiveResponse(response);
     HttpResult result;
     result.status = response.getStatus();
     Poco::StreamCopier::copyToString(body, result.body);

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "support/Tls.h"
+
 namespace agenthost::test {
 
 using Poco::Net::WebSocket;
@@ -29,11 +31,12 @@ Poco::JSON::Object::Ptr parseJson(const std::string& text) {
 
 WsClient::WsClient(std::uint16_t port, const std::string& path,
                    const std::map<std::string, std::string>& headers)
-    : session_(std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port)) {
+    : session_(clientSession(port)) {
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [name, value] : headers) request.set(name, value);
     Poco::Net::HTTPResponse response;
+    transport_ = session_->socket();  // the same socket (and TLS state) the WebSocket takes over
     socket_ = std::make_unique<WebSocket>(*session_, request, response);
     socket_->setReceiveTimeout(Poco::Timespan(5, 0));
 }
@@ -83,6 +86,12 @@ void WsClient::sendFrame(const std::string& payload, int flags) {
 
 void WsClient::sendRaw(const std::string& bytes) {
     // Below the WebSocket layer: the bytes go out unframed.
+    if (testsUseTls()) {  // through the TLS connection the WebSocket runs on
+        for (std::size_t sent = 0; sent < bytes.size();)
+            sent += static_cast<std::size_t>(
+                transport_.sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent)));
+        return;
+    }
     Poco::Net::StreamSocket raw(*socket_);
     std::size_t sent = 0;
     while (sent < bytes.size()) {
@@ -186,10 +195,10 @@ Reply WsClient::readReply(std::chrono::milliseconds timeout) {
 int handshakeStatus(std::uint16_t port, const std::string& path,
                     const std::map<std::string, std::string>& headers, bool upgrade,
                     std::string* body) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    session.setTimeout(Poco::Timespan(5, 0));
+    auto session = clientSession(port);
+    session->setTimeout(Poco::Timespan(5, 0));
     // Without keep-alive the session replaces "Connection: Upgrade" with "Connection: close".
-    session.setKeepAlive(upgrade);
+    session->setKeepAlive(upgrade);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     if (upgrade) {
@@ -199,9 +208,9 @@ int handshakeStatus(std::uint16_t port, const std::string& path,
         request.set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
     }
     for (const auto& [name, value] : headers) request.set(name, value);
-    session.sendRequest(request);
+    session->sendRequest(request);
     Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
+    std::istream& in = session->receiveResponse(response);
     if (body && response.getStatus() != 101) Poco::StreamCopier::copyToString(in, *body);
     return response.getStatus();
 }

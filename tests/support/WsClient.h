@@ -72,6 +72,7 @@ class WsClient {
   private:
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
     std::unique_ptr<Poco::Net::WebSocket> socket_;
+    Poco::Net::StreamSocket transport_;  // under the WebSocket; for sendRaw over TLS
 };
 
 // The HTTP status the server answers an upgrade request for `path` with (101 when it upgrades).

@@ -303,5 +303,17 @@ TEST(WsHandshake, AcceptKeyMatchesTheRfcSample) {
     EXPECT_EQ(acceptKey("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
+TEST(WsEncoder, AppendFrameWritesWhatEncodeFrameBuilds) {
+    for (std::size_t size : {0u, 5u, 125u, 126u, 65535u, 65536u, 70000u}) {
+        SCOPED_TRACE(size);
+        const std::string payload(size, 'p');
+        std::string out = "already queued";
+        appendFrame(out, Opcode::Text, payload);
+        const std::string frame = encodeFrame(Opcode::Text, payload);
+        EXPECT_EQ(out, "already queued" + frame);
+        EXPECT_EQ(frame.size(), headerSize(size) + size);
+    }
+}
+
 }  // namespace
 }  // namespace agenthost::ws
