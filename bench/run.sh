@@ -11,16 +11,14 @@
 #   BENCH_ECHO_CONNECTIONS (100), BENCH_ECHO_MESSAGES (100), BENCH_HOLD_S (3).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BENCH_BUILD:-$ROOT/build-bench}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IDLE=${BENCH_IDLE:-10000}
 SMALL=100
 ECHO_C=${BENCH_ECHO_CONNECTIONS:-100}
 ECHO_M=${BENCH_ECHO_MESSAGES:-100}
 HOLD=${BENCH_HOLD_S:-3}
-PYTHON=/usr/bin/python3  # Debian's, with python3-aiohttp (not a pyenv python from PATH)
+MAX_CONNECTIONS=$((IDLE + 1000))
 RESULTS=$ROOT/bench/results/latest.md
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)  # the machine is shared: say how busy it was
 
 # Each process needs one descriptor per connection (the client and each server separately).
 ulimit -n "$(ulimit -Hn)"
@@ -29,131 +27,14 @@ if (($(ulimit -n) < IDLE + 200)); then
     exit 1
 fi
 
-echo "== building (agenthost, echo plugin, load client) in $BUILD" >&2
-if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENTHOST_TESTS=OFF >/dev/null
-fi
-cmake --build "$BUILD" -j2 --target agenthost echo agenthost_loadclient >/dev/null
-CLIENT=$BUILD/bin/agenthost_loadclient
-
-WORK=$(mktemp -d /tmp/agenthost-bench.XXXXXX)
-SERVER_PID=
-cleanup() {
-    if [[ -n $SERVER_PID ]]; then stop_server; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-AGENTHOST_BENCH_KEY=bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-export AGENTHOST_BENCH_KEY
-
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until GET /api/health answers and reports `"echo": N` connections (default any).
-wait_health() {
-    local port=$1 want=${2:-} body
-    for _ in $(seq 1 300); do
-        if body=$(curl -sf "http://127.0.0.1:$port/api/health" 2>/dev/null); then
-            if [[ -z $want ]] || tr -d ' ' <<<"$body" | grep -q "\"echo\":${want}[,}]"; then
-                return 0
-            fi
-        fi
-        sleep 0.1
-    done
-    echo "run.sh: server on port $port: no health (want echo=$want), last: ${body:-none}" >&2
-    return 1
-}
-
-# start_agenthost [EXTRA [server] LINES]
-start_agenthost() {
-    PORT=$(free_port)
-    cat >"$WORK/agenthost.ini" <<EOF
-[server]
-host = 127.0.0.1
-port = $PORT
-state_dir = $WORK/state
-max_connections = $((IDLE + 1000))
-ping_interval_s = 3600
-auth_timeout_s = 60
-${1:-}
-
-[key.bench]
-secret = $AGENTHOST_BENCH_KEY
-
-[plugins]
-directory = $BUILD/plugins
-
-[plugin.echo]
-library = echo
-EOF
-    "$BUILD/bin/agenthost" --config="$WORK/agenthost.ini" >"$WORK/agenthost.log" 2>&1 &
-    SERVER_PID=$!
-    SERVER_LOG=$WORK/agenthost.log
-}
-
-start_aiohttp() {
-    PORT=$(free_port)
-    "$PYTHON" "$ROOT/bench/peer/aiohttp_server.py" --port "$PORT" --ping-interval 3600 \
-        >"$WORK/aiohttp.log" 2>&1 &
-    SERVER_PID=$!
-    SERVER_LOG=$WORK/aiohttp.log
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-}
-
-# value KEY LINE: the value of KEY=... in a key=value line of the load client.
-value() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
-
-# load NAME ARGS...: runs the load client against the current server and keeps its output
-# line as R_<server>_<name>. A failed run stops the benchmark, unless NAME is "burst" (whose
-# point is to count what a server refuses).
-load() {
-    local name=$1 line status=0
-    shift
-    echo "   $name: $*" >&2
-    line=$(timeout 180 "$CLIENT" --port="$PORT" --server-pid="$SERVER_PID" "$@" \
-        2>"$WORK/client.err") || status=$?
-    if ((status != 0)) && [[ $name != burst || -z $line ]]; then
-        echo "run.sh: load client failed ($*):" >&2
-        cat "$WORK/client.err" >&2
-        tail -n 20 "$SERVER_LOG" >&2
-        exit 1
-    fi
-    echo "      $line" >&2
-    sed 's/^/      /' "$WORK/client.err" >&2
-    declare -g "R_${SERVER}_$name=$line"
-}
-
-# load_median NAME ARGS...: three echo runs; keeps the one with the median CPU per round trip
-# (the machine is shared, so single runs are noisy).
-load_median() {
-    local name=$1 var
-    shift
-    local -a lines=()
-    for _ in 1 2 3; do
-        load "$name" "$@"
-        var="R_${SERVER}_$name"
-        lines+=("$(value cpu_us_per_rt "${!var}") ${!var}")
-    done
-    declare -g "$var=$(printf '%s\n' "${lines[@]}" | sort -n | sed -n 2p | cut -d' ' -f2-)"
-}
+bench_build agenthost echo agenthost_loadclient
+bench_setup
 
 # measure SERVER: the whole sequence against a fresh server process.
 measure() {
-    SERVER=$1
-    echo "== $SERVER" >&2
-    "start_$SERVER"
+    echo "== $1" >&2
+    "start_$1"
+    remember_server "$1"
     wait_health "$PORT"
     load small --hold="$HOLD" idle "$SMALL"
     wait_health "$PORT" 0
@@ -169,9 +50,9 @@ measure() {
 # Diagnosis only: the same echo run on agenthost without conversation history, whose copy
 # per request is a large part of the host's cost per round trip.
 measure_without_history() {
-    SERVER=nohistory
     echo "== agenthost with history_max_turns = 0 (diagnosis)" >&2
     start_agenthost "history_max_turns = 0"
+    remember_server nohistory
     wait_health "$PORT"
     load_median echo echo "$ECHO_C" "$ECHO_M"
     stop_server
@@ -182,11 +63,6 @@ measure aiohttp
 measure_without_history
 
 # ---- the table
-
-get() { local var="R_$1_$2"; value "$3" "${!var}"; }
-mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
-verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
 
 row() {  # row LABEL AGENTHOST AIOHTTP RATIO
     printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"
@@ -239,10 +115,7 @@ table() {
 report() {
     echo "# agenthost benchmark (bench/run.sh)"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1);" \
-        "$(uname -r); aiohttp $("$PYTHON" -c 'import aiohttp; print(aiohttp.__version__)')" \
-        "on Python $("$PYTHON" -c 'import platform; print(platform.python_version())');" \
-        "load average before the run: $LOAD_BEFORE"
+    machine_line "aiohttp $("$PYTHON" -c 'import aiohttp; print(aiohttp.__version__)') on Python $("$PYTHON" -c 'import platform; print(platform.python_version())')"
     echo
     table
     echo
@@ -260,15 +133,7 @@ report() {
     echo "this run uses $((2 * IDLE + SMALL + 3 * ECHO_C)) in about a minute, which fits even without"
     echo "net.ipv4.tcp_tw_reuse (here: $(cat /proc/sys/net/ipv4/tcp_tw_reuse)); each server gets its own port."
     echo
-    echo '```'
-    local server name var
-    for server in agenthost aiohttp nohistory; do
-        for name in small idle echo burst; do
-            var="R_${server}_$name"
-            if [[ -n ${!var:-} ]]; then echo "$server $name: ${!var}"; fi
-        done
-    done
-    echo '```'
+    raw_results "agenthost aiohttp nohistory" "small idle echo burst"
 }
 
 mkdir -p "$(dirname "$RESULTS")"

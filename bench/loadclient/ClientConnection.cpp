@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <vector>
 
@@ -35,7 +36,11 @@ std::string clientText(std::string_view payload) {
 
 ClientConnection::ClientConnection(int fd, const std::string& upgradeRequest,
                                    const std::string& key)
-    : fd_(fd), key_(key), outbound_(upgradeRequest), decoder_(kMaxServerMessage, false) {}
+    : fd_(fd),
+      key_(key),
+      outbound_(upgradeRequest),
+      decoder_(kMaxServerMessage, false),
+      sentAt_(Clock::now()) {}
 
 ClientConnection::~ClientConnection() {
     close();
@@ -166,6 +171,9 @@ ClientConnection::Event ClientConnection::onText(const std::string& text) {
         authenticated_ = true;
         return Event::None;
     }
+    // A replay is thousands of frames: only their seq is read, so that the client's own
+    // parsing weighs as little as possible on the time measured.
+    if (phase_ == Phase::Replaying && replayLast_ >= 0) return onReplayed(text);
     Poco::JSON::Object::Ptr frame;
     try {
         frame = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
@@ -175,10 +183,15 @@ ClientConnection::Event ClientConnection::onText(const std::string& text) {
     const std::string type = frame->optValue<std::string>("type", "");
     if (phase_ == Phase::Authenticating) {
         if (type != "ready") return fail("expected the ready frame, got: " + text);
-        phase_ = Phase::Ready;
-        return Event::BecameReady;
+        conversationId_ = frame->optValue<std::string>("conversation_id", "");
+        return onReady(text, frame->optValue<std::int64_t>("last_seq", -1));
+    }
+    if (phase_ == Phase::Replaying) {
+        if (type != "resumed") return fail("expected the resumed frame, got: " + text);
+        return startReplay(frame->optValue<std::int64_t>("last_seq", -1));
     }
     if (phase_ != Phase::AwaitingReply) return fail("unexpected frame while idle: " + text);
+    if (type == "user" && protocol_ == 2) return Event::None;  // the turn's acknowledgment
     if (type == "message") {
         received_ += frame->optValue<std::string>("content", "");
         return Event::None;
@@ -189,9 +202,65 @@ ClientConnection::Event ClientConnection::onText(const std::string& text) {
     return Event::RoundTripDone;
 }
 
+ClientConnection::Event ClientConnection::onReady(const std::string& text, std::int64_t lastSeq) {
+    phase_ = Phase::Ready;
+    if (!replayAfterReady_) return Event::BecameReady;
+    if (conversationId_.empty()) return fail("the ready frame names no conversation: " + text);
+    phase_ = Phase::Replaying;
+    return startReplay(lastSeq);
+}
+
+ClientConnection::Event ClientConnection::startReplay(std::int64_t lastSeq) {
+    if (lastSeq < afterSeq_)
+        return fail("last_seq " + std::to_string(lastSeq) + " is below after_seq " +
+                    std::to_string(afterSeq_) + " (was the resume refused?)");
+    replayed_ = 0;
+    replayLast_ = lastSeq;
+    if (lastSeq > afterSeq_) return Event::None;
+    phase_ = Phase::Ready;  // nothing to replay
+    replayLast_ = -1;
+    return Event::ReplayDone;
+}
+
+ClientConnection::Event ClientConnection::onReplayed(const std::string& text) {
+    // "seq" is the last field but one of a stored frame ("replay" follows it); anything that
+    // looks like it inside the content is escaped, so the last match is the field.
+    const auto at = text.rfind("\"seq\":");
+    std::int64_t seq = -1;
+    if (at != std::string::npos)
+        std::from_chars(text.data() + at + 6, text.data() + text.size(), seq);
+    if (seq != afterSeq_ + replayed_ + 1)
+        return fail("replayed frame out of order (expected seq " +
+                    std::to_string(afterSeq_ + replayed_ + 1) + "): " + text.substr(0, 200));
+    if (text.find("\"replay\":true", at) == std::string::npos)
+        return fail("a frame of the replay without \"replay\":true: " + text.substr(0, 200));
+    ++replayed_;
+    if (seq < replayLast_) return Event::None;
+    phase_ = Phase::Ready;
+    replayLast_ = -1;
+    return Event::ReplayDone;
+}
+
+void ClientConnection::expectReplayAfterReady(std::int64_t afterSeq) {
+    replayAfterReady_ = true;
+    afterSeq_ = afterSeq;
+}
+
+ClientConnection::Event ClientConnection::sendResume(const std::string& conversationId,
+                                                     std::int64_t afterSeq) {
+    afterSeq_ = afterSeq;
+    replayLast_ = -1;
+    replayed_ = 0;
+    phase_ = Phase::Replaying;
+    sentAt_ = Clock::now();
+    return queue(clientText("{\"type\":\"resume\",\"conversation_id\":\"" + conversationId +
+                            "\",\"after_seq\":" + std::to_string(afterSeq) + "}"));
+}
+
 ClientConnection::Event ClientConnection::sendMessage(const std::string& content,
                                                       const std::string& frameJson) {
-    expected_ = content;
+    expected_.clear();
+    for (std::size_t i = 0; i < repeat_; ++i) expected_ += content;
     received_.clear();
     phase_ = Phase::AwaitingReply;
     sentAt_ = Clock::now();

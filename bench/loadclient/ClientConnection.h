@@ -1,6 +1,7 @@
 // One client WebSocket connection on a non-blocking socket, driven by the load driver's epoll
 // loop: connect, HTTP upgrade, key frame, "authenticated" + ready frame, then echo round trips
-// (send {"content"}, collect message frames until the complete frame, check the echo).
+// (send {"content"}, collect message frames until the complete frame, check the echo), or the
+// replay of a resumed conversation (protocol 2), counted to its last frame.
 #pragma once
 
 #include <chrono>
@@ -15,9 +16,17 @@ using Clock = std::chrono::steady_clock;
 
 class ClientConnection {
   public:
-    enum class Phase { Connecting, Upgrading, Authenticating, Ready, AwaitingReply, Failed };
+    enum class Phase {
+        Connecting,
+        Upgrading,
+        Authenticating,
+        Ready,
+        AwaitingReply,
+        Replaying,
+        Failed
+    };
     // What a call reports to the driver.
-    enum class Event { None, BecameReady, RoundTripDone, Failed };
+    enum class Event { None, BecameReady, RoundTripDone, ReplayDone, Failed };
 
     // Takes ownership of `fd`, a non-blocking socket whose connect() is in progress.
     // `upgradeRequest` is the whole HTTP request; `key` goes in the first text frame.
@@ -31,11 +40,26 @@ class ClientConnection {
     bool settingUp() const { return phase_ < Phase::Ready; }
     const std::string& error() const { return error_; }
     Clock::time_point sentAt() const { return sentAt_; }
+    // From the ready frame (protocol 2 hosts; "" from a peer without conversations).
+    const std::string& conversationId() const { return conversationId_; }
+    // Replayed frames received by the last resume.
+    std::int64_t replayed() const { return replayed_; }
+
+    // The upgrade URL resumes a conversation: the frames after `afterSeq` are replayed right
+    // after the ready frame; ReplayDone when the last one (the ready frame's last_seq) is in.
+    void expectReplayAfterReady(std::int64_t afterSeq);
+    // Protocol 2 turns also carry the user frame, which an echo skips.
+    void setProtocol(int protocol) { protocol_ = protocol; }
+    // The server answers each message with its text this many times.
+    void setRepeat(std::size_t repeat) { repeat_ = repeat; }
 
     // Handles the epoll events for this socket (edge triggered: reads and writes until EAGAIN).
     Event onEvents(std::uint32_t events);
     // Ready -> AwaitingReply: sends {"content": content} and expects it back.
     Event sendMessage(const std::string& content, const std::string& frameJson);
+    // Ready -> Replaying: sends the resume frame; ReplayDone once the resumed frame's last_seq
+    // has arrived.
+    Event sendResume(const std::string& conversationId, std::int64_t afterSeq);
     // Closes the socket (the driver is done with it).
     void close();
 
@@ -46,6 +70,9 @@ class ClientConnection {
     Event onFrames(const char* data, std::size_t size);
     Event onMessage(const ws::Message& message);
     Event onText(const std::string& text);
+    Event onReady(const std::string& text, std::int64_t lastSeq);
+    Event onReplayed(const std::string& text);
+    Event startReplay(std::int64_t lastSeq);
     Event queue(std::string bytes);
     Event fail(std::string why);
 
@@ -61,6 +88,13 @@ class ClientConnection {
     std::string received_;  // echo: the message chunks so far
     Clock::time_point sentAt_{};
     std::string error_;
+    int protocol_ = 1;
+    std::size_t repeat_ = 1;
+    std::string conversationId_;
+    bool replayAfterReady_ = false;
+    std::int64_t afterSeq_ = 0;     // resume: the replay starts after this seq
+    std::int64_t replayLast_ = -1;  // resume: the last seq to come (-1 until announced)
+    std::int64_t replayed_ = 0;
 };
 
 }  // namespace agenthost::bench

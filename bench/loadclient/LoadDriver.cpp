@@ -17,9 +17,10 @@ namespace {
 
 constexpr int kMaxEvents = 1024;
 
-std::string upgradeRequest(const Options& options) {
-    return "GET /api/" + options.route + "/ws HTTP/1.1\r\nHost: " + options.host + ":" +
-           std::to_string(options.port) +
+// `query` is "" or "?...".
+std::string upgradeRequest(const Options& options, const std::string& query) {
+    return "GET /api/" + options.route + "/ws" + query + " HTTP/1.1\r\nHost: " + options.host +
+           ":" + std::to_string(options.port) +
            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 }
@@ -42,7 +43,7 @@ int millisecondsUntil(Clock::time_point deadline) {
 LoadDriver::LoadDriver(const Options& options)
     : options_(options),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
-      upgradeRequest_(upgradeRequest(options)) {
+      upgradeRequest_(upgradeRequest(options, options.protocol == 2 ? "?protocol=2" : "")) {
     if (epoll_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
     connections_.reserve(options.connections);
 }
@@ -57,7 +58,7 @@ void LoadDriver::noteFailure(const std::string& why) {
     ++failures_[why];
 }
 
-bool LoadDriver::openOne() {
+bool LoadDriver::openOne(const std::string& request) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         noteFailure(std::string("socket: ") + std::strerror(errno));
@@ -78,7 +79,9 @@ bool LoadDriver::openOne() {
     epoll_event event{};
     event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     event.data.u64 = connections_.size();
-    connections_.push_back(std::make_unique<ClientConnection>(fd, upgradeRequest_, options_.key));
+    connections_.push_back(std::make_unique<ClientConnection>(fd, request, options_.key));
+    connections_.back()->setProtocol(options_.protocol);
+    connections_.back()->setRepeat(options_.repeat);
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
     ++inSetup_;
     return true;
@@ -105,7 +108,7 @@ std::size_t LoadDriver::establish(std::size_t count, Clock::time_point deadline)
     while (Clock::now() < deadline) {
         while (opened < count && inSetup_ < options_.window) {
             ++opened;
-            openOne();
+            openOne(upgradeRequest_);
         }
         if (ready + (failed_ - failedBefore) >= count) break;
         pump(millisecondsUntil(deadline), [&](std::size_t, ClientConnection::Event event) {
@@ -163,6 +166,66 @@ EchoResult LoadDriver::echo(std::size_t messages, Clock::time_point deadline) {
     }
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return result;
+}
+
+ResumeResult LoadDriver::resume(const std::string& conversationId, std::size_t count,
+                                Clock::time_point deadline) {
+    const bool byUrl = options_.resumeBy == ResumeBy::Url;
+    const std::string request =
+        byUrl ? upgradeRequest(options_, "?protocol=2&conversation=" + conversationId +
+                                             "&after_seq=" + std::to_string(options_.afterSeq))
+              : upgradeRequest_;
+    ResumeResult result;
+    for (std::size_t i = 0; i < count && Clock::now() < deadline; ++i) {
+        const std::size_t index = connections_.size();
+        if (!openOne(request)) break;
+        auto& connection = *connections_[index];
+        if (byUrl) connection.expectReplayAfterReady(options_.afterSeq);
+        // By frame, the timing starts at the resume frame, once the connection is ready.
+        if (!byUrl) {
+            establishOne(index, deadline);
+            if (connection.phase() != ClientConnection::Phase::Ready) break;
+            if (connection.sendResume(conversationId, options_.afterSeq) ==
+                ClientConnection::Event::Failed) {
+                noteFailure(connection.error());
+                break;
+            }
+        }
+        if (!awaitReplay(index, deadline)) break;
+        const auto took = Clock::now() - connection.sentAt();
+        result.millis.push_back(std::chrono::duration<double, std::milli>(took).count());
+        result.frames = connection.replayed();
+        ++result.done;
+        connection.close();
+    }
+    return result;
+}
+
+void LoadDriver::establishOne(std::size_t index, Clock::time_point deadline) {
+    bool ready = false;
+    while (!ready && connections_[index]->settingUp() && Clock::now() < deadline)
+        pump(millisecondsUntil(deadline), [&](std::size_t at, ClientConnection::Event event) {
+            if (at == index && event == ClientConnection::Event::BecameReady) ready = true;
+        });
+}
+
+bool LoadDriver::awaitReplay(std::size_t index, Clock::time_point deadline) {
+    bool done = false, failed = false;
+    while (!done && !failed && Clock::now() < deadline)
+        pump(millisecondsUntil(deadline), [&](std::size_t at, ClientConnection::Event event) {
+            if (at != index) return;
+            if (event == ClientConnection::Event::ReplayDone) done = true;
+            if (event == ClientConnection::Event::Failed) failed = true;
+        });
+    if (!done && !failed) noteFailure("the replay did not finish in time");
+    return done;
+}
+
+std::vector<std::string> LoadDriver::conversationIds() const {
+    std::vector<std::string> ids;
+    ids.reserve(connections_.size());
+    for (const auto& connection : connections_) ids.push_back(connection->conversationId());
+    return ids;
 }
 
 void LoadDriver::closeAll() {

@@ -1,6 +1,7 @@
 // Drives many ClientConnections from one thread with epoll: opens them (a bounded number in
 // setup at once, so the server's accept queue is not flooded), keeps them serviced while idle,
-// and runs sequential echo round trips on all of them, timing each.
+// and runs sequential echo round trips on all of them, timing each; or resumes a conversation
+// again and again, timing each replay.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,12 @@ struct EchoResult {
     std::vector<double> latenciesUs;  // one per completed round trip
 };
 
+struct ResumeResult {
+    std::size_t done = 0;        // resumes whose replay arrived whole
+    std::int64_t frames = 0;     // frames replayed by each (the last resume's count)
+    std::vector<double> millis;  // one per completed resume
+};
+
 class LoadDriver {
   public:
     explicit LoadDriver(const Options& options);
@@ -34,6 +41,13 @@ class LoadDriver {
     void serviceFor(Clock::duration duration);
     // `messages` sequential round trips on every ready connection, all connections at once.
     EchoResult echo(std::size_t messages, Clock::time_point deadline);
+    // `count` resumes of `conversationId`, one after another, each on a new connection (by
+    // the upgrade URL or by a resume frame after ready): the time from the connection's start
+    // (URL) or the resume frame (frame) until the last replayed frame is in.
+    ResumeResult resume(const std::string& conversationId, std::size_t count,
+                        Clock::time_point deadline);
+    // The conversation of each connection, in opening order ("" when the server names none).
+    std::vector<std::string> conversationIds() const;
     // Closes every socket.
     void closeAll();
 
@@ -42,7 +56,11 @@ class LoadDriver {
     const std::map<std::string, std::size_t>& failures() const { return failures_; }
 
   private:
-    bool openOne();
+    bool openOne(const std::string& upgradeRequest);
+    // Services the connections until connection `index` is ready or failed.
+    void establishOne(std::size_t index, Clock::time_point deadline);
+    // Services the connections until connection `index` reports ReplayDone (true) or fails.
+    bool awaitReplay(std::size_t index, Clock::time_point deadline);
     // One epoll_wait; calls onEvent(index, event) for everything that happened.
     template <typename OnEvent>
     void pump(int timeoutMs, OnEvent&& onEvent);

@@ -13,6 +13,11 @@ constexpr const char* kUsage =
     "         [--window=256] [--timeout=120] [--server-pid=PID] MODE\n"
     "  MODE: idle N [--hold=5] [--settle=2]   open N authenticated connections, hold them\n"
     "        echo C M [--payload=64]          C connections, M sequential round trips each\n"
+    "             [--repeat=1] [--protocol=1|2] [--ids=FILE] [--settle-cpu=0]\n"
+    "        resume ID R [--after-seq=0]      R resumes of conversation ID, one after another,\n"
+    "             [--resume-by=url|frame]     each on a new connection, timed to the last replay\n"
+    "        api P [--limit=50]               P walks over GET /api/conversations (cursor\n"
+    "                                         paging) with a GET /api/conversations/<id> of each\n"
     "  The key defaults to $AGENTHOST_BENCH_KEY (keeps it out of the process list).";
 
 std::size_t count(const std::string& text) {
@@ -47,6 +52,20 @@ void applyFlag(Options& options, std::string_view flag) {
         options.settle = std::chrono::seconds(count(value));
     else if (name == "timeout")
         options.timeout = std::chrono::seconds(count(value));
+    else if (name == "repeat")
+        options.repeat = count(value);
+    else if (name == "protocol")
+        options.protocol = static_cast<int>(count(value));
+    else if (name == "ids")
+        options.idsFile = value;
+    else if (name == "settle-cpu")
+        options.settleCpu = std::chrono::seconds(count(value));
+    else if (name == "after-seq")
+        options.afterSeq = static_cast<std::int64_t>(count(value));
+    else if (name == "resume-by" && (value == "url" || value == "frame"))
+        options.resumeBy = value == "url" ? ResumeBy::Url : ResumeBy::Frame;
+    else if (name == "limit")
+        options.limit = count(value);
     else if (name == "server-pid")
         options.serverPid = static_cast<pid_t>(count(value));
     else
@@ -74,9 +93,22 @@ Options parseOptions(int argc, char** argv) {
             options.mode = Mode::Echo;
             options.connections = count(words[1]);
             options.messages = count(words[2]);
+        } else if (words.size() == 3 && words[0] == "resume") {
+            options.mode = Mode::Resume;
+            options.conversation = words[1];
+            options.resumes = count(words[2]);
+            options.connections = 1;
+        } else if (words.size() == 2 && words[0] == "api") {
+            options.mode = Mode::Api;
+            options.passes = count(words[1]);
+            options.connections = 1;
         } else {
-            throw std::invalid_argument("expected `idle N` or `echo C M`");
+            throw std::invalid_argument("expected `idle N`, `echo C M`, `resume ID R` or `api P`");
         }
+        if (options.protocol != 1 && options.protocol != 2)
+            throw std::invalid_argument("--protocol is 1 or 2");
+        if (options.repeat == 0 || options.limit == 0)
+            throw std::invalid_argument("--repeat and --limit must not be 0");
         if (options.port <= 0 || options.key.empty() || options.connections == 0 ||
             options.window == 0)
             throw std::invalid_argument("--port, --key and a non-zero count are required");

@@ -39,6 +39,14 @@ void readCpu(const std::string& dir, ProcSample& sample) {
     }
 }
 
+// wchar counts write(), pwrite() and the like on files; send() on a socket does not count, so
+// for the host it is what its store and log write.
+void readIo(const std::string& dir, ProcSample& sample) {
+    std::ifstream in(dir + "/io");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("wchar:", 0) == 0) sample.writtenBytes = std::stoll(line.substr(6));
+}
+
 int countFds(const std::string& dir) {
     DIR* d = ::opendir((dir + "/fd").c_str());
     if (!d) return -1;
@@ -56,6 +64,7 @@ ProcSample sampleProcess(pid_t pid) {
     const std::string dir = "/proc/" + std::to_string(pid);
     readStatus(dir, sample);
     readCpu(dir, sample);
+    readIo(dir, sample);
     sample.fds = countFds(dir);
     return sample;
 }

@@ -8,10 +8,11 @@
 namespace agenthost::bench {
 
 struct ProcSample {
-    long rssKb = -1;    // VmRSS
-    int threads = -1;   // Threads
-    int fds = -1;       // entries in /proc/<pid>/fd
-    double cpuMs = -1;  // utime + stime of all threads, in milliseconds
+    long rssKb = -1;              // VmRSS
+    int threads = -1;             // Threads
+    int fds = -1;                 // entries in /proc/<pid>/fd
+    double cpuMs = -1;            // utime + stime of all threads, in milliseconds
+    long long writtenBytes = -1;  // wchar of /proc/<pid>/io: bytes given to write() and kin
 };
 
 // Reads /proc/<pid>; fields it cannot read stay -1.

@@ -1,19 +1,21 @@
-// agenthost_loadclient: the load generator of bench/run.sh. One thread, epoll, non-blocking
-// sockets, so the same client can hold 10,000 connections or time echo round trips against
-// any server of the protocol (agenthost, the aiohttp peer).
+// agenthost_loadclient: the load generator of bench/run.sh and bench/conversations/run.sh. One
+// thread, epoll, non-blocking sockets, so the same client can hold 10,000 connections or time
+// echo round trips against any server of the protocol (agenthost, the aiohttp peer), time the
+// replay of resumed conversations, or time the conversations HTTP API.
 //
 // Prints one line of key=value results on stdout (run.sh parses it); failures go to stderr.
 // Exit status 0 only when every connection and every round trip succeeded.
 #include <sys/resource.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
+#include "ApiRun.h"
 #include "LoadDriver.h"
 #include "ProcStats.h"
+#include "Stats.h"
 
 namespace agenthost::bench {
 namespace {
@@ -24,19 +26,6 @@ void raiseFileLimit() {
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
-}
-
-double percentile(std::vector<double>& values, double fraction) {
-    if (values.empty()) return 0;
-    const auto rank = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1));
-    std::nth_element(values.begin(), values.begin() + static_cast<long>(rank), values.end());
-    return values[rank];
-}
-
-std::string fixed(double value, int decimals) {
-    char text[64];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
 }
 
 void addSample(std::ostringstream& out, const std::string& prefix, const ProcSample& sample) {
@@ -74,12 +63,41 @@ int runIdle(const Options& options, LoadDriver& driver) {
     return ready == options.connections && driver.failed() == 0 ? 0 : 1;
 }
 
+// Work the run left queued (a store's group commits) may go on after the last reply: waits until
+// the server's CPU time stays put (at most one clock tick in each of two 200 ms windows in a
+// row), at most options.settleCpu. Returns how long the server kept working, in milliseconds.
+double settleCpu(const Options& options, LoadDriver& driver) {
+    if (options.settleCpu.count() == 0 || options.serverPid <= 0) return 0;
+    constexpr auto kWindow = std::chrono::milliseconds(200);
+    const double tickMs = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const auto start = Clock::now();
+    auto lastBusy = start;
+    double cpu = sampleProcess(options.serverPid).cpuMs;
+    for (int quiet = 0; quiet < 2 && Clock::now() - start < options.settleCpu;) {
+        driver.serviceFor(kWindow);
+        const double now = sampleProcess(options.serverPid).cpuMs;
+        if (now - cpu > tickMs) {
+            quiet = 0;
+            lastBusy = Clock::now();
+        } else {
+            ++quiet;
+        }
+        cpu = now;
+    }
+    return std::chrono::duration<double, std::milli>(lastBusy - start).count();
+}
+
 int runEcho(const Options& options, LoadDriver& driver) {
     const auto deadline = Clock::now() + options.timeout;
     const auto ready = driver.establish(options.connections, deadline);
     const auto before = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
     auto result = driver.echo(options.messages, deadline);
+    const double settleMs = settleCpu(options, driver);
     const auto after = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
+    if (!options.idsFile.empty()) {
+        std::ofstream ids(options.idsFile);
+        for (const auto& id : driver.conversationIds()) ids << id << "\n";
+    }
 
     std::ostringstream out;
     out << "mode=echo connections=" << options.connections << " ready=" << ready
@@ -95,12 +113,40 @@ int runEcho(const Options& options, LoadDriver& driver) {
             << fixed(
                    result.roundTrips ? 1000.0 * cpuMs / static_cast<double>(result.roundTrips) : 0,
                    1);
+        if (options.settleCpu.count() > 0) out << " settle_ms=" << fixed(settleMs, 0);
+        if (after.writtenBytes >= 0 && before.writtenBytes >= 0 && result.roundTrips > 0)
+            out << " written_bytes_per_rt="
+                << (after.writtenBytes - before.writtenBytes) /
+                       static_cast<long long>(result.roundTrips);
         addSample(out, "", after);
     }
     std::cout << out.str() << std::endl;
     reportFailures(driver);
     const bool complete = result.roundTrips == options.connections * options.messages;
     return complete && driver.failed() == 0 ? 0 : 1;
+}
+
+int runResume(const Options& options, LoadDriver& driver) {
+    const auto deadline = Clock::now() + options.timeout;
+    const auto before = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
+    auto result = driver.resume(options.conversation, options.resumes, deadline);
+    std::ostringstream out;
+    out << "mode=resume by=" << (options.resumeBy == ResumeBy::Url ? "url" : "frame")
+        << " resumes=" << options.resumes << " done=" << result.done
+        << " failed=" << driver.failed() << " after_seq=" << options.afterSeq
+        << " frames=" << result.frames << " p50_ms=" << fixed(percentile(result.millis, 0.5), 1)
+        << " max_ms=" << fixed(percentile(result.millis, 1.0), 1)
+        << " min_ms=" << fixed(percentile(result.millis, 0.0), 1);
+    if (options.serverPid > 0) {
+        const auto after = sampleProcess(options.serverPid);
+        if (result.done > 0)
+            out << " server_cpu_ms_per_resume="
+                << fixed((after.cpuMs - before.cpuMs) / static_cast<double>(result.done), 1);
+        addSample(out, "", after);
+    }
+    std::cout << out.str() << std::endl;
+    reportFailures(driver);
+    return result.done == options.resumes && driver.failed() == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -116,6 +162,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     raiseFileLimit();
+    if (options.mode == Mode::Api) return runApi(options);
     LoadDriver driver(options);
-    return options.mode == Mode::Idle ? runIdle(options, driver) : runEcho(options, driver);
+    switch (options.mode) {
+        case Mode::Idle:
+            return runIdle(options, driver);
+        case Mode::Echo:
+            return runEcho(options, driver);
+        default:
+            return runResume(options, driver);
+    }
 }
