@@ -20,7 +20,7 @@ class ConversationHub;
 namespace agenthost::plugin {
 class InstanceReaper;
 class PluginInstance;
-}
+}  // namespace agenthost::plugin
 
 namespace agenthost::session {
 
