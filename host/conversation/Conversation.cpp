@@ -10,6 +10,7 @@
 #include "plugin/InstanceReaper.h"
 #include "plugin/PluginInstance.h"
 #include "util/CallbackTimerTask.h"
+#include "util/EpochMillis.h"
 
 namespace agenthost::conversation {
 namespace {
@@ -25,12 +26,6 @@ constexpr std::int64_t kSeqReserve = 2000;
 
 Poco::Logger& log() {
     return Poco::Logger::get("agenthost.conversation");
-}
-
-std::int64_t nowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // A plugin's error code as clients may rely on it: a short [a-z0-9_] word, else the generic one.
@@ -178,7 +173,7 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
         if (current_ && pending_.size() >= runtime_->server.maxQueuedMessages)
             return Submitted::Busy;
         const int turn = ++lastTurn_;
-        const std::int64_t now = nowMs();
+        const std::int64_t now = util::epochMillis();
         if (!stored_ && services_.store) {
             services_.store->createConversation({id(), route(), keyName(), now});
         }
@@ -475,7 +470,7 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.errorCode = errorCode;
     record.errorMessage = errorMessage;
     record.startedAt = startedAtMs;
-    record.finishedAt = finished ? nowMs() : 0;
+    record.finishedAt = finished ? util::epochMillis() : 0;
     record.seqReserved = seqReserved_;
     services_.store->saveTurn(id(), std::move(record));
 }

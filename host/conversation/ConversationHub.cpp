@@ -7,18 +7,13 @@
 #include "conversation/ConversationId.h"
 #include "plugin/PluginInstance.h"
 #include "protocol/Frames.h"
+#include "util/EpochMillis.h"
 
 namespace agenthost::conversation {
 namespace {
 
 Poco::Logger& log() {
     return Poco::Logger::get("agenthost.conversation");
-}
-
-std::int64_t nowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // The text of a turn's message frames, as the client saw it: what a turn that never finished
@@ -149,7 +144,7 @@ std::size_t ConversationHub::closeInterruptedTurns() {
         record.status = store::TurnStatus::Interrupted;
         record.errorCode = protocol::error_code::kInterrupted;
         record.errorMessage = message;
-        record.finishedAt = nowMs();
+        record.finishedAt = util::epochMillis();
         services_.store->saveTurn(turn.conversationId, std::move(record));
     }
     services_.store->flush();

@@ -8,6 +8,7 @@
 #include "session/Session.h"
 #include "store/OpenStore.h"
 #include "util/CallbackTimerTask.h"
+#include "util/EpochMillis.h"
 
 namespace agenthost::core {
 namespace {
@@ -71,9 +72,7 @@ void Host::openStore(const config::Config& config) {
 void Host::enforceRetention() {
     if (!store_) return;
     const auto& settings = conversationSettings_;
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const std::int64_t now = util::epochMillis();
     const std::int64_t olderThan =
         settings.retentionDays > 0 ? now - std::int64_t{settings.retentionDays} * 86'400'000 : 0;
     auto removed = store_->enforceRetention(olderThan, settings.maxPerKey);
