@@ -326,8 +326,12 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
             request.responseText.append(rest);
             emitLocked(protocol::messageFrame(rest), request.turn);
         }
+        // The turn is over: a seq reservation made by its terminal frame must not save it as
+        // running again (see publishLocked).
+        current_.reset();
+        // The turn record is queued before its terminal frame goes out: a client that reads the
+        // conversation over HTTP once it has the frame finds the turn finished.
         if (code == nullptr) {
-            emitLocked(protocol::completeFrame(request.usage), request.turn);
             if (request.newState) {
                 pluginState_ = *request.newState;
                 if (services_.store && !deleted_)
@@ -337,17 +341,17 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
                            true);
+            emitLocked(protocol::completeFrame(request.usage), request.turn);
         } else {
             const std::string errorCode = errorCodeFrom(code);
             const std::string text =
                 util::repairUtf8(message && *message ? message : "the plugin reported an error");
-            emitLocked(protocol::errorFrame(errorCode, text), request.turn);
             commitHistoryLocked(request.message, request.responseText, false);
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Error, request.usage, errorCode, text,
                            request.startedAtMs, true);
+            emitLocked(protocol::errorFrame(errorCode, text), request.turn);
         }
-        current_.reset();
         more = !pending_.empty();
         releaseIfIdleLocked(release);
     }
@@ -360,24 +364,24 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
     if (!current_) return nullptr;
     auto victim = std::move(current_);
     paced_.clear();  // nothing more of the ended response goes out
-    publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
-                  victim->turn, Kind::Other);
     commitHistoryLocked(victim->message, victim->responseText, false);
     saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
                    code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,
-                   true);
+                   true);  // before the frame, as in requestFinished
+    publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
+                  victim->turn, Kind::Other);
     return victim;
 }
 
 void Conversation::endPendingLocked(const Pending& pending, const char* code,
                                     const std::string& message) {
-    publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
-                  pending.turn, Kind::Other);
     commitHistoryLocked(pending.text, "", false);
     saveTurnLocked(pending.turn, pending.text, "",
                    code ? store::TurnStatus::Error : store::TurnStatus::Cancelled, std::nullopt,
                    code ? code : protocol::error_code::kCancelled, message, pending.acceptedAtMs,
                    true);
+    publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
+                  pending.turn, Kind::Other);
 }
 
 void Conversation::commitHistoryLocked(const std::string& user, const std::string& assistant,
