@@ -166,10 +166,11 @@ void Conversation::detach(const Attachment& attachment) {
 
 Conversation::Submitted Conversation::submit(const Attachment& sender, std::string text) {
     bool startNow = false;
+    auto runtime = services_.runtime();  // not under mutex_: it takes the host's lock
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (deleted_ || stopping_) return Submitted::Gone;
-        runtime_ = services_.runtime();
+        runtime_ = std::move(runtime);
         if (current_ && pending_.size() >= runtime_->server.maxQueuedMessages)
             return Submitted::Busy;
         const int turn = ++lastTurn_;
@@ -251,11 +252,15 @@ void Conversation::startNext() {
     std::shared_ptr<TurnRequest> request;
     std::shared_ptr<plugin::PluginInstance> instance;
     std::shared_ptr<net::Connection> senderConnection;
+    // The newest config's settings and instance apply from here; read before mutex_, since
+    // they take the host's lock.
+    auto runtime = services_.runtime();
+    auto newest = services_.currentInstance ? services_.currentInstance(route()) : nullptr;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopping_ || deleted_ || current_ || pending_.empty()) return;
-        runtime_ = services_.runtime();  // settings of the newest config apply from here
-        moveToNewestInstanceLocked();
+        runtime_ = std::move(runtime);
+        moveToInstanceLocked(std::move(newest));
         instance = instance_;
         Pending next = std::move(pending_.front());
         pending_.pop_front();
@@ -281,8 +286,7 @@ void Conversation::startNext() {
     }
 }
 
-void Conversation::moveToNewestInstanceLocked() {
-    auto newest = services_.currentInstance ? services_.currentInstance(route()) : nullptr;
+void Conversation::moveToInstanceLocked(std::shared_ptr<plugin::PluginInstance> newest) {
     if (!newest || newest == instance_) return;       // unchanged, or the route is gone: keep ours
     services_.reaper->release(std::move(instance_));  // see ~Conversation
     instance_ = std::move(newest);

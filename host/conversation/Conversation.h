@@ -133,7 +133,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     };
 
     void startNext();
-    void moveToNewestInstanceLocked();
+    // `newest`: the route's instance in the newest generation (null when it was removed).
+    void moveToInstanceLocked(std::shared_ptr<plugin::PluginInstance> newest);
 
     // From TurnRequest, on plugin threads.
     void requestText(TurnRequest& request, std::string_view text);

@@ -125,10 +125,14 @@ void Host::stop() {
     loop_.stop();  // drops whoever did not finish the close handshake
     timer_.cancel(true);
     workers_->stop();  // session tasks done: sessions release their instances
+    std::shared_ptr<const plugin::RouteTable> last;
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
-        routes_.reset();  // destroys instances (joining plugin threads), then unloads libraries
+        last = std::move(routes_);
     }
+    // Outside the lock: destroying the instances lets plugins finish their requests, which
+    // takes conversation locks (and those read the settings under stateMutex_).
+    last.reset();  // destroys instances (joining plugin threads), then unloads libraries
     // Instances still held by conversations whose plugins are finishing come in through the
     // reaper; wait for them, so no plugin thread outlives the host.
     reaper_.drain(std::chrono::seconds(runtime()->server.shutdownTimeoutS));

@@ -173,11 +173,11 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
                         writer->db.exec("PRAGMA synchronous = NORMAL", &reason) &&
                         // The hot pages (each conversation's last turns and segments) are rewritten
                         // by every batch: a larger WAL copies them back to the database less often.
-                        // The cache stays small (4 MiB): the hot pages are few, and a large one
-                        // fills with pages written once and held for good.
+                        // The cache stays small (2 MiB, SQLite's default): the hot pages are few,
+                        // and a large one fills with pages written once and held for good.
                         writer->db.exec("PRAGMA wal_autocheckpoint = 8192", &reason) &&
                         writer->db.exec("PRAGMA journal_size_limit = 67108864", &reason) &&
-                        writer->db.exec("PRAGMA cache_size = -4096", &reason) &&
+                        writer->db.exec("PRAGMA cache_size = -2048", &reason) &&
                         migrateSchema(writer->db, path, &reason) && writer->prepare(&reason);
     if (!opened) {
         if (reason.empty()) reason = "it cannot be put in WAL mode: " + writer->db.message();
