@@ -15,9 +15,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-#if defined(__SANITIZE_ADDRESS__)
-// ASan holds freed memory in quarantine, so RSS says nothing there; LeakSanitizer checks the
-// host at exit instead (HostProcess expects a clean exit).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// ASan holds freed memory in quarantine, and TSan's allocator keeps what it once had and adds
+// shadow memory several times the program's own, so RSS says nothing there; the normal build
+// checks it, and LeakSanitizer checks the host at exit (HostProcess expects a clean exit).
 constexpr bool kRssIsMeaningful = false;
 #else
 constexpr bool kRssIsMeaningful = true;
