@@ -84,11 +84,6 @@ bool Conversation::running() const {
     return runningLocked();
 }
 
-std::int64_t Conversation::lastSeq() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return lastSeq_;
-}
-
 // ---- Connections
 
 bool Conversation::attach(

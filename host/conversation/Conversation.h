@@ -109,7 +109,6 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void deleted();
 
     bool running() const;
-    std::int64_t lastSeq() const;
 
   private:
     friend class TurnRequest;

@@ -79,8 +79,6 @@ class Host final : public http::Backend {
                                                   std::shared_ptr<plugin::PluginInstance> instance,
                                                   const std::optional<std::string>& bearerKeyName,
                                                   const std::string& query) override;
-    conversation::ConversationHub& conversations() { return *hub_; }
-    store::ConversationStore* store() { return store_.get(); }
 
   private:
     void sessionClosed(const session::Session* session);
