@@ -9,6 +9,7 @@
 #include "store/OpenStore.h"
 #include "util/CallbackTimerTask.h"
 #include "util/EpochMillis.h"
+#include "util/Heap.h"
 
 namespace agenthost::core {
 namespace {
@@ -98,6 +99,8 @@ void Host::start() {
     timer_.scheduleAtFixedRate(
         new util::CallbackTimerTask([this] { workers_->post([this] { enforceRetention(); }); }),
         retentionMs, retentionMs);
+    timer_.scheduleAtFixedRate(new util::CallbackTimerTask(util::returnFreeHeapPages),
+                               util::kReturnFreeHeapPagesMs, util::kReturnFreeHeapPagesMs);
     loop_.start();
     accepting_ = true;
     loop_.listen(listener, [this](Poco::Net::StreamSocket socket) {

@@ -1,7 +1,6 @@
 #include "store/SqliteStore.h"
 
 #include <Poco/Logger.h>
-#include <malloc.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -20,16 +19,6 @@ namespace {
 
 // Queued writes whose buffer the writer keeps between batches (a few hundred bytes each).
 constexpr std::size_t kKeptQueueCapacity = 4096;
-
-// Hands the heap's free pages back to the system, at most every two seconds: under a steady
-// heavy load the next batch would fault them straight back in.
-void returnFreedMemory() {
-    static std::chrono::steady_clock::time_point last{};
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::seconds(2)) return;
-    last = now;
-    ::malloc_trim(0);
-}
 
 constexpr std::size_t kMaxListLimit = 200;
 constexpr std::size_t kMaxIdleReaders = 8;
@@ -311,12 +300,10 @@ void SqliteStore::writerLoop() {
         const bool committed = applyPending(&error);
         if (committed) {
             committed_.store(last, std::memory_order_release);
-            // A burst (or a stall of the writer) leaves a large buffer behind, and the heap
-            // keeps the freed pages of its writes: both are handed back, so memory returns
-            // to its level before the burst.
+            // A burst (or a stall of the writer) leaves a large buffer behind: it is let go,
+            // and the host's periodic trim hands its pages back to the system.
             if (pending_.capacity() > kKeptQueueCapacity) {
                 std::vector<QueuedWrite>().swap(pending_);
-                returnFreedMemory();
             } else {
                 pending_.clear();
             }

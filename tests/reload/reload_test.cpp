@@ -2,6 +2,7 @@
 // clients, a replaced .so is really loaded, and a bad config changes nothing.
 #include <Poco/JSON/Array.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <filesystem>
@@ -14,15 +15,6 @@ namespace agenthost::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// ASan holds freed memory in quarantine, and TSan's allocator keeps what it once had and adds
-// shadow memory several times the program's own, so RSS says nothing there; the normal build
-// checks it, and LeakSanitizer checks the host at exit (HostProcess expects a clean exit).
-constexpr bool kRssIsMeaningful = false;
-#else
-constexpr bool kRssIsMeaningful = true;
-#endif
 
 // The admin key reads /api/status?detail=full, which names library paths and reload errors.
 const std::string kAdminKey = "admin-key-0123456789";
@@ -186,6 +178,22 @@ TEST_F(ReloadTest, ReplacedLibraryIsLoadedWhileAStreamOnTheOldOneCompletes) {
     // The old session's next message moves it to the new instance too.
     EXPECT_EQ(streaming->chat("next").text, "next");
     EXPECT_EQ(routeStatus(*host_, "echo")->getValue<int>("connections"), 2);
+}
+
+TEST_F(ReloadTest, ALibraryOverwrittenInPlaceIsLoadedAgain) {
+    // `cp new.so plugins/echo.so` writes into the same inode: only its times and size say so.
+    const fs::path installed = fs::path(host_->configPath()).parent_path() / "plugins" / "echo.so";
+    auto inodeOf = [&] {
+        struct stat info {};
+        EXPECT_EQ(::stat(installed.c_str(), &info), 0);
+        return info.st_ino;
+    };
+    const auto inode = inodeOf();
+    fs::copy_file(ECHO_V2_PLUGIN, installed, fs::copy_options::overwrite_existing);
+    ASSERT_EQ(inodeOf(), inode);
+    auto state = reloadWith(*host_, kKeySection + kEcho);
+    ASSERT_TRUE(state->getValue<bool>("ok")) << host_->output();
+    EXPECT_EQ(routeStatus(*host_, "echo")->getValue<std::string>("version"), "2.0.0");
 }
 
 TEST_F(ReloadTest, UnchangedRoutesKeepTheirInstance) {
