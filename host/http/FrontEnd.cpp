@@ -20,12 +20,14 @@ constexpr std::size_t kMinPendingSlots = 1024;
 }  // namespace
 
 FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), loop_(loop) {
-    router_.exact("/api/health", readOnly([&backend](const PlainRequest& request) {
-                      return healthEndpoint(request, backend);
-                  }));
-    router_.exact("/api/status", readOnly([&backend](const PlainRequest& request) {
-                      return statusEndpoint(request, backend);
-                  }));
+    // Health and status ask every plugin for its health, which may take up to a second when a
+    // plugin does not answer (plugin/HealthWatch.h): never on the loop.
+    router_.blockingExact("/api/health", readOnly([&backend](const PlainRequest& request) {
+                              return healthEndpoint(request, backend);
+                          }));
+    router_.blockingExact("/api/status", readOnly([&backend](const PlainRequest& request) {
+                              return statusEndpoint(request, backend);
+                          }));
     router_.blockingPrefix("/api/conversations", [&backend](const PlainRequest& request) {
         return backend.conversations(request);
     });

@@ -36,13 +36,13 @@ void RequestStream::onBytes(net::Connection& connection, std::string_view bytes,
 
 void RequestStream::readHeads(net::Connection& connection, net::Clock::time_point now) {
     for (int answered = 0; !done_ && !buffer_.empty(); ++answered) {
-        if (answering_ && answering_->load()) return;  // the tick after the answer goes on
-        if (answered == kAnswersPerTurn) {
-            if (buffer_.size() > kMaxWaitingBytes)
-                refuse(connection,
-                       errorResponse(429, "too_many_requests", "too many pipelined requests"));
-            return;  // the rest on the next tick
+        if (answering_ && answering_->load()) return;  // tickSoon() goes on after the answer
+        if (buffer_.size() > kMaxWaitingBytes) {
+            refuse(connection,
+                   errorResponse(429, "too_many_requests", "too many pipelined requests"));
+            return;
         }
+        if (answered == kAnswersPerTurn) return;  // the rest on the next tick
         HeadResult result = parser_.parse(buffer_);
         if (result.state == HeadResult::State::NeedMore) return;
         if (result.state == HeadResult::State::Refused) {
@@ -112,6 +112,7 @@ void RequestStream::answerOnWorker(net::Connection& connection, const Router::En
         connection->sendRaw(serialize(response, keepAlive, request.method == "HEAD"));
         if (!keepAlive) connection->closeAfterSending();
         answering->store(false);
+        connection->tickSoon();  // requests pipelined behind this one go on at once
     });
 }
 

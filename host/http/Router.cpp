@@ -17,6 +17,10 @@ void Router::exact(std::string path, Endpoint endpoint) {
     entries_.push_back({std::move(path), false, false, std::move(endpoint)});
 }
 
+void Router::blockingExact(std::string path, Endpoint endpoint) {
+    entries_.push_back({std::move(path), false, true, std::move(endpoint)});
+}
+
 void Router::prefix(std::string prefix, Endpoint endpoint) {
     entries_.push_back({std::move(prefix), true, false, std::move(endpoint)});
 }

@@ -16,6 +16,9 @@ class Router {
     using Endpoint = std::function<PlainResponse(const PlainRequest&)>;
 
     void exact(std::string path, Endpoint endpoint);
+    // Like exact(), for an endpoint that may block: it runs on a worker thread (see
+    // blockingPrefix).
+    void blockingExact(std::string path, Endpoint endpoint);
     // `prefix` itself and every path below it ("/api/x" takes "/api/x" and "/api/x/...").
     void prefix(std::string prefix, Endpoint endpoint);
     // Like prefix(), for an endpoint that may block (it reads a database): it runs on a worker

@@ -376,6 +376,10 @@ void Connection::onWritable(Clock::time_point now) {
     flushLocked(now);
 }
 
+void Connection::tickSoon() {
+    loop_.tickSoon(shared_from_this());
+}
+
 void Connection::onTick(Clock::time_point now) {
     if (stream_ && !closeAfterSending_) {
         auto stream = stream_;

@@ -83,6 +83,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void upgrade(std::shared_ptr<ConnectionHandler> handler, std::string_view leftover,
                  Clock::time_point now);
     bool upgraded() const { return upgraded_; }
+    // Any thread: the loop runs the StreamHandler's tick soon instead of at the next sweep (an
+    // answer made on a worker is out, and pipelined requests behind it can go on).
+    void tickSoon();
 
     // Any thread. False when the connection is closing or was dropped.
     bool sendText(std::string_view payload);

@@ -134,6 +134,15 @@ void EventLoop::attention(std::shared_ptr<Connection> connection) {
     post([this, connection = std::move(connection)] { removeIfFinished(connection); });
 }
 
+void EventLoop::tickSoon(std::shared_ptr<Connection> connection) {
+    post([this, connection = std::move(connection)] {
+        const auto it = connections_.find(connection->socket().impl()->sockfd());
+        if (it == connections_.end() || it->second != connection) return;  // already gone
+        connection->onTick(Clock::now());
+        removeIfFinished(connection);
+    });
+}
+
 void EventLoop::shutdownAll() {
     post([this] {
         for (auto& [fd, connection] : connections_) connection->onShutdown();

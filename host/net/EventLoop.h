@@ -41,6 +41,8 @@ class EventLoop {
     void add(std::shared_ptr<Connection> connection);
     // Any thread: the loop looks at the connection again soon (e.g. it was aborted).
     void attention(std::shared_ptr<Connection> connection);
+    // Any thread: the loop runs the connection's tick soon (Connection::tickSoon).
+    void tickSoon(std::shared_ptr<Connection> connection);
     // Any thread: tells every connection's handler that the server is stopping.
     void shutdownAll();
 

@@ -2,6 +2,7 @@
 
 #include <Poco/Logger.h>
 
+#include <mutex>
 #include <vector>
 
 namespace agenthost::plugin {
@@ -11,18 +12,25 @@ agenthost_str view(const std::string& s) {
     return {s.c_str(), s.size()};
 }
 
-}  // namespace
+// How long a health request waits for the plugin, and how long retiring an instance waits for
+// a health call in progress before leaving the instance in place.
+constexpr std::chrono::milliseconds kHealthTimeout{1000};
+constexpr std::chrono::milliseconds kHealthStopTimeout{1000};
 
-std::string healthName(agenthost_health_status status) {
-    switch (status) {
-        case AGENTHOST_HEALTH_OK:
-            return "ok";
-        case AGENTHOST_HEALTH_DEGRADED:
-            return "degraded";
-        default:
-            return "error";
-    }
+// The plugin's answer; captures only what stays valid while the library is loaded.
+std::function<Health()> healthCall(const agenthost_plugin_api& api,
+                                   agenthost_instance_plugin_ptr instance) {
+    return [ask = api.instance_health, instance] {
+        char detail[1024] = "";
+        Health health;
+        health.status = ask(instance, detail, sizeof detail);
+        detail[sizeof detail - 1] = '\0';
+        health.detail = detail;
+        return health;
+    };
 }
+
+}  // namespace
 
 PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library,
                                const config::RouteSettings& route)
@@ -45,19 +53,26 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library,
     if (instance_ == nullptr)
         throw LoadError("plugin " + library_->name() + " refused the settings of [plugin." +
                         route.route + "]: " + (error[0] ? error : "no reason given"));
+    health_ =
+        std::make_unique<HealthWatch>(healthCall(library_->api(), instance_), library_->name());
 }
 
 PluginInstance::~PluginInstance() {
+    if (health_ && !health_->stop(kHealthStopTimeout)) {
+        // The plugin is still inside instance_health: destroying the instance or unloading its
+        // code under it would crash the host. Both are left in place for the life of the
+        // process (a holder that is never destroyed, so not even exit() unloads the code).
+        static std::mutex mutex;
+        static auto* abandoned = new std::vector<std::shared_ptr<PluginLibrary>>();
+        std::lock_guard<std::mutex> lock(mutex);
+        abandoned->push_back(library_);
+        return;
+    }
     if (instance_) library_->api().instance_destroy(instance_);
 }
 
 Health PluginInstance::health() const {
-    char detail[1024] = "";
-    Health h;
-    h.status = library_->api().instance_health(instance_, detail, sizeof detail);
-    detail[sizeof detail - 1] = '\0';
-    h.detail = detail;
-    return h;
+    return health_->current(kHealthTimeout);
 }
 
 bool PluginInstance::start(const agenthost_request& request,

@@ -5,27 +5,24 @@
 #include <agenthost/plugin_abi.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "config/Config.h"
+#include "plugin/HealthWatch.h"
 #include "plugin/HostApi.h"
 #include "plugin/PluginLibrary.h"
 
 namespace agenthost::plugin {
 
-struct Health {
-    agenthost_health_status status = AGENTHOST_HEALTH_OK;
-    std::string detail;
-};
-
-std::string healthName(agenthost_health_status status);
-
 class PluginInstance {
   public:
     // Creates the plugin's instance for `route`. Throws LoadError when the plugin refuses.
     PluginInstance(std::shared_ptr<PluginLibrary> library, const config::RouteSettings& route);
-    ~PluginInstance();  // instance_destroy: the plugin finishes and joins everything
+    // instance_destroy: the plugin finishes and joins everything. Unless the plugin is stuck in
+    // instance_health: then the instance is left alone and its library stays loaded.
+    ~PluginInstance();
     PluginInstance(const PluginInstance&) = delete;
     PluginInstance& operator=(const PluginInstance&) = delete;
 
@@ -33,6 +30,8 @@ class PluginInstance {
     const PluginLibrary& library() const { return *library_; }
     const config::RouteSettings& settings() const { return settings_; }
 
+    // The plugin's health, asked off the caller's thread; at most about a second's wait
+    // (HealthWatch).
     Health health() const;
 
     // False when the plugin refused the request at once (it will not call finish).
@@ -50,6 +49,7 @@ class PluginInstance {
     config::RouteSettings settings_;
     agenthost_instance_host host_;
     agenthost_instance_plugin_ptr instance_ = nullptr;
+    std::unique_ptr<HealthWatch> health_;
 
     // Counted from construction until after instance_destroy (members outlive the body).
     struct AliveCount {
