@@ -29,11 +29,11 @@ bool trusted(const config::Config& config, const std::string& path, config::Prob
 
 // The folder a library really is in, when a symbolic link points elsewhere; else empty.
 std::string linkedFolder(const std::string& libraryPath) {
-    std::error_code failed;
-    const auto real = std::filesystem::canonical(libraryPath, failed);
-    const auto folder =
-        std::filesystem::weakly_canonical(std::filesystem::path(libraryPath).parent_path(), failed);
-    if (failed || real.parent_path() == folder) return "";
+    std::error_code noFile, noFolder;  // missing: loading the library says so
+    const auto real = std::filesystem::canonical(libraryPath, noFile);
+    const auto folder = std::filesystem::weakly_canonical(
+        std::filesystem::path(libraryPath).parent_path(), noFolder);
+    if (noFile || noFolder || real.parent_path() == folder) return "";
     return real.parent_path().string();
 }
 

@@ -104,6 +104,18 @@ TEST_F(PluginPermissions, AGroupWritableLibraryIsRefusedWithTheFix) {
     EXPECT_CONTAINS(output, "chmod go-w " + library.string());
 }
 
+TEST_F(PluginPermissions, ALinkIntoAWritableFolderIsRefusedWithTheFix) {
+    const fs::path elsewhere = fs::path(dir.path()) / "elsewhere";
+    fs::create_directories(elsewhere);
+    fs::permissions(elsewhere, fs::perms::owner_all | fs::perms::group_all);
+    fs::rename(library, elsewhere / "echo.so");
+    fs::create_symlink(elsewhere / "echo.so", library);
+    const std::string output = startupFailure(config());
+    EXPECT_CONTAINS(output,
+                    "[plugin.echo] library: " + elsewhere.string() + " is writable by its group");
+    EXPECT_CONTAINS(output, "chmod go-w " + elsewhere.string());
+}
+
 TEST_F(PluginPermissions, ALibraryOwnedByAnotherUserIsRefusedWithTheFix) {
     if (::geteuid() != 0) GTEST_SKIP() << "only root can give a file away";
     ASSERT_EQ(::chown(library.c_str(), 65534, 65534), 0);
