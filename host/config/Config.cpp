@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/IniLint.h"
 #include "config/Secrets.h"
 #include "util/Digest.h"
 
@@ -270,9 +271,14 @@ void checkKeyRoutes(const Config& config, LoadResult& result) {
 }  // namespace
 
 std::string Problem::describe() const {
-    std::string where = "[" + section + "]";
-    if (!key.empty()) where += " " + key;
-    return where + ": " + message;
+    std::string where = line > 0 ? "line " + std::to_string(line) : "";
+    const auto append = [&where](const std::string& part) {
+        if (!where.empty()) where += " ";
+        where += part;
+    };
+    if (!section.empty()) append("[" + section + "]");
+    if (!key.empty()) append(key);
+    return where.empty() ? message : where + ": " + message;
 }
 
 LoadResult loadConfig(const std::string& path) {
@@ -289,11 +295,18 @@ LoadResult loadConfig(const std::string& path) {
                 {"", "", "config file " + filePath.toString() + " does not exist"});
             return result;
         }
+        if (!Poco::File(filePath).isFile()) {
+            result.errors.push_back({"", "", filePath.toString() + " is not a regular file"});
+            return result;
+        }
         std::ifstream file(filePath.toString(), std::ios::binary);
         std::ostringstream content;
-        content << file.rdbuf();
+        if (file) content << file.rdbuf();
         if (!file) throw Poco::OpenFileException(filePath.toString());
         text = content.str();
+        // Poco's reader takes anything (garbage, repeats, nothing): check the lines first.
+        result.errors = lintIni(text);
+        if (!result.errors.empty()) return result;
         std::istringstream stream(text);
         ini = new Ini(stream);
     } catch (const Poco::Exception& e) {
@@ -319,6 +332,8 @@ LoadResult loadConfig(const std::string& path) {
     SectionReader plugins(*ini, "plugins", baseDir, result);
     config.pluginDirectory =
         Poco::Path(baseDir).resolve(plugins.raw("directory", "plugins")).toString();
+    if (auto strict = plugins.boolean("strict_permissions", true))
+        config.strictPermissions = *strict;
     plugins.warnUnknownKeys();
 
     for (const auto& name : sectionNames(text, "key"))
@@ -327,9 +342,10 @@ LoadResult loadConfig(const std::string& path) {
     for (const auto& route : sectionNames(text, "plugin"))
         readRoute(SectionReader(*ini, "plugin." + route, baseDir, result), route,
                   config.pluginDirectory, config.routes);
-    if (config.routes.empty())
-        result.warnings.push_back(
-            {"plugin.*", "", "no enabled plugin: every WebSocket route is 404"});
+    if (config.routes.empty())  // a truncated file must not turn every route into a 404
+        result.errors.push_back(
+            {"plugin.*", "",
+             "no enabled [plugin.NAME] section: every WebSocket route would be 404"});
     checkKeyRoutes(config, result);
     return result;
 }

@@ -69,6 +69,8 @@ struct Config {
     StreamingSettings streaming;
     ConversationSettings conversations;
     std::string pluginDirectory;
+    // Refuse a plugin folder or library that others could write (see plugin/FileTrust.h).
+    bool strictPermissions = true;
     std::vector<RouteSettings> routes;  // enabled ones only
 };
 
@@ -76,6 +78,7 @@ struct Problem {
     std::string section;
     std::string key;  // empty when the problem is the whole section or file
     std::string message;
+    std::size_t line = 0;  // 1-based line of the file it is about; 0 when none
 
     std::string describe() const;
 };

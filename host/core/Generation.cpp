@@ -12,12 +12,20 @@ std::string GenerationBuild::describeErrors() const {
 }
 
 GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTable* previous,
-                                plugin::LibraryCache& libraries) {
+                                plugin::LibraryCache& libraries, bool keysRequired) {
     GenerationBuild build;
     auto loaded = config::loadConfig(path);
     build.warnings = std::move(loaded.warnings);
     if (!loaded.ok()) {
         build.errors = std::move(loaded.errors);
+        return build;
+    }
+    if (keysRequired && loaded.config.keys.empty()) {  // before a generated key is created
+        build.errors.push_back(
+            {"key.*", "",
+             "the new file has no [key.*] section while the running server has some: every "
+             "client key would be replaced by a generated one, so the reload is refused "
+             "(restart agenthost to switch to a generated key)"});
         return build;
     }
 
@@ -46,6 +54,7 @@ GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTabl
     }
 
     auto routes = plugin::buildRouteTable(generation.config, previous, libraries);
+    build.warnings.insert(build.warnings.end(), routes.warnings.begin(), routes.warnings.end());
     if (!routes.table) {
         build.errors = std::move(routes.errors);
         return build;

@@ -35,8 +35,9 @@ struct GenerationBuild {
 };
 
 // Reads `path` and loads what it names. Routes that are unchanged from `previous` keep their
-// running instance.
+// running instance. `keysRequired` (a reload of a server with configured [key.*] sections)
+// refuses a file without any, which would silently switch every client to a generated key.
 GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTable* previous,
-                                plugin::LibraryCache& libraries);
+                                plugin::LibraryCache& libraries, bool keysRequired = false);
 
 }  // namespace agenthost::core

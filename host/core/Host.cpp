@@ -32,6 +32,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
       routes_(std::move(first.routes)),
       runtime_(std::move(first.runtime)),
       tls_(std::move(first.tls)),
+      configuredKeys_(!first.config.keys.empty()),
       conversationSettings_(first.config.conversations),
       workers_(std::make_unique<WorkerPool>(workerCount(listening_.workerThreads))) {
     openStore(first.config);
@@ -145,7 +146,12 @@ void Host::stop() {
 
 ReloadOutcome Host::reload() {
     ReloadOutcome outcome;
-    auto build = buildGeneration(configPath_, routes().get(), *libraries_);
+    bool keysRequired = false;
+    {
+        std::lock_guard<std::mutex> lock(stateMutex_);
+        keysRequired = configuredKeys_;
+    }
+    auto build = buildGeneration(configPath_, routes().get(), *libraries_, keysRequired);
     for (const auto& warning : build.warnings) log().warning("reload: " + warning.describe());
     std::shared_ptr<const plugin::RouteTable> previous;
     {
@@ -172,6 +178,7 @@ ReloadOutcome Host::reload() {
         previous = std::move(routes_);
         routes_ = std::move(next.routes);
         runtime_ = std::move(next.runtime);
+        configuredKeys_ = !next.config.keys.empty();
         reload_.generation += 1;
         reload_.loadedAt.update();
         reload_.ok = true;

@@ -91,10 +91,11 @@ class Host final : public http::Backend {
     Poco::Timestamp startedAt_;
     std::unique_ptr<plugin::LibraryCache> libraries_;
 
-    mutable std::mutex stateMutex_;  // guards routes_, runtime_, reload_
+    mutable std::mutex stateMutex_;  // guards routes_, runtime_, reload_, configuredKeys_
     std::shared_ptr<const plugin::RouteTable> routes_;
     std::shared_ptr<const session::Runtime> runtime_;
     std::shared_ptr<const net::TlsContext> tls_;  // null: plain HTTP (fixed at start)
+    bool configuredKeys_ = false;  // the running config has [key.*] sections (no generated key)
     http::ReloadFacts reload_;
 
     std::mutex sessionsMutex_;  // guards sessions_

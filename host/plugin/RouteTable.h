@@ -25,11 +25,14 @@ struct RouteTable {
 struct RouteTableBuild {
     std::shared_ptr<const RouteTable> table;  // null when any route failed
     std::vector<config::Problem> errors;      // one per route that failed, naming its section
+    std::vector<config::Problem> warnings;    // permissions tolerated by strict_permissions = false
 };
 
 // Creates the instance of every route in `config`. A route whose library content and settings
 // are unchanged from `previous` keeps its running instance; everything else is created anew.
-// Nothing in `previous` is touched, so a failed build leaves it as it was.
+// Nothing in `previous` is touched, so a failed build leaves it as it was. A plugin folder or
+// library that others could write is refused (a warning with [plugins] strict_permissions =
+// false).
 RouteTableBuild buildRouteTable(const config::Config& config, const RouteTable* previous,
                                 LibraryCache& libraries);
 

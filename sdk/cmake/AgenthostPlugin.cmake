@@ -24,4 +24,10 @@ function(agenthost_add_plugin name)
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()
+  # agenthost refuses a library, or a plugin folder, that group or others can write (like sshd's
+  # StrictModes); under a umask of 002 the build would otherwise make both.
+  if(UNIX)
+    add_custom_command(TARGET ${name} POST_BUILD
+      COMMAND chmod go-w $<TARGET_FILE:${name}> $<TARGET_FILE_DIR:${name}>)
+  endif()
 endfunction()

@@ -41,17 +41,13 @@ Poco::JSON::Object::Ptr routeStatus(const HostProcess& host, const std::string& 
     return nullptr;
 }
 
-// Writes `sections`, sends SIGHUP and waits until the reload is reflected in /api/status:
-// a new generation, or a failed reload with an error.
-Poco::JSON::Object::Ptr reloadWith(HostProcess& host, const std::string& sections,
-                                   std::map<std::string, std::string> server = {}) {
+// Writes the file with `write`, sends SIGHUP and waits until the reload is reflected in
+// /api/status: a new generation, or a failed reload with an error.
+template <class WriteFile>
+Poco::JSON::Object::Ptr reloadAfter(HostProcess& host, WriteFile write) {
     auto before = reloadState(host);
     const auto generation = before->getValue<int>("generation");
-    HostConfig config;
-    config.sections = sections;
-    config.server = std::move(server);
-    config.pluginDirectory = fs::path(host.configPath()).parent_path() / "plugins";
-    host.writeConfig(config);
+    write();
     host.signal(SIGHUP);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -66,11 +62,25 @@ Poco::JSON::Object::Ptr reloadWith(HostProcess& host, const std::string& section
     throw std::runtime_error("reload not reflected in /api/status:\n" + host.output());
 }
 
+// Reloads with the harness's [server] and [plugins] (the host's own plugin folder) and
+// `sections`.
+Poco::JSON::Object::Ptr reloadWith(HostProcess& host, const std::string& sections,
+                                   std::map<std::string, std::string> server = {}) {
+    HostConfig config;
+    config.sections = sections;
+    config.server = std::move(server);
+    config.pluginDirectory = fs::path(host.configPath()).parent_path() / "plugins";
+    return reloadAfter(host, [&] { host.writeConfig(config); });
+}
+
 // Copies `source` into the host's plugin folder as `name` the way `install` does: a new file
 // renamed over the old one, never an overwrite of a mapped library.
 void installPlugin(const HostProcess& host, const std::string& source, const std::string& name) {
     const fs::path folder = fs::path(host.configPath()).parent_path() / "plugins";
     fs::create_directories(folder);
+    // Whatever the umask: agenthost refuses a plugin folder that group or others can write.
+    fs::permissions(folder, fs::perms::group_write | fs::perms::others_write,
+                    fs::perm_options::remove);
     const fs::path staging = folder / (name + ".new");
     fs::copy_file(source, staging, fs::copy_options::overwrite_existing);
     fs::rename(staging, folder / name);
@@ -211,6 +221,7 @@ struct BadConfig {
     std::string sections;
     std::string errorMentions;
     std::string installLibrary = "";  // a fixture to put in the plugin folder first, if any
+    bool wholeFile = false;           // `sections` is the whole file, without the harness's part
 };
 
 void PrintTo(const BadConfig& config, std::ostream* out) {
@@ -225,7 +236,9 @@ TEST_P(InvalidReloadTest, LeavesTheRunningGenerationUntouchedAndReportsWhy) {
         installPlugin(*host_, GetParam().installLibrary,
                       fs::path(GetParam().installLibrary).filename());
     const auto generation = reloadState(*host_)->getValue<int>("generation");
-    auto state = reloadWith(*host_, GetParam().sections);
+    auto state = GetParam().wholeFile
+                     ? reloadAfter(*host_, [&] { host_->writeConfigText(GetParam().sections); })
+                     : reloadWith(*host_, GetParam().sections);
     EXPECT_FALSE(state->getValue<bool>("ok"));
     EXPECT_EQ(state->getValue<int>("generation"), generation);
     EXPECT_NE(state->getValue<std::string>("error").find(GetParam().errorMentions),
@@ -251,8 +264,55 @@ INSTANTIATE_TEST_SUITE_P(
                   kKeySection + "[plugin.echo]\nlibrary = echo\ndelay_ms = -5\n", "delay_ms"},
         BadConfig{"UnresolvableSecret",
                   "[key.test]\nsecret = env:AGENTHOST_TEST_UNSET_VARIABLE\n\n" + kEcho,
-                  "AGENTHOST_TEST_UNSET_VARIABLE"}),
+                  "AGENTHOST_TEST_UNSET_VARIABLE"},
+        BadConfig{"EmptyFile", "", "the file is empty", "", true},
+        BadConfig{"TruncatedToComments", "; agenthost configuration\n\n", "the file is empty", "",
+                  true},
+        BadConfig{"BinaryGarbage",
+                  std::string("\x7f"
+                              "ELF\x02\x01\x01\0\0\0\xff\xfe\n",
+                              13),
+                  "line 1: not text", "", true},
+        BadConfig{"NotAnIniLine", kKeySection + kEcho + "sk-pasted-without-a-key\n",
+                  "not an ini line"},
+        BadConfig{"NoEnabledRoute", kKeySection + "[plugin.echo]\nenabled = false\n",
+                  "no enabled [plugin.NAME]"},
+        BadConfig{"DuplicateSection",
+                  kKeySection + kEcho + "[key.test]\nsecret = replaced-key-000000000\n",
+                  "[key.test]: duplicate section, first at line"},
+        BadConfig{"DuplicateKey", kKeySection + kEcho + "repeat = 1\nrepeat = 2\n",
+                  "[plugin.echo] repeat: duplicate key, first set at line"}),
     [](const ::testing::TestParamInfo<BadConfig>& param) { return param.param.name; });
+
+TEST_F(ReloadTest, RemovingEveryKeyIsRefusedRatherThanSwitchingToAGeneratedKey) {
+    auto client = connect("echo");
+    const auto generation = reloadState(*host_)->getValue<int>("generation");
+    auto state = reloadWith(*host_, kEcho);
+    EXPECT_FALSE(state->getValue<bool>("ok"));
+    EXPECT_EQ(state->getValue<int>("generation"), generation);
+    EXPECT_NE(state->getValue<std::string>("error").find("no [key.*] section"), std::string::npos)
+        << state->getValue<std::string>("error");
+    EXPECT_FALSE(fs::exists(fs::path(host_->configPath()).parent_path() / "state/generated.key"));
+    EXPECT_EQ(client->chat("same key").text, "same key");
+    WsClient fresh(host_->port(), "/api/echo/ws");
+    fresh.authenticate(kTestKey);
+    EXPECT_EQ(fresh.chat("new").text, "new");
+}
+
+TEST_F(ReloadTest, AWritablePluginFolderIsRefusedWithTheFix) {
+    const fs::path folder = fs::path(host_->configPath()).parent_path() / "plugins";
+    fs::permissions(folder, fs::perms::others_write, fs::perm_options::add);
+    auto state = reloadWith(*host_, kKeySection + kEcho + "[plugin.more]\nlibrary = echo\n");
+    EXPECT_FALSE(state->getValue<bool>("ok"));
+    const auto error = state->getValue<std::string>("error");
+    EXPECT_NE(error.find("[plugins] directory"), std::string::npos) << error;
+    EXPECT_NE(error.find("chmod go-w " + folder.string()), std::string::npos) << error;
+    EXPECT_EQ(handshakeStatus(host_->port(), "/api/more/ws"), 404);
+
+    fs::permissions(folder, fs::perms::others_write, fs::perm_options::remove);
+    state = reloadWith(*host_, kKeySection + kEcho + "[plugin.more]\nlibrary = echo\n");
+    EXPECT_TRUE(state->getValue<bool>("ok")) << host_->output();
+}
 
 TEST_F(ReloadTest, AbiMismatchNamesBothVersions) {
     installPlugin(*host_, WRONG_MAJOR_PLUGIN, "wrong_major.so");
@@ -265,7 +325,6 @@ TEST_F(ReloadTest, AbiMismatchNamesBothVersions) {
 
 TEST_F(ReloadTest, ListenAddressChangeIsReportedAsNeedingARestart) {
     auto state = reloadWith(*host_, kKeySection + kEcho, {{"port", std::to_string(freePort())}});
-    // The harness writes its own port line first; the later one wins in Poco's ini reader.
     EXPECT_TRUE(state->getValue<bool>("ok"));
     EXPECT_TRUE(state->getValue<bool>("restart_required"));
     EXPECT_EQ(host_->get("/api/health").status, 200);  // still on the old port

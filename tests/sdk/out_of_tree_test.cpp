@@ -95,6 +95,9 @@ TEST(OutOfTreePlugin, InstalledSdkBuildsAPluginThatTheHostServes) {
     const ProcessResult build = run({cmake, "--build", pluginBuild}, dir.file("plugin-build.log"));
     ASSERT_EQ(build.status, 0) << build.output;
     fs::create_directories(pluginDir);
+    // Whatever the umask: agenthost refuses a plugin folder that group or others can write.
+    fs::permissions(pluginDir, fs::perms::group_write | fs::perms::others_write,
+                    fs::perm_options::remove);
     fs::copy_file(pluginBuild + "/reverse.so", pluginDir + "/reverse.so");
 
     // 3. Serve it from a real host and chat with it.

@@ -32,17 +32,21 @@ std::string readFile(const std::string& path) {
 }
 
 std::string renderConfig(const HostConfig& config, std::uint16_t port, const TempDir& dir) {
+    // The test's [server] lines replace the harness's: a key set twice is a config error.
+    std::map<std::string, std::string> server = {
+        {"host", "127.0.0.1"}, {"port", std::to_string(port)}, {"state_dir", dir.file("state")}};
+    for (const auto& [key, value] : config.server) server[key] = value;
     std::ostringstream ini;
-    ini << "[server]\nhost = 127.0.0.1\nport = " << port << "\nstate_dir = " << dir.file("state")
-        << "\n";
-    for (const auto& [key, value] : config.server) ini << key << " = " << value << "\n";
+    ini << "[server]\n";
+    for (const auto& [key, value] : server) ini << key << " = " << value << "\n";
     if (testsUseTls() && !config.server.count("tls_cert")) {  // the suite over wss://
         if (!Poco::File(dir.file("harness-cert.pem")).exists()) makeCertificate(dir, "harness");
         ini << "tls_cert = " << dir.file("harness-cert.pem")
             << "\ntls_key = " << dir.file("harness-key.pem") << "\n";
     }
-    ini << "\n[plugins]\ndirectory = " << config.pluginDirectory << "\n\n"
-        << config.sections << "\n";
+    ini << "\n[plugins]\ndirectory = " << config.pluginDirectory << "\n";
+    for (const auto& [key, value] : config.plugins) ini << key << " = " << value << "\n";
+    ini << "\n" << config.sections << "\n";
     return ini.str();
 }
 
@@ -107,8 +111,12 @@ HostProcess::~HostProcess() {
 }
 
 void HostProcess::writeConfig(const HostConfig& config) {
+    writeConfigText(renderConfig(config, port_, dir_));
+}
+
+void HostProcess::writeConfigText(const std::string& text) {
     // Write a new file and rename it over the old one, as an editor would.
-    const std::string next = dir_.write("agenthost.ini.next", renderConfig(config, port_, dir_));
+    const std::string next = dir_.write("agenthost.ini.next", text);
     std::rename(next.c_str(), configPath_.c_str());
 }
 

@@ -20,12 +20,15 @@ namespace agenthost::test {
 inline constexpr const char* kTestKey = "test-key-0123456789";
 
 struct HostConfig {
-    // Extra `key = value` lines for [server] (host, port and state_dir are set by the harness).
+    // Extra `key = value` lines for [server]. host, port and state_dir are set by the harness
+    // unless given here (a port given here only suits writeConfig: the harness talks to its own).
     std::map<std::string, std::string> server;
     // Every other section. The default: one key (kTestKey) and the echo plugin at /api/echo/ws.
     std::string sections =
         "[key.test]\nsecret = test-key-0123456789\n\n[plugin.echo]\nlibrary = echo\n";
     std::string pluginDirectory = AGENTHOST_PLUGIN_DIR;
+    // Extra `key = value` lines for [plugins] (a second [plugins] section would be an error).
+    std::map<std::string, std::string> plugins;
     // A command the binary is started through, its first word a full path (e.g. unshare, to
     // change what the server sees of the file system). Empty: the binary itself.
     std::vector<std::string> launcher;
@@ -54,6 +57,8 @@ class HostProcess {
 
     // Rewrites the ini (for reload tests); same port and state dir.
     void writeConfig(const HostConfig& config);
+    // Replaces the ini with exactly `text` (a broken file, for reload tests).
+    void writeConfigText(const std::string& text);
 
     // Everything the process printed so far (stdout and stderr).
     std::string output() const;

@@ -46,6 +46,9 @@ class ScopedEnv {
     std::string name_;
 };
 
+// A config needs at least one enabled route; tests about other sections add this one.
+const std::string kRoute = "[plugin.echo]\n";
+
 class ConfigTest : public ::testing::Test {
   protected:
     LoadResult load(const std::string& ini) { return loadConfig(dir.write("agenthost.ini", ini)); }
@@ -53,8 +56,8 @@ class ConfigTest : public ::testing::Test {
     TempDir dir;
 };
 
-TEST_F(ConfigTest, EmptyFileGivesTheDefaults) {
-    const auto result = load("");
+TEST_F(ConfigTest, OneRouteAndNothingElseGivesTheDefaults) {
+    const auto result = load(kRoute);
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);
     const Config& c = result.config;
     EXPECT_EQ(c.server.host, "127.0.0.1");
@@ -66,10 +69,11 @@ TEST_F(ConfigTest, EmptyFileGivesTheDefaults) {
     EXPECT_EQ(c.streaming.chunkChars, 100u);
     EXPECT_EQ(c.streaming.chunkDelayMs, 0);
     EXPECT_TRUE(c.keys.empty());
-    EXPECT_TRUE(c.routes.empty());
+    ASSERT_EQ(c.routes.size(), 1u);
     EXPECT_FALSE(c.server.stateDir.empty());
     EXPECT_EQ(normal(c.pluginDirectory), normal(dir.path() + "/plugins"));
-    EXPECT_TRUE(hasProblem(result.warnings, "plugin.*", "", "no enabled plugin"));
+    EXPECT_TRUE(c.strictPermissions);
+    EXPECT_TRUE(result.warnings.empty()) << describeAll(result.warnings);
 }
 
 TEST_F(ConfigTest, MissingFileIsAnError) {
@@ -85,9 +89,10 @@ TEST_F(ConfigTest, EveryServerAndStreamingKeyIsRead) {
         "max_connections = 12\nping_interval_s = 3\nsend_timeout_s = 4\n"
         "max_outbound_bytes = 8192\nmax_queued_messages = 5\nhistory_max_turns = 6\n"
         "worker_threads = 3\nshutdown_timeout_s = 2\ndrain_timeout_s = 60\nstate_dir = state\n"
-        "[streaming]\nchunk_chars = 12\nchunk_delay_ms = 25\n");
+        "[streaming]\nchunk_chars = 12\nchunk_delay_ms = 25\n" +
+        kRoute);
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);
-    EXPECT_TRUE(result.warnings.size() == 1) << describeAll(result.warnings);  // no plugin
+    EXPECT_TRUE(result.warnings.empty()) << describeAll(result.warnings);
     const ServerSettings& s = result.config.server;
     EXPECT_EQ(s.host, "0.0.0.0");
     EXPECT_EQ(s.port, 9001);
@@ -112,7 +117,8 @@ TEST_F(ConfigTest, InlineCommentsAreStripped) {
         "; a whole-line comment\n[server]\nport = 9002        ; the port\n"
         "host = 127.0.0.1\t; tab before the comment\n"
         "[streaming]\nchunk_chars = 7 ; seven\n"
-        "[key.k]\nsecret = abc;def ; a ';' inside a value stays\n");
+        "[key.k]\nsecret = abc;def ; a ';' inside a value stays\n" +
+        kRoute);
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);
     EXPECT_EQ(result.config.server.port, 9002);
     EXPECT_EQ(result.config.server.host, "127.0.0.1");
@@ -124,7 +130,8 @@ TEST_F(ConfigTest, InlineCommentsAreStripped) {
 TEST_F(ConfigTest, InvalidNumbersNameSectionAndKey) {
     const auto result = load(
         "[server]\nport = abc\nmax_connections = 0\nping_interval_s = 5x\n"
-        "[streaming]\nchunk_chars = 0\nchunk_delay_ms = -1\n");
+        "[streaming]\nchunk_chars = 0\nchunk_delay_ms = -1\n" +
+        kRoute);
     EXPECT_FALSE(result.ok());
     EXPECT_TRUE(hasProblem(result.errors, "server", "port", "\"abc\""))
         << describeAll(result.errors);
@@ -146,7 +153,8 @@ TEST_F(ConfigTest, PortAboveRangeIsAnError) {
 TEST_F(ConfigTest, UnknownKeysAndSectionsAreWarnings) {
     const auto result = load(
         "[server]\nprot = 1\n[streaming]\nchunk_size = 3\n[plugins]\ndir = x\n"
-        "[serverr]\nport = 1\n[key.k]\nsecret = s\nplugin = echo\n");
+        "[serverr]\nport = 1\n[key.k]\nsecret = s\nplugin = echo\n" +
+        kRoute);
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);
     EXPECT_TRUE(hasProblem(result.warnings, "server", "prot", "unknown"));
     EXPECT_TRUE(hasProblem(result.warnings, "streaming", "chunk_size", "unknown"));
@@ -162,7 +170,7 @@ TEST_F(ConfigTest, LiteralAndHashedKeysAreKeptAsHashes) {
     const auto result = load(
         "[key.one]\nsecret = literal-secret\nplugins = echo, claude\n"
         "[key.two]\nsecret = sha256:" +
-        upperHash + "\n");
+        upperHash + "\n" + kRoute);
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);
     ASSERT_EQ(result.config.keys.size(), 2u);
     const auto& one =
@@ -193,7 +201,8 @@ TEST_F(ConfigTest, EnvAndFileSecretsAreResolved) {
     dir.write("keys/phone.key", "from-a-file\n");
     const auto result = load(
         "[key.env]\nsecret = env:AGENTHOST_UNIT_TEST_KEY\n"
-        "[key.file]\nsecret = file:keys/phone.key\n");
+        "[key.file]\nsecret = file:keys/phone.key\n" +
+        kRoute);
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);
     ASSERT_EQ(result.config.keys.size(), 2u);
     for (const auto& key : result.config.keys) {
@@ -298,6 +307,121 @@ TEST_F(ConfigTest, KeyAllowlistNamesMustBeRouteNames) {
     const auto result = load("[key.k]\nsecret = s\nplugins = echo, Not A Route\n[plugin.echo]\n");
     EXPECT_TRUE(hasProblem(result.errors, "key.k", "plugins", "Not A Route"))
         << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, StrictPermissionsCanBeTurnedOff) {
+    const auto result = load("[plugins]\nstrict_permissions = false\n" + kRoute);
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    EXPECT_FALSE(result.config.strictPermissions);
+    EXPECT_TRUE(hasProblem(load("[plugins]\nstrict_permissions = maybe\n" + kRoute).errors,
+                           "plugins", "strict_permissions", "maybe"));
+}
+
+// Whether `problems` holds one at `line` whose description contains `text`.
+bool hasLineProblem(const std::vector<Problem>& problems, std::size_t line,
+                    const std::string& text) {
+    for (const auto& p : problems)
+        if (p.line == line && p.describe().find(text) != std::string::npos) return true;
+    return false;
+}
+
+TEST_F(ConfigTest, EmptyFileIsAnError) {
+    for (const std::string ini : {"", "\n\n", "; only a comment\n# and another\n"}) {
+        const auto result = load(ini);
+        ASSERT_FALSE(result.ok()) << ini;
+        EXPECT_TRUE(hasProblem(result.errors, "", "", "the file is empty"))
+            << describeAll(result.errors);
+    }
+}
+
+TEST_F(ConfigTest, ConfigWithoutAnEnabledRouteIsAnError) {
+    for (const std::string ini : {"[server]\nport = 9000\n", "[plugin.off]\nenabled = false\n"}) {
+        const auto result = load(ini);
+        EXPECT_TRUE(hasProblem(result.errors, "plugin.*", "", "no enabled [plugin.NAME] section"))
+            << ini << describeAll(result.errors);
+    }
+}
+
+TEST_F(ConfigTest, DirectoryInsteadOfAFileIsAnError) {
+    const auto result = loadConfig(dir.path());
+    ASSERT_FALSE(result.ok());
+    EXPECT_TRUE(hasProblem(result.errors, "", "", "is not a regular file"))
+        << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, BinaryGarbageNamesItsFirstLineOnly) {
+    std::string garbage = kRoute + "repeat = 2\n";
+    garbage += std::string(
+        "\x7f"
+        "ELF\x02\x01\x01\0\0\0\n",
+        11);
+    for (int i = 0; i < 100; ++i) garbage += std::string("\x01\xff\xfe\0\n", 5);
+    const auto result = load(garbage);
+    ASSERT_EQ(result.errors.size(), 1u) << describeAll(result.errors);
+    EXPECT_TRUE(hasLineProblem(result.errors, 3, "line 3: not text")) << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, InvalidUtf8IsNotText) {
+    const auto result = load(kRoute + "model = \xc3\x28\n");
+    EXPECT_TRUE(hasLineProblem(result.errors, 2, "not text")) << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, NonIniLinesNameTheirLineWithoutQuotingThem) {
+    const auto result = load("[key.k]\nsecret = s\nsk-pasted-secret-value\n" + kRoute +
+                             "= no key\n[plugin.x\n[plugin.y] trailing words\n");
+    EXPECT_TRUE(hasLineProblem(result.errors, 3, "line 3 [key.k]: neither [section], key = value"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasLineProblem(result.errors, 5, "not an ini line"));
+    EXPECT_TRUE(hasLineProblem(result.errors, 6, "line 6: malformed section header"));
+    EXPECT_TRUE(hasLineProblem(result.errors, 7, "malformed section header"));
+    EXPECT_EQ(result.errors.size(), 4u) << describeAll(result.errors);
+    EXPECT_EQ(describeAll(result.errors).find("sk-pasted"), std::string::npos);
+}
+
+TEST_F(ConfigTest, ManyBadLinesAreCappedWithACount) {
+    std::string ini = kRoute;
+    for (int i = 0; i < 30; ++i) ini += "garbage\n";
+    const auto result = load(ini);
+    ASSERT_EQ(result.errors.size(), 11u) << describeAll(result.errors);
+    EXPECT_EQ(result.errors.back().message, "and 20 more problem(s) like these");
+}
+
+TEST_F(ConfigTest, DuplicateSectionNamesBothLines) {
+    const auto result = load("[key.main]\nsecret = first-secret\n" + kRoute +
+                             "\n[key.main]\nsecret = second-secret\n[SERVER]\n[server]\n");
+    EXPECT_TRUE(
+        hasLineProblem(result.errors, 5, "line 5 [key.main]: duplicate section, first at line 1"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasLineProblem(result.errors, 8, "[server]: duplicate section, first at line 7"));
+    EXPECT_EQ(result.errors.size(), 2u) << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, DuplicateKeyNamesBothLines) {
+    const auto result =
+        load("[key.a]\nsecret = one\n[key.b]\nsecret = two\n" + kRoute +
+             "repeat = 1\n; repeat = 3\nRepeat = 2\nenv.HOME = /a\nenv.home = /b\n");
+    EXPECT_TRUE(hasLineProblem(result.errors, 8,
+                               "line 8 [plugin.echo] Repeat: duplicate key, first set at line 6"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasLineProblem(result.errors, 10, "env.home: duplicate key, first set at line 9"));
+    EXPECT_EQ(result.errors.size(), 2u) << describeAll(result.errors);  // secret twice is fine
+}
+
+TEST_F(ConfigTest, CommentsHeaderCommentsAndCrlfAreFine) {
+    const auto result = load(
+        "; agenthost\r\n# also a comment\r\n\r\n[plugin.echo]   ; route /api/echo/ws\r\n"
+        "repeat = 2\r\n[key.k]\t# the phone\r\nsecret = s\r\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    ASSERT_EQ(result.config.routes.size(), 1u);
+    EXPECT_EQ(result.config.routes[0].settings,
+              (std::vector<std::pair<std::string, std::string>>{{"repeat", "2"}}));
+    ASSERT_EQ(result.config.keys.size(), 1u);
+    EXPECT_EQ(result.config.keys[0].sha256Hex, util::sha256Hex("s"));
+}
+
+TEST_F(ConfigTest, TheShippedExampleIsValid) {
+    const auto result = loadConfig(std::string(AGENTHOST_SOURCE_DIR) + "/config/agenthost.ini");
+    EXPECT_TRUE(result.ok()) << describeAll(result.errors);
 }
 
 }  // namespace
