@@ -134,6 +134,10 @@ void EventLoop::attention(std::shared_ptr<Connection> connection) {
     post([this, connection = std::move(connection)] { removeIfFinished(connection); });
 }
 
+void EventLoop::keyAccepted(std::shared_ptr<Connection> connection) {
+    post([this, connection = std::move(connection)] { pendingAuth_.remove(connection.get()); });
+}
+
 void EventLoop::shutdownAll() {
     post([this] {
         for (auto& [fd, connection] : connections_) connection->onShutdown();
@@ -153,6 +157,7 @@ void EventLoop::removeIfFinished(const std::shared_ptr<Connection>& connection) 
     if (!connection->finished()) return;
     auto it = connections_.find(connection->socket().impl()->sockfd());
     const bool known = it != connections_.end() && it->second == connection;
+    pendingAuth_.remove(connection.get());
     connection->finalize();
     if (known) {
         connections_.erase(it);
@@ -224,6 +229,7 @@ void EventLoop::run() {
         listening_ = false;
         listener_.close();
     }
+    pendingAuth_.clear();
     for (auto& [fd, connection] : connections_) connection->finalize();
     connections_.clear();
     count_.store(0);
