@@ -3,9 +3,13 @@
 // key always get in. And a key frame that arrives with the upgrade request is answered at once.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <deque>
+#include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "RawHttp.h"
@@ -35,6 +39,37 @@ std::unique_ptr<RawHttp> keylessSocket(std::uint16_t port, int* status = nullptr
     if (status) *status = responses.empty() ? 0 : responses[0].status;
     return socket;
 }
+
+// A thread that keeps `hold` keyless sockets open, opening a new one for each the server
+// closed and dropping its own oldest beyond `hold`.
+class KeylessFlood {
+  public:
+    KeylessFlood(std::uint16_t port, std::size_t hold)
+        : thread_([this, port, hold] {
+              std::deque<std::unique_ptr<RawHttp>> open;
+              while (!stop_) {
+                  int status = 0;
+                  try {
+                      open.push_back(keylessSocket(port, &status));
+                  } catch (const std::exception&) {
+                  }
+                  ++(status == 101 ? opened : refused);
+                  if (open.size() > hold) open.pop_front();
+              }
+          }) {}
+    ~KeylessFlood() { stop(); }
+
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+
+    std::atomic<int> opened{0}, refused{0};
+
+  private:
+    std::atomic<bool> stop_{false};
+    std::thread thread_;  // last: it uses the members above
+};
 
 void roundTrip(std::uint16_t port, const std::string& text) {
     WsClient client(port, "/api/echo/ws");
@@ -83,6 +118,43 @@ TEST(PendingAuth, AKeylessFloodClosesTheOldestAndClientsWithAKeyGetIn) {
     roundTrip(host.port(), "after the flood");
     EXPECT_TRUE(keyless[150]->receives(kEvictedClose, 5s));
     EXPECT_TRUE(host.waitForOutput("at max_pending_auth (50)"));
+}
+
+TEST(PendingAuth, ClientsWithAKeyGetInWhileAFloodKeepsReopening) {
+    HostConfig config;
+    config.server["max_connections"] = "300";
+    config.server["max_pending_auth"] = "200";
+    config.server["max_pending_auth_per_address"] = "100000";
+    HostProcess host(config);
+
+    // More keyless sockets than max_connections, reopened as the server closes them.
+    KeylessFlood flood(host.port(), 400);
+    auto& opened = flood.opened;
+    ASSERT_TRUE(waitUntil([&] { return opened > 600; }, 20s * kSlowdown)) << opened;
+
+    // Clients with a key come and stay while the flood opens another 2,000.
+    const int floodStart = opened;
+    std::vector<std::unique_ptr<WsClient>> withKey;
+    const auto giveUp = std::chrono::steady_clock::now() + 60s * kSlowdown;
+    int served = 0;
+    for (; served < 20 || (opened - floodStart < 2000 && std::chrono::steady_clock::now() < giveUp);
+         ++served) {
+        if (withKey.size() == 50) withKey.erase(withKey.begin());  // stay under max_connections
+        const auto start = std::chrono::steady_clock::now();
+        withKey.push_back(std::make_unique<WsClient>(host.port(), "/api/echo/ws"));
+        withKey.back()->authenticate(kTestKey);
+        const std::string text = "client " + std::to_string(served);
+        EXPECT_EQ(withKey.back()->chat(text).text, text);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 1s * kSlowdown) << text;
+    }
+    const int openedWhileClientsCame = opened - floodStart;
+    EXPECT_GE(openedWhileClientsCame, 2000);
+    flood.stop();
+    EXPECT_EQ(flood.refused, 0) << "keyless upgrades are admitted; the oldest make room";
+    for (auto& client : withKey) EXPECT_EQ(client->chat("still here").text, "still here");
+    EXPECT_TRUE(host.waitForOutput("at max_pending_auth (200)"));
+    std::cout << served << " clients with a key got in while " << openedWhileClientsCame
+              << " keyless sockets were opened\n";
 }
 
 TEST(PendingAuth, OneAddressMayHoldOnlySoManyKeylessConnections) {
