@@ -72,6 +72,7 @@ std::optional<PlainResponse> FrontEnd::admitKeyless(const net::Connection& conne
     // The newest connection is the likeliest to be a real client about to send its key.
     while (pending.size() >= server.maxPendingAuth) {
         auto oldest = pending.takeOldest();
+        if (oldest->hasKey()) continue;  // its key was just accepted on a worker thread
         oldest->closeAndHangUp(ws::close_code::kTryAgainLater,
                                "too many unauthenticated connections");
         if (evictedSinceLog_++ % kEvictionsPerLogLine == 0)

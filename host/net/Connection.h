@@ -86,6 +86,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Any thread: the client gave a valid key. Until then an upgraded connection is pending
     // (EventLoop::pendingAuth()), and may be closed to make room for newer ones.
     void keyAccepted();
+    bool hasKey() const { return keyAccepted_.load(); }
 
     // Any thread. False when the connection is closing or was dropped.
     bool sendText(std::string_view payload);
