@@ -2,6 +2,7 @@
 // oldest are closed with 1013) and max_pending_auth_per_address (429), so that clients with a
 // key always get in. And a key frame that arrives with the upgrade request is answered at once.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -187,6 +188,39 @@ TEST(PendingAuth, OneAddressMayHoldOnlySoManyKeylessConnections) {
     // So does one that closes.
     keyless[1].reset();
     EXPECT_TRUE(waitUntil([&] { return handshakeStatus(host.port(), "/api/echo/ws") == 101; }));
+}
+
+TEST(PendingAuth, AReloadAppliesNewCapsToTheNextUpgrades) {
+    HostConfig config;
+    config.server["max_pending_auth_per_address"] = "100";
+    HostProcess host(config);
+    std::vector<std::unique_ptr<RawHttp>> keyless;
+    for (int i = 0; i < 3; ++i) {
+        int status = 0;
+        keyless.push_back(keylessSocket(host.port(), &status));
+        ASSERT_EQ(status, 101);
+    }
+
+    config.server["max_pending_auth_per_address"] = "3";
+    host.writeConfig(config);
+    host.signal(SIGHUP);
+    ASSERT_TRUE(host.waitForOutput("reload: generation 2 with"));
+    EXPECT_EQ(handshakeStatus(host.port(), "/api/echo/ws"), 429);
+    for (auto& socket : keyless) EXPECT_FALSE(socket->closedWithin(1ms)) << "none is evicted";
+
+    // A lower max_pending_auth: the next keyless upgrade closes the oldest beyond it.
+    config.server["max_pending_auth_per_address"] = "100";
+    config.server["max_pending_auth"] = "2";
+    host.writeConfig(config);
+    host.signal(SIGHUP);
+    ASSERT_TRUE(host.waitForOutput("reload: generation 3 with"));
+    int status = 0;
+    keyless.push_back(keylessSocket(host.port(), &status));
+    EXPECT_EQ(status, 101);
+    EXPECT_TRUE(keyless[0]->receives(kEvictedClose, 5s));
+    EXPECT_TRUE(keyless[1]->receives(kEvictedClose, 5s));
+    EXPECT_FALSE(keyless[2]->receives(kEvictedClose, 100ms));
+    EXPECT_FALSE(keyless[3]->receives(kEvictedClose, 1ms));
 }
 
 TEST(PendingAuth, AKeyFrameInTheUpgradeWriteIsAnsweredAtOnce) {
