@@ -75,6 +75,9 @@ host = 127.0.0.1
 port = $PORT
 state_dir = $STATE_DIR
 max_connections = ${MAX_CONNECTIONS:-20000}
+; every load client is on loopback and a burst opens thousands before their keys are read
+max_pending_auth = ${MAX_CONNECTIONS:-20000}
+max_pending_auth_per_address = ${MAX_CONNECTIONS:-20000}
 ping_interval_s = 3600
 auth_timeout_s = 60
 ${1:-}

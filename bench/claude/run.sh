@@ -34,6 +34,9 @@ host = 127.0.0.1
 port = $HOST_PORT
 state_dir = $WORK/state
 max_connections = $((STREAMS + 100))
+; all streams connect from loopback at once, before their keys are read
+max_pending_auth = $((STREAMS + 100))
+max_pending_auth_per_address = $((STREAMS + 100))
 
 [key.bench]
 secret = $AGENTHOST_BENCH_KEY

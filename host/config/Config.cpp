@@ -162,6 +162,9 @@ void readServer(SectionReader s, ServerSettings& out) {
     s.integer("auth_timeout_s", out.authTimeoutS, 1, 3600);
     s.integer("max_message_bytes", out.maxMessageBytes, 16, 64ll << 20);
     s.integer("max_connections", out.maxConnections, 1, 1000000);
+    out.maxPendingAuth = std::max(kMinPendingAuth, out.maxConnections / 4);
+    s.integer("max_pending_auth", out.maxPendingAuth, 1, 1000000);
+    s.integer("max_pending_auth_per_address", out.maxPendingAuthPerAddress, 1, 1000000);
     s.integer("ping_interval_s", out.pingIntervalS, 1, 3600);
     s.integer("send_timeout_s", out.sendTimeoutS, 1, 3600);
     s.integer("max_outbound_bytes", out.maxOutboundBytes, 4096, 1ll << 30);

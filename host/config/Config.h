@@ -16,6 +16,10 @@ struct ServerSettings {
     int authTimeoutS = 10;
     std::size_t maxMessageBytes = 65536;
     std::size_t maxConnections = 10000;
+    // Upgraded WebSockets still waiting for their key: beyond it the oldest are closed (1013).
+    // Default max_connections / 4, at least kMinPendingAuth.
+    std::size_t maxPendingAuth = 2500;
+    std::size_t maxPendingAuthPerAddress = 64;  // keyless ones from one address: 429 beyond
     int pingIntervalS = 30;
     int sendTimeoutS = 30;                    // a client that accepts no bytes this long is dropped
     std::size_t maxOutboundBytes = 8u << 20;  // per connection, before it counts as too slow
@@ -32,6 +36,9 @@ struct ServerSettings {
     std::string tlsKey;                  // resolved PEM key path
     int tlsHandshakeTimeoutS = 10;
 };
+
+// The smallest default max_pending_auth, for servers with a small max_connections.
+inline constexpr std::size_t kMinPendingAuth = 16;
 
 struct KeySettings {
     std::string name;

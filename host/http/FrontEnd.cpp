@@ -7,6 +7,7 @@
 #include "http/Backend.h"
 #include "http/Endpoints.h"
 #include "http/RequestStream.h"
+#include "http/Response.h"
 #include "net/EventLoop.h"
 #include "session/Runtime.h"
 
@@ -16,6 +17,8 @@ namespace {
 // Connections still reading their head may use at most this many slots beyond the WebSocket
 // limit, so that a flood of idle sockets cannot take every file descriptor.
 constexpr std::size_t kMinPendingSlots = 1024;
+// Evictions of keyless connections are logged once per this many, not one line each.
+constexpr std::size_t kEvictionsPerLogLine = 100;
 
 }  // namespace
 
@@ -58,6 +61,29 @@ void FrontEnd::accept(Poco::Net::StreamSocket socket) {
         std::make_shared<net::Connection>(std::move(socket), loop_, limits, backend_.tls());
     connection->setStreamHandler(std::make_shared<RequestStream>(*this, streamLimits, now));
     loop_.add(std::move(connection));
+}
+
+std::optional<PlainResponse> FrontEnd::admitKeyless(const net::Connection& connection) {
+    const auto runtime = backend_.runtime();
+    const auto& server = runtime->server;
+    auto& pending = loop_.pendingAuth();
+    if (pending.fromAddress(connection.peerHost()) >= server.maxPendingAuthPerAddress)
+        return errorResponse(429, "too_many_unauthenticated_connections",
+                             "this address has too many WebSocket connections that have not "
+                             "sent their key");
+    // The newest connection is the likeliest to be a real client about to send its key.
+    while (pending.size() >= server.maxPendingAuth) {
+        auto oldest = pending.takeOldest();
+        if (oldest->hasKey()) continue;  // its key was just accepted on a worker thread
+        oldest->closeAndHangUp(ws::close_code::kTryAgainLater,
+                               "too many unauthenticated connections");
+        if (evictedSinceLog_++ % kEvictionsPerLogLine == 0)
+            Poco::Logger::get("agenthost.net")
+                .warning("at max_pending_auth (" + std::to_string(server.maxPendingAuth) +
+                         "): closing the oldest connections that have not sent a key (from " +
+                         oldest->peer() + ")");
+    }
+    return std::nullopt;
 }
 
 }  // namespace agenthost::http

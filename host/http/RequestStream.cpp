@@ -80,6 +80,8 @@ bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t 
         return false;
     }
     UpgradeDecision decision = decideUpgrade(head, route, front_.backend());
+    if (!decision.refusal && !decision.bearerKeyName)
+        decision.refusal = front_.admitKeyless(connection);
     if (decision.refusal) {
         refuse(connection, *decision.refusal);
         return false;

@@ -52,9 +52,11 @@ Connection::Connection(Poco::Net::StreamSocket socket, EventLoop& loop, Connecti
                        std::shared_ptr<const TlsContext> tls)
     : socket_(std::move(socket)), loop_(loop), limits_(limits), decoder_(limits.maxMessageBytes) {
     try {
-        peer_ = socket_.peerAddress().toString();
+        const auto address = socket_.peerAddress();
+        peer_ = address.toString();
+        peerHost_ = address.host().toString();
     } catch (const Poco::Exception&) {
-        peer_ = "unknown";
+        peer_ = peerHost_ = "unknown";
     }
     socket_.setBlocking(false);
     socket_.setNoDelay(true);
@@ -163,6 +165,15 @@ void Connection::close(std::uint16_t code, std::string_view reason) {
     queueLocked(ws::encodeClose(code, reason), closeQueuedAt_);
 }
 
+void Connection::closeAndHangUp(std::uint16_t code, std::string_view reason) {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    if (closeQueued_ || dead_) return;
+    closeQueued_ = true;
+    hangUpAfterClose_ = true;
+    closeQueuedAt_ = Clock::now();
+    queueLocked(ws::encodeClose(code, reason), closeQueuedAt_);
+}
+
 void Connection::abort(const std::string& why) {
     {
         std::lock_guard<std::mutex> lock(ioMutex_);
@@ -195,7 +206,14 @@ void Connection::upgrade(std::shared_ptr<ConnectionHandler> handler, std::string
     upgraded_ = true;
     loop_.webSocketOpened();
     lastInbound_ = lastPing_ = now;
+    // Pending before the leftover is read: a key in it takes the connection out again.
+    if (!keyAccepted_.load()) loop_.pendingAuth().add(shared_from_this());
     if (!leftover.empty()) feedDecoder(leftover.data(), leftover.size(), now);
+}
+
+void Connection::keyAccepted() {
+    if (keyAccepted_.exchange(true)) return;
+    loop_.keyAccepted(shared_from_this());
 }
 
 bool Connection::reserveLocked(std::size_t size, Clock::time_point now) {
@@ -262,8 +280,8 @@ void Connection::flushLocked(Clock::time_point now) {
     }
     armWriteLocked(outboundOffset_ < outbound_.size() || tlsWantsWrite_);
     if (closeAfterSending_ && outbound_.empty() && !writeShutDown_) endWritingLocked();
-    if (closeQueued_ && outbound_.empty() && peerClosed_) {
-        dead_ = true;  // both Close frames exchanged
+    if (closeQueued_ && outbound_.empty() && (peerClosed_ || hangUpAfterClose_)) {
+        dead_ = true;  // both Close frames exchanged, or ours is sent and we hang up
         loop_.attention(shared_from_this());
     }
 }

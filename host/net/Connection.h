@@ -86,11 +86,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Any thread: the loop runs the StreamHandler's tick soon instead of at the next sweep (an
     // answer made on a worker is out, and pipelined requests behind it can go on).
     void tickSoon();
+    // Any thread: the client gave a valid key. Until then an upgraded connection is pending
+    // (EventLoop::pendingAuth()), and may be closed to make room for newer ones.
+    void keyAccepted();
+    bool hasKey() const { return keyAccepted_.load(); }
 
     // Any thread. False when the connection is closing or was dropped.
     bool sendText(std::string_view payload);
     // Starts the close handshake: sends Close(code, reason); no data frames after it.
     void close(std::uint16_t code, std::string_view reason);
+    // Sends Close(code, reason) and drops the connection once it is written, without waiting
+    // for the peer's Close: for a peer that is owed no more (it never gave a key), so that it
+    // stops counting against the limits at once.
+    void closeAndHangUp(std::uint16_t code, std::string_view reason);
     // Drops the connection without a handshake (dead or misbehaving peer).
     void abort(const std::string& why);
 
@@ -111,6 +119,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void clearDeadline() { deadline_.store(0); }
 
     std::string peer() const { return peer_; }
+    // The peer's address without the port: what per-address limits count.
+    const std::string& peerHost() const { return peerHost_; }
 
     // Loop thread only.
     const Poco::Net::StreamSocket& socket() const { return socket_; }
@@ -144,6 +154,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     EventLoop& loop_;
     ConnectionLimits limits_;
     std::string peer_;
+    std::string peerHost_;
+    std::atomic<bool> keyAccepted_{false};
     std::shared_ptr<StreamHandler> stream_;       // loop thread only; null once upgraded
     std::shared_ptr<ConnectionHandler> handler_;  // loop thread only
     bool upgraded_ = false;                       // loop thread only
@@ -159,6 +171,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool closeQueued_ = false;        // our Close frame is queued: no more data frames
     bool peerClosed_ = false;         // the peer's Close frame arrived
     bool closeAfterSending_ = false;  // HTTP: shut the write side down once outbound_ is sent
+    bool hangUpAfterClose_ = false;   // dropped once our Close frame is sent
     bool writeShutDown_ = false;
     SSL* ssl_ = nullptr;          // TLS only
     bool handshaking_ = false;    // TLS: the handshake is not finished

@@ -143,6 +143,10 @@ void EventLoop::tickSoon(std::shared_ptr<Connection> connection) {
     });
 }
 
+void EventLoop::keyAccepted(std::shared_ptr<Connection> connection) {
+    post([this, connection = std::move(connection)] { pendingAuth_.remove(connection.get()); });
+}
+
 void EventLoop::shutdownAll() {
     post([this] {
         for (auto& [fd, connection] : connections_) connection->onShutdown();
@@ -162,6 +166,7 @@ void EventLoop::removeIfFinished(const std::shared_ptr<Connection>& connection) 
     if (!connection->finished()) return;
     auto it = connections_.find(connection->socket().impl()->sockfd());
     const bool known = it != connections_.end() && it->second == connection;
+    pendingAuth_.remove(connection.get());
     connection->finalize();
     if (known) {
         connections_.erase(it);
@@ -233,6 +238,7 @@ void EventLoop::run() {
         listening_ = false;
         listener_.close();
     }
+    pendingAuth_.clear();
     for (auto& [fd, connection] : connections_) connection->finalize();
     connections_.clear();
     count_.store(0);

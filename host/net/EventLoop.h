@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/Connection.h"
+#include "net/PendingAuth.h"
 
 namespace agenthost::net {
 
@@ -54,6 +55,11 @@ class EventLoop {
     void webSocketOpened() { webSockets_.fetch_add(1); }
     void webSocketClosed() { webSockets_.fetch_sub(1); }
 
+    // Loop thread only: the upgraded connections still waiting for their key.
+    PendingAuth& pendingAuth() { return pendingAuth_; }
+    // Any thread, for Connection: it is no longer pending.
+    void keyAccepted(std::shared_ptr<Connection> connection);
+
     // For Connection, with its io lock held.
     void setWriteInterest(const Poco::Net::Socket& socket, bool write);
     void removeFromPollSet(const Poco::Net::Socket& socket);
@@ -78,6 +84,7 @@ class EventLoop {
     std::unordered_map<poco_socket_t, std::shared_ptr<Connection>> connections_;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::size_t> webSockets_{0};
+    PendingAuth pendingAuth_;  // loop thread only
 
     // Loop thread only.
     Poco::Net::ServerSocket listener_;

@@ -31,6 +31,7 @@ constexpr std::uint16_t kPolicyViolation = 1008;
 constexpr std::uint16_t kMessageTooBig = 1009;
 constexpr std::uint16_t kInternalError = 1011;
 constexpr std::uint16_t kServiceRestart = 1012;
+constexpr std::uint16_t kTryAgainLater = 1013;
 }  // namespace close_code
 
 // A whole data message (Text/Binary, fragments joined) or a control frame.

@@ -51,6 +51,7 @@ void Session::acceptedLocked(const std::string& keyName) {
     authenticated_ = true;
     keyName_ = keyName;
     connection_->clearDeadline();
+    connection_->keyAccepted();
     log().information("session " + id_ + " opened on /api/" + route_ + "/ws by key " + keyName +
                       " from " + connection_->peer());
     connection_->sendText("authenticated");

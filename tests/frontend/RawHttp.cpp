@@ -66,6 +66,17 @@ bool RawHttp::closedWithin(std::chrono::milliseconds timeout) {
     return true;
 }
 
+bool RawHttp::receives(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (received_.find(text) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (closed_ || left.count() <= 0) return false;
+        receiveSome(left);
+    }
+    return true;
+}
+
 std::vector<RawResponse> parseResponses(const std::string& bytes, std::size_t* used,
                                         std::size_t headRequests) {
     std::vector<RawResponse> responses;
@@ -100,6 +111,12 @@ std::vector<RawResponse> parseResponses(const std::string& bytes, std::size_t* u
     }
     if (used) *used = at;
     return responses;
+}
+
+std::string upgradeRequest(const std::string& path) {
+    return "GET " + path +
+           " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
 }
 
 std::string maskedTextFrame(const std::string& payload) {

@@ -31,6 +31,8 @@ class RawHttp {
     // True when the server closes the connection within `timeout`; what came before is kept
     // in received().
     bool closedWithin(std::chrono::milliseconds timeout);
+    // True when received() contains `text` within `timeout` (false if the server closed first).
+    bool receives(const std::string& text, std::chrono::milliseconds timeout);
     const std::string& received() const { return received_; }
 
     Poco::Net::StreamSocket& socket() { return socket_; }
@@ -47,6 +49,9 @@ class RawHttp {
 // Responses at the start of `bytes`; `headRequests` of them (the first ones) have no body.
 std::vector<RawResponse> parseResponses(const std::string& bytes, std::size_t* used = nullptr,
                                         std::size_t headRequests = 0);
+
+// A WebSocket upgrade request for `path`, without Authorization.
+std::string upgradeRequest(const std::string& path);
 
 // A masked client text frame (payload under 126 bytes).
 std::string maskedTextFrame(const std::string& payload);

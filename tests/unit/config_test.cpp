@@ -150,6 +150,24 @@ TEST_F(ConfigTest, PortAboveRangeIsAnError) {
     EXPECT_TRUE(hasProblem(load("[server]\nport = 65536\n").errors, "server", "port"));
 }
 
+TEST_F(ConfigTest, PendingAuthCapsDefaultToAShareOfMaxConnections) {
+    const ServerSettings defaults = load("").config.server;
+    EXPECT_EQ(defaults.maxPendingAuth, 2500u);  // a quarter of 10000
+    EXPECT_EQ(defaults.maxPendingAuthPerAddress, 64u);
+    EXPECT_EQ(load("[server]\nmax_connections = 2000\n").config.server.maxPendingAuth, 500u);
+    EXPECT_EQ(load("[server]\nmax_connections = 10\n").config.server.maxPendingAuth,
+              kMinPendingAuth);
+    const auto set = load(
+        "[server]\nmax_connections = 2000\nmax_pending_auth = 7\n"
+        "max_pending_auth_per_address = 3\n");
+    ASSERT_TRUE(set.ok()) << describeAll(set.errors);
+    EXPECT_EQ(set.config.server.maxPendingAuth, 7u);
+    EXPECT_EQ(set.config.server.maxPendingAuthPerAddress, 3u);
+    const auto bad = load("[server]\nmax_pending_auth = 0\nmax_pending_auth_per_address = x\n");
+    EXPECT_TRUE(hasProblem(bad.errors, "server", "max_pending_auth", "\"0\""));
+    EXPECT_TRUE(hasProblem(bad.errors, "server", "max_pending_auth_per_address", "\"x\""));
+}
+
 TEST_F(ConfigTest, UnknownKeysAndSectionsAreWarnings) {
     const auto result = load(
         "[server]\nprot = 1\n[streaming]\nchunk_size = 3\n[plugins]\ndir = x\n"
