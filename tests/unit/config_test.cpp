@@ -151,15 +151,17 @@ TEST_F(ConfigTest, PortAboveRangeIsAnError) {
 }
 
 TEST_F(ConfigTest, PendingAuthCapsDefaultToAShareOfMaxConnections) {
-    const ServerSettings defaults = load("").config.server;
+    const ServerSettings defaults = load(kRoute).config.server;
     EXPECT_EQ(defaults.maxPendingAuth, 2500u);  // a quarter of 10000
     EXPECT_EQ(defaults.maxPendingAuthPerAddress, 64u);
-    EXPECT_EQ(load("[server]\nmax_connections = 2000\n").config.server.maxPendingAuth, 500u);
-    EXPECT_EQ(load("[server]\nmax_connections = 10\n").config.server.maxPendingAuth,
+    EXPECT_EQ(load("[server]\nmax_connections = 2000\n" + kRoute).config.server.maxPendingAuth,
+              500u);
+    EXPECT_EQ(load("[server]\nmax_connections = 10\n" + kRoute).config.server.maxPendingAuth,
               kMinPendingAuth);
     const auto set = load(
         "[server]\nmax_connections = 2000\nmax_pending_auth = 7\n"
-        "max_pending_auth_per_address = 3\n");
+        "max_pending_auth_per_address = 3\n" +
+        kRoute);
     ASSERT_TRUE(set.ok()) << describeAll(set.errors);
     EXPECT_EQ(set.config.server.maxPendingAuth, 7u);
     EXPECT_EQ(set.config.server.maxPendingAuthPerAddress, 3u);
