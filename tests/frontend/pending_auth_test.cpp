@@ -23,12 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kSlowdown = 5;  // sanitizers make every step of the server several times slower
-#else
-constexpr int kSlowdown = 1;
-#endif
-
 // The Close frame's code (1013, big-endian) and reason, as the server sends it.
 const std::string kEvictedClose = "\x03\xF5too many unauthenticated connections";
 
@@ -131,12 +125,12 @@ TEST(PendingAuth, ClientsWithAKeyGetInWhileAFloodKeepsReopening) {
     // More keyless sockets than max_connections, reopened as the server closes them.
     KeylessFlood flood(host.port(), 400);
     auto& opened = flood.opened;
-    ASSERT_TRUE(waitUntil([&] { return opened > 600; }, 20s * kSlowdown)) << opened;
+    ASSERT_TRUE(waitUntil([&] { return opened > 600; }, 20s * kSanitizerSlowdown)) << opened;
 
     // Clients with a key come and stay while the flood opens another 2,000.
     const int floodStart = opened;
     std::vector<std::unique_ptr<WsClient>> withKey;
-    const auto giveUp = std::chrono::steady_clock::now() + 60s * kSlowdown;
+    const auto giveUp = std::chrono::steady_clock::now() + 60s * kSanitizerSlowdown;
     int served = 0;
     for (; served < 20 || (opened - floodStart < 2000 && std::chrono::steady_clock::now() < giveUp);
          ++served) {
@@ -146,7 +140,7 @@ TEST(PendingAuth, ClientsWithAKeyGetInWhileAFloodKeepsReopening) {
         withKey.back()->authenticate(kTestKey);
         const std::string text = "client " + std::to_string(served);
         EXPECT_EQ(withKey.back()->chat(text).text, text);
-        EXPECT_LT(std::chrono::steady_clock::now() - start, 1s * kSlowdown) << text;
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 1s * kSanitizerSlowdown) << text;
     }
     const int openedWhileClientsCame = opened - floodStart;
     EXPECT_GE(openedWhileClientsCame, 2000);
@@ -225,7 +219,8 @@ TEST(PendingAuth, AReloadAppliesNewCapsToTheNextUpgrades) {
 
 TEST(PendingAuth, AKeyFrameInTheUpgradeWriteIsAnsweredAtOnce) {
     HostProcess host;
-    const auto limit = 200ms * kSlowdown;  // under the 250 ms timeout sweep, far under auth_timeout
+    const auto limit =
+        200ms * kSanitizerSlowdown;  // under the 250 ms timeout sweep, far under auth_timeout
     for (int i = 0; i < 5; ++i) {
         RawHttp client(host.port());
         const auto start = std::chrono::steady_clock::now();
@@ -242,7 +237,7 @@ TEST(PendingAuth, AKeyFrameInTheUpgradeWriteIsAnsweredAtOnce) {
 TEST(PendingAuth, AKeyRightAfterTheUpgradeIsAnsweredAtOnce) {
     HostProcess host;
     // Within the loop's 100 ms poll timeout, so a key that waited for it would show.
-    const auto limit = 50ms * kSlowdown;
+    const auto limit = 50ms * kSanitizerSlowdown;
     for (int i = 0; i < 5; ++i) {
         RawHttp client(host.port());
         client.send(upgradeRequest("/api/echo/ws"));

@@ -130,7 +130,8 @@ TEST(Isolation, AClientThatStopsReadingIsDroppedWithoutStallingOthers) {
 
     auto stalled = connectAuthenticated(host, "big");
     stalled->sendMessage(std::string(16384, 'y'));  // and never reads the answer
-    EXPECT_TRUE(waitUntil([&] { return healthConnections(host, "big") == 0; }, 10s))
+    EXPECT_TRUE(
+        waitUntil([&] { return healthConnections(host, "big") == 0; }, 10s * kSanitizerSlowdown))
         << "a client that reads nothing was kept with its output piling up";
 
     for (std::size_t i = 0; i < chatters.size(); ++i) {

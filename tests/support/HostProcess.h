@@ -39,8 +39,11 @@ struct HostConfig {
 // shadow memory several times the program's own, so RSS says nothing there; the normal build
 // checks it, and LeakSanitizer checks the host at exit (HostProcess expects a clean exit).
 inline constexpr bool kRssIsMeaningful = false;
+// Sanitizers make every step of the server several times slower: time bounds scale by this.
+inline constexpr int kSanitizerSlowdown = 5;
 #else
 inline constexpr bool kRssIsMeaningful = true;
+inline constexpr int kSanitizerSlowdown = 1;
 #endif
 
 class HostProcess {
