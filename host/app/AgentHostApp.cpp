@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "app/SystemdNotify.h"
 #include "core/Generation.h"
 #include "core/Host.h"
 
@@ -90,6 +91,11 @@ void announceGeneratedKey(const auth::GeneratedKey& key, const config::Config& c
               << port << "/api/" << route << "/ws\n"
               << "then type the key, then {\"content\": \"hello\"}\n\n"
               << std::flush;
+}
+
+// The STATUS= line systemctl status shows: what the server is doing right now.
+std::string servingStatus(const core::Host& host, const std::string& listening) {
+    return "serving " + std::to_string(host.routes()->routes.size()) + " route(s) on " + listening;
 }
 
 }  // namespace
@@ -255,6 +261,9 @@ int AgentHostApp::serve() {
     log.information(std::string("agenthost ") + core::kVersion + scheme + startConfig.server.host +
                     ":" + std::to_string(host.port()));
     if (generatedKey) announceGeneratedKey(*generatedKey, startConfig, host.port());
+    const auto notify = SystemdNotify::fromEnvironment();
+    const std::string listening = startConfig.server.host + ":" + std::to_string(host.port());
+    notify.ready(servingStatus(host, listening));
 
     // Signals were blocked in every thread at startup; this loop is the one place they arrive.
     // A reload runs here too, so SIGHUPs sent during a reload stay pending in the kernel and
@@ -265,12 +274,17 @@ int AgentHostApp::serve() {
         if (sigwait(&signals, &signal) != 0) continue;
         if (signal == SIGHUP) {
             log.information("SIGHUP: reloading " + configPath_);
-            host.reload();
+            notify.reloading();
+            const auto outcome = host.reload();
+            notify.ready(outcome.ok ? servingStatus(host, listening)
+                                    : "reload refused (" + outcome.error + "); " +
+                                          servingStatus(host, listening));
             continue;
         }
         log.information(std::string("received ") + ::strsignal(signal) + ", stopping");
         break;
     }
+    notify.stopping();
     host.stop();
     return EXIT_OK;
 }

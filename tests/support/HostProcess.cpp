@@ -56,8 +56,21 @@ int decodeStatus(int status) {
     return -1;
 }
 
+// The test's own environment with `extra` added (replacing variables of the same name), as
+// NAME=value strings.
+std::vector<std::string> environmentWith(const std::map<std::string, std::string>& extra) {
+    std::vector<std::string> entries;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        if (!extra.count(entry.substr(0, entry.find('=')))) entries.push_back(entry);
+    }
+    for (const auto& [name, value] : extra) entries.push_back(name + "=" + value);
+    return entries;
+}
+
 // Starts `argv` with stdout and stderr appended to `logPath`; stdin from /dev/null.
-pid_t spawnLogged(const std::vector<std::string>& argv, const std::string& logPath) {
+pid_t spawnLogged(const std::vector<std::string>& argv, const std::string& logPath,
+                  const std::map<std::string, std::string>& environment) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -74,8 +87,12 @@ pid_t spawnLogged(const std::vector<std::string>& argv, const std::string& logPa
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    const std::vector<std::string> envEntries = environmentWith(environment);
+    std::vector<char*> env;
+    for (const auto& e : envEntries) env.push_back(const_cast<char*>(e.c_str()));
+    env.push_back(nullptr);
     pid_t pid = -1;
-    const int rc = posix_spawn(&pid, args[0], &actions, &attributes, args.data(), environ);
+    const int rc = posix_spawn(&pid, args[0], &actions, &attributes, args.data(), env.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
@@ -89,7 +106,8 @@ std::uint16_t freePort() {
     return socket.address().port();
 }
 
-HostProcess::HostProcess(const HostConfig& config) : launcher_(config.launcher) {
+HostProcess::HostProcess(const HostConfig& config)
+    : launcher_(config.launcher), environment_(config.environment) {
     port_ = freePort();
     configPath_ = dir_.file("agenthost.ini");
     logPath_ = dir_.file("agenthost.log");
@@ -125,7 +143,7 @@ void HostProcess::start() {
     std::vector<std::string> argv = launcher;
     argv.push_back(AGENTHOST_BINARY);
     argv.push_back("--config=" + configPath_);
-    pid_ = spawnLogged(argv, logPath_);
+    pid_ = spawnLogged(argv, logPath_, environment_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
         if (!running()) throw std::runtime_error("agenthost exited during startup:\n" + output());
@@ -230,7 +248,7 @@ CommandResult runAgenthost(const std::string& args) {
     std::vector<std::string> argv{AGENTHOST_BINARY};
     std::istringstream words(args);
     for (std::string w; words >> w;) argv.push_back(w);
-    const pid_t pid = spawnLogged(argv, log);
+    const pid_t pid = spawnLogged(argv, log, {});
     int status = 0;
     ::waitpid(pid, &status, 0);
     return {decodeStatus(status), readFile(log)};

@@ -32,6 +32,8 @@ struct HostConfig {
     // A command the binary is started through, its first word a full path (e.g. unshare, to
     // change what the server sees of the file system). Empty: the binary itself.
     std::vector<std::string> launcher;
+    // Environment variables set for the server on top of the test's own (e.g. NOTIFY_SOCKET).
+    std::map<std::string, std::string> environment;
 };
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -90,7 +92,8 @@ class HostProcess {
     long statusField(const std::string& field) const;  // a number from /proc/<pid>/status
 
     TempDir dir_;
-    std::vector<std::string> launcher_;  // what runs agenthost (HostConfig::launcher)
+    std::vector<std::string> launcher_;               // what runs agenthost (HostConfig::launcher)
+    std::map<std::string, std::string> environment_;  // HostConfig::environment
     std::string configPath_;
     std::string logPath_;
     std::uint16_t port_ = 0;
