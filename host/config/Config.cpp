@@ -61,6 +61,13 @@ std::vector<std::string> sectionNames(const std::string& text, const std::string
 }
 
 std::string defaultStateDir(const std::string& configDir) {
+    // systemd's StateDirectory= sets STATE_DIRECTORY to the folder it made for this service (a
+    // colon-separated list when the unit names several; the first is ours).
+    if (Poco::Environment::has("STATE_DIRECTORY")) {
+        const std::string dirs = Poco::Environment::get("STATE_DIRECTORY");
+        const std::string first = dirs.substr(0, dirs.find(':'));
+        if (!first.empty()) return first;
+    }
     if (Poco::Environment::has("XDG_STATE_HOME"))
         return Poco::Path(Poco::Environment::get("XDG_STATE_HOME")).append("agenthost").toString();
     if (Poco::Environment::has("HOME"))

@@ -112,6 +112,18 @@ TEST_F(ConfigTest, EveryServerAndStreamingKeyIsRead) {
     EXPECT_EQ(result.config.streaming.chunkDelayMs, 25);
 }
 
+TEST_F(ConfigTest, StateDirComesFromSystemdStateDirectoryWhenNotConfigured) {
+    // systemd's StateDirectory= sets STATE_DIRECTORY (several folders are colon-separated).
+    ScopedEnv systemd("STATE_DIRECTORY", "/var/lib/agenthost:/var/lib/other");
+    const auto unset = load(kRoute);
+    ASSERT_TRUE(unset.ok()) << describeAll(unset.errors);
+    EXPECT_EQ(unset.config.server.stateDir, "/var/lib/agenthost");
+
+    const auto configured = load("[server]\nstate_dir = mine\n" + kRoute);
+    ASSERT_TRUE(configured.ok()) << describeAll(configured.errors);
+    EXPECT_EQ(normal(configured.config.server.stateDir), normal(dir.path() + "/mine"));
+}
+
 TEST_F(ConfigTest, InlineCommentsAreStripped) {
     const auto result = load(
         "; a whole-line comment\n[server]\nport = 9002        ; the port\n"
