@@ -164,7 +164,9 @@ void AgentHostApp::handleHelp(const std::string&, const std::string&) {
     help.setUsage("[--config=PATH] [--check-config] [--version] [--help]");
     help.setHeader(
         "agenthost serves AI agent plugins to WebSocket clients at /api/<route>/ws.\n"
-        "Signals: SIGTERM/SIGINT stop gracefully.");
+        "Signals: SIGHUP reloads the configuration; SIGTERM/SIGINT stop gracefully.\n"
+        "Under systemd (Type=notify) it reports ready, reloading and stopping on NOTIFY_SOCKET;\n"
+        "with no [server] state_dir, the state folder is $STATE_DIRECTORY when set.");
     help.format(std::cout);
     stopOptionsProcessing();
 }
