@@ -11,6 +11,7 @@ packages=(
   python3 python3-aiohttp curl procps openssl
   ca-certificates     # the CA bundle the claude plugin verifies https://api.anthropic.com with
   python3-websockets  # the README's client example: python3 -m websockets ws://...
+  dpkg-dev            # dpkg-shlibdeps: the .deb's Depends (scripts/package-check.sh, cpack -G DEB)
 )
 
 missing=()
