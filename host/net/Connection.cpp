@@ -158,18 +158,18 @@ bool Connection::sendText(std::string_view payload) {
 }
 
 void Connection::close(std::uint16_t code, std::string_view reason) {
-    std::lock_guard<std::mutex> lock(ioMutex_);
-    if (closeQueued_ || dead_) return;
-    closeQueued_ = true;
-    closeQueuedAt_ = Clock::now();
-    queueLocked(ws::encodeClose(code, reason), closeQueuedAt_);
+    queueClose(code, reason, false);
 }
 
 void Connection::closeAndHangUp(std::uint16_t code, std::string_view reason) {
+    queueClose(code, reason, true);
+}
+
+void Connection::queueClose(std::uint16_t code, std::string_view reason, bool hangUp) {
     std::lock_guard<std::mutex> lock(ioMutex_);
     if (closeQueued_ || dead_) return;
     closeQueued_ = true;
-    hangUpAfterClose_ = true;
+    hangUpAfterClose_ = hangUp;
     closeQueuedAt_ = Clock::now();
     queueLocked(ws::encodeClose(code, reason), closeQueuedAt_);
 }

@@ -133,6 +133,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void finalize();  // removes it from the poll set, closes the socket, tells the handler
 
   private:
+    // Queues our Close frame (once); `hangUp`: drop the connection as soon as it is sent.
+    void queueClose(std::uint16_t code, std::string_view reason, bool hangUp);
     bool reserveLocked(std::size_t size, Clock::time_point now);
     bool queueLocked(std::string_view bytes, Clock::time_point now);
     bool queueFrameLocked(ws::Opcode opcode, std::string_view payload, Clock::time_point now);

@@ -136,8 +136,7 @@ void EventLoop::attention(std::shared_ptr<Connection> connection) {
 
 void EventLoop::tickSoon(std::shared_ptr<Connection> connection) {
     post([this, connection = std::move(connection)] {
-        const auto it = connections_.find(connection->socket().impl()->sockfd());
-        if (it == connections_.end() || it->second != connection) return;  // already gone
+        if (!known(connection)) return;  // already gone
         connection->onTick(Clock::now());
         removeIfFinished(connection);
     });
@@ -162,13 +161,21 @@ void EventLoop::removeFromPollSet(const Poco::Net::Socket& socket) {
     pollSet_.remove(socket);
 }
 
+EventLoop::ConnectionMap::iterator EventLoop::find(const std::shared_ptr<Connection>& connection) {
+    const auto it = connections_.find(connection->socket().impl()->sockfd());
+    return it != connections_.end() && it->second == connection ? it : connections_.end();
+}
+
+bool EventLoop::known(const std::shared_ptr<Connection>& connection) {
+    return find(connection) != connections_.end();
+}
+
 void EventLoop::removeIfFinished(const std::shared_ptr<Connection>& connection) {
     if (!connection->finished()) return;
-    auto it = connections_.find(connection->socket().impl()->sockfd());
-    const bool known = it != connections_.end() && it->second == connection;
+    const auto it = find(connection);
     pendingAuth_.remove(connection.get());
     connection->finalize();
-    if (known) {
+    if (it != connections_.end()) {
         connections_.erase(it);
         count_.fetch_sub(1);
     }

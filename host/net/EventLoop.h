@@ -81,7 +81,12 @@ class EventLoop {
     std::mutex commandsMutex_;
     std::vector<std::function<void()>> commands_;
 
-    std::unordered_map<poco_socket_t, std::shared_ptr<Connection>> connections_;
+    using ConnectionMap = std::unordered_map<poco_socket_t, std::shared_ptr<Connection>>;
+    // This very connection in the map (its fd may already belong to a newer one), or end().
+    ConnectionMap::iterator find(const std::shared_ptr<Connection>& connection);
+    bool known(const std::shared_ptr<Connection>& connection);
+
+    ConnectionMap connections_;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::size_t> webSockets_{0};
     PendingAuth pendingAuth_;  // loop thread only
