@@ -1,8 +1,10 @@
 // echo: answers every message with its own text. The SDK's worked example.
 //
 // It shows both ways to answer: start() answers at once, on the calling thread, when there is
-// nothing to wait for (the fast path: no thread hand-off); otherwise it hands the request to
-// respond(), blocking code that the SDK runs on its own threads and completes when it returns.
+// nothing to wait for and little to send (the fast path: no thread hand-off); otherwise it hands
+// the request to respond(), blocking code that the SDK runs on its own threads and completes
+// when it returns. start() runs on the host's event loop: a long answer produced there would
+// hold up every other connection, and a cancel could not reach it until the end.
 // And a constructor that reads the route's settings and refuses bad ones by throwing.
 #include <agenthost/plugin.hpp>
 #include <algorithm>
@@ -33,7 +35,10 @@ class EchoPlugin final : public agenthost::Plugin {
     }
 
     void start(agenthost::Request request, std::shared_ptr<agenthost::Response> response) override {
-        if (delay_.count() > 0 || interval_.count() > 0) {  // waiting would block the caller
+        const bool waits = delay_.count() > 0 || interval_.count() > 0;
+        const bool large = static_cast<unsigned long long>(repeat_) >
+                           kMaxInlineAnswerBytes / std::max<std::size_t>(request.message.size(), 1);
+        if (waits || large) {
             Plugin::start(std::move(request), std::move(response));
             return;
         }
@@ -50,6 +55,8 @@ class EchoPlugin final : public agenthost::Plugin {
     }
 
   private:
+    static constexpr std::size_t kMaxInlineAnswerBytes = 64 * 1024;
+
     // Sleeps `pause` in steps of at most 10 ms, so a cancel is noticed within 10 ms.
     static void waitOrCancel(const agenthost::Response& response, std::chrono::milliseconds pause) {
         const auto until = std::chrono::steady_clock::now() + pause;

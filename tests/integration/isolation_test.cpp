@@ -26,6 +26,8 @@ class SteadyChatter {
     }
     int replies() const { return replies_; }
     const std::string& failure() const { return failure_; }
+    // The longest a reply took: how long the host left this client waiting.
+    std::chrono::milliseconds slowest() const { return slowest_.load(); }
 
   private:
     void run() {
@@ -33,7 +35,11 @@ class SteadyChatter {
             while (!stop_) {
                 const std::string text = "client " + std::to_string(id_) + " message " +
                                          std::to_string(replies_) + " ünïcödé";
+                const auto sent = std::chrono::steady_clock::now();
                 auto reply = client_.chat(text, 5s);
+                const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - sent);
+                if (took > slowest_.load()) slowest_ = took;
                 if (reply.text != text || reply.terminalType() != "complete") {
                     failure_ = "wrong reply to \"" + text + "\": \"" + reply.text + "\"";
                     return;
@@ -49,6 +55,7 @@ class SteadyChatter {
     int id_;
     std::atomic<bool> stop_{false};
     std::atomic<int> replies_{0};
+    std::atomic<std::chrono::milliseconds> slowest_{std::chrono::milliseconds(0)};
     std::string failure_;
     std::thread thread_;
 };
@@ -119,9 +126,10 @@ TEST(Isolation, MisbehavingClientsDoNotDisturbOtherSessions) {
 }
 
 TEST(Isolation, AClientThatStopsReadingIsDroppedWithoutStallingOthers) {
-    // 2000 pieces of 16 KB: far more than the kernel's socket buffers hold.
+    // 20000 pieces of 16 KB (320 MB): far more than the kernel's socket buffers hold, and enough
+    // that producing it all on the event loop would hold up the others for seconds.
     HostConfig config = echoConfig("",
-                                   "[plugin.big]\nlibrary = echo\nrepeat = 2000\n\n"
+                                   "[plugin.big]\nlibrary = echo\nrepeat = 20000\n\n"
                                    "[streaming]\nchunk_chars = 16384\n");
     config.server["max_outbound_bytes"] = "1048576";
     HostProcess host(config);
@@ -138,6 +146,9 @@ TEST(Isolation, AClientThatStopsReadingIsDroppedWithoutStallingOthers) {
         chatters[i]->finish();
         EXPECT_EQ(chatters[i]->failure(), "") << "chatter " << i;
         EXPECT_GT(chatters[i]->replies(), 0) << "chatter " << i;
+        // An echo takes about a millisecond; the bound leaves room for a loaded machine.
+        EXPECT_LT(chatters[i]->slowest(), 1s * kSanitizerSlowdown)
+            << "chatter " << i << " was held up while the stalled client's answer was produced";
     }
 }
 
