@@ -17,6 +17,11 @@ namespace {
 constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(2);
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kMaxReadsPerEvent = 4;  // then let other connections have the loop
+// WebSocket messages one connection gets handled per turn of the loop; the rest of its bytes
+// wait (in the decoder, then in the kernel, which pushes back on the sender) until the loop has
+// been round every other ready connection. One flooding client then delays the others by a
+// turn, not by its whole backlog.
+constexpr std::size_t kMessagesPerTurn = 32;
 
 #ifdef MSG_NOSIGNAL
 constexpr int kSendFlags = MSG_NOSIGNAL;
@@ -208,7 +213,10 @@ void Connection::upgrade(std::shared_ptr<ConnectionHandler> handler, std::string
     lastInbound_ = lastPing_ = now;
     // Pending before the leftover is read: a key in it takes the connection out again.
     if (!keyAccepted_.load()) loop_.pendingAuth().add(shared_from_this());
-    if (!leftover.empty()) feedDecoder(leftover.data(), leftover.size(), now);
+    if (!leftover.empty()) {
+        std::size_t budget = kMessagesPerTurn;
+        feedDecoder(leftover.data(), leftover.size(), budget, now);
+    }
 }
 
 void Connection::keyAccepted() {
@@ -299,6 +307,9 @@ void Connection::registered() {
 }
 
 void Connection::onReadable(Clock::time_point now) {
+    std::size_t budget = kMessagesPerTurn;
+    // What the last turn left in the decoder goes first; while some is left, nothing more is read.
+    if (upgraded_ && !feedDecoder(nullptr, 0, budget, now)) return;
     char buffer[kReadChunk];
     for (int i = 0; i < kMaxReadsPerEvent; ++i) {
         ssize_t n;
@@ -320,8 +331,8 @@ void Connection::onReadable(Clock::time_point now) {
                 auto stream = stream_;
                 stream->onBytes(*this, std::string_view(buffer, static_cast<std::size_t>(n)), now);
             }
-        } else {
-            feedDecoder(buffer, static_cast<std::size_t>(n), now);
+        } else if (!feedDecoder(buffer, static_cast<std::size_t>(n), budget, now)) {
+            return;
         }
         // A short plain read emptied the socket; TLS returns one record per read, so it reads
         // on until OpenSSL says it would block.
@@ -329,17 +340,26 @@ void Connection::onReadable(Clock::time_point now) {
     }
 }
 
-void Connection::feedDecoder(const char* data, std::size_t size, Clock::time_point now) {
+bool Connection::feedDecoder(const char* data, std::size_t size, std::size_t& budget,
+                             Clock::time_point now) {
     // A failed connection's bytes are read and dropped (RFC 6455 7.1.7): feeding them to the
     // decoder would buffer all of them, however large, until the close times out.
-    if (failed_) return;
+    if (failed_) return true;
     std::vector<ws::Message> messages;
-    const std::uint16_t code = decoder_.feed(data, size, messages);
-    for (auto& m : messages) dispatch(m, now);
+    const std::uint16_t code = decoder_.feed(data, size, messages, budget);
+    budget -= messages.size();
+    {
+        Batch answers(*this);  // what they answer at once leaves in one write
+        for (auto& m : messages) dispatch(m, now);
+    }
     if (code != 0) {
         failed_ = true;
         failProtocol(code);
+        return true;
     }
+    if (budget > 0) return true;
+    loop_.readAgain(shared_from_this());  // this turn's share is used up: more next turn
+    return false;
 }
 
 void Connection::dispatch(ws::Message& message, Clock::time_point now) {

@@ -126,6 +126,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const Poco::Net::StreamSocket& socket() const { return socket_; }
     void registered();                       // now in the loop's poll set
     void onReadable(Clock::time_point now);  // also handles hang-ups and errors
+    // Set while the loop holds this connection for another read next turn (EventLoop::readAgain).
+    bool readAgainQueued = false;
     void onWritable(Clock::time_point now);
     void onTick(Clock::time_point now);
     void onShutdown();
@@ -146,7 +148,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Runs the TLS handshake as far as it goes without blocking; false when it failed.
     bool handshakeLocked();
     void endWritingLocked();
-    void feedDecoder(const char* data, std::size_t size, Clock::time_point now);
+    // Decodes and handles up to `budget` messages (the budget is reduced by those handled);
+    // false when it ran out, and the loop was asked to come back next turn.
+    bool feedDecoder(const char* data, std::size_t size, std::size_t& budget,
+                     Clock::time_point now);
     void dispatch(ws::Message& message, Clock::time_point now);
     void failProtocol(std::uint16_t code);
     // Our Close frame is queued (or the connection is gone): data frames are no longer served.

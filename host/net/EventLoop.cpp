@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <utility>
 
 namespace agenthost::net {
 namespace {
@@ -142,6 +143,22 @@ void EventLoop::tickSoon(std::shared_ptr<Connection> connection) {
     });
 }
 
+void EventLoop::readAgain(std::shared_ptr<Connection> connection) {
+    if (connection->readAgainQueued) return;
+    connection->readAgainQueued = true;
+    readAgain_.push_back(std::move(connection));
+}
+
+void EventLoop::serveReadAgain(std::vector<std::shared_ptr<Connection>> connections,
+                               Clock::time_point now) {
+    for (auto& connection : connections) {
+        connection->readAgainQueued = false;
+        if (!known(connection)) continue;  // gone meanwhile
+        connection->onReadable(now);
+        removeIfFinished(connection);
+    }
+}
+
 void EventLoop::keyAccepted(std::shared_ptr<Connection> connection) {
     post([this, connection = std::move(connection)] { pendingAuth_.remove(connection.get()); });
 }
@@ -202,9 +219,12 @@ void EventLoop::tick(Clock::time_point now) {
 void EventLoop::run() {
     auto lastTick = Clock::now();
     while (running_) {
+        // Connections with bytes left over from the last turn are served this turn, after the
+        // ready ones; the poll does not wait while there are any.
+        auto readAgain = std::exchange(readAgain_, {});
         Poco::Net::PollSet::SocketModeMap ready;
         try {
-            ready = pollSet_.poll(Poco::Timespan(0, 100 * 1000));
+            ready = pollSet_.poll(Poco::Timespan(0, readAgain.empty() ? 100 * 1000 : 0));
         } catch (const Poco::Exception& e) {
             log().error("poll failed: " + e.displayText());
         }
@@ -228,11 +248,13 @@ void EventLoop::run() {
             auto it = connections_.find(socket.impl()->sockfd());
             if (it == connections_.end()) continue;
             auto connection = it->second;
-            if (mode & (Poco::Net::PollSet::POLL_READ | Poco::Net::PollSet::POLL_ERROR))
-                connection->onReadable(now);
+            const bool readable =
+                (mode & (Poco::Net::PollSet::POLL_READ | Poco::Net::PollSet::POLL_ERROR)) != 0;
+            if (readable && !connection->readAgainQueued) connection->onReadable(now);
             if (mode & Poco::Net::PollSet::POLL_WRITE) connection->onWritable(now);
             removeIfFinished(connection);
         }
+        serveReadAgain(std::move(readAgain), now);
         runCommands();
         resumeListening(now);
         if (now - lastTick >= kTickInterval) {
@@ -246,6 +268,7 @@ void EventLoop::run() {
         listener_.close();
     }
     pendingAuth_.clear();
+    readAgain_.clear();
     for (auto& [fd, connection] : connections_) connection->finalize();
     connections_.clear();
     count_.store(0);

@@ -55,6 +55,10 @@ class EventLoop {
     void webSocketOpened() { webSockets_.fetch_add(1); }
     void webSocketClosed() { webSockets_.fetch_sub(1); }
 
+    // Loop thread only: reads from the connection next turn even if poll reports nothing (it
+    // has bytes buffered that it did not get to this turn).
+    void readAgain(std::shared_ptr<Connection> connection);
+
     // Loop thread only: the upgraded connections still waiting for their key.
     PendingAuth& pendingAuth() { return pendingAuth_; }
     // Any thread, for Connection: it is no longer pending.
@@ -70,6 +74,8 @@ class EventLoop {
     void wake();
     void runCommands();
     void tick(Clock::time_point now);
+    void serveReadAgain(std::vector<std::shared_ptr<Connection>> connections,
+                        Clock::time_point now);
     void removeIfFinished(const std::shared_ptr<Connection>& connection);
     void acceptReady(Clock::time_point now);
     void resumeListening(Clock::time_point now);
@@ -89,7 +95,8 @@ class EventLoop {
     ConnectionMap connections_;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::size_t> webSockets_{0};
-    PendingAuth pendingAuth_;  // loop thread only
+    PendingAuth pendingAuth_;                             // loop thread only
+    std::vector<std::shared_ptr<Connection>> readAgain_;  // loop thread only
 
     // Loop thread only.
     Poco::Net::ServerSocket listener_;

@@ -44,21 +44,30 @@ void appendLength(std::string& out, std::uint8_t maskBit, std::size_t length) {
     }
 }
 
+// FrameDecoder: how large the decoded prefix of the buffer may grow before it is dropped.
+constexpr std::size_t kCompactAfterBytes = 64 * 1024;
+
 }  // namespace
 
 FrameDecoder::FrameDecoder(std::size_t maxMessageBytes, bool requireMask)
     : maxMessageBytes_(maxMessageBytes), requireMask_(requireMask) {}
 
-std::uint16_t FrameDecoder::feed(const char* data, std::size_t size, std::vector<Message>& out) {
+std::uint16_t FrameDecoder::feed(const char* data, std::size_t size, std::vector<Message>& out,
+                                 std::size_t maxMessages) {
     buffer_.append(data, size);
-    for (;;) {
-        bool needMore = false;
-        const std::uint16_t error = decodeOne(out, needMore);
-        if (error != 0) return error;
-        if (needMore) break;
+    const std::size_t before = out.size();
+    for (bool needMore = false; !needMore && out.size() - before < maxMessages;) {
+        if (const std::uint16_t error = decodeOne(out, needMore)) return error;
     }
-    buffer_.erase(0, consumed_);
-    consumed_ = 0;
+    // The decoded prefix is dropped when all of it is decoded, else once it is large: a peer
+    // served a few messages at a time does not cost a move of its whole backlog each time.
+    if (consumed_ == buffer_.size()) {
+        buffer_.clear();
+        consumed_ = 0;
+    } else if (consumed_ >= kCompactAfterBytes) {
+        buffer_.erase(0, consumed_);
+        consumed_ = 0;
+    }
     return 0;
 }
 

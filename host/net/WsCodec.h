@@ -46,10 +46,13 @@ class FrameDecoder {
     // side (clients must mask) and false when decoding server frames (tests, benchmarks).
     explicit FrameDecoder(std::size_t maxMessageBytes, bool requireMask = true);
 
-    // Consumes `size` bytes and appends every message they complete to `out`. Returns 0, or
+    // Consumes `size` bytes and appends the messages they complete to `out`, at most
+    // `maxMessages` of them: bytes past those stay buffered for the next call (which may pass
+    // no new bytes), so the caller decides how much one peer gets done at a time. Returns 0, or
     // the close code to fail the connection with (1002 protocol, 1007 bad UTF-8, 1009 size).
     // After an error the decoder must not be fed again.
-    std::uint16_t feed(const char* data, std::size_t size, std::vector<Message>& out);
+    std::uint16_t feed(const char* data, std::size_t size, std::vector<Message>& out,
+                       std::size_t maxMessages = SIZE_MAX);
 
   private:
     std::uint16_t decodeOne(std::vector<Message>& out, bool& needMore);

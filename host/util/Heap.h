@@ -13,7 +13,8 @@
 
 namespace agenthost::util {
 
-// Fixes the mmap threshold at glibc's initial 128 KiB. Call first thing in main.
+// Fixes the mmap threshold at glibc's initial 128 KiB and the trim threshold at 16 MiB (the
+// timer's malloc_trim returns the rest). Call first thing in main.
 void fixHeapThresholds();
 
 // Hands the heap's free pages back to the system. Walks every arena under its lock: call it

@@ -1,6 +1,7 @@
 // ws::FrameDecoder and the frame encoders against RFC 6455.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -52,6 +53,29 @@ TEST(WsDecoder, DecodesAMaskedTextFrame) {
     ASSERT_EQ(d.messages.size(), 1u);
     EXPECT_EQ(d.messages[0].opcode, Opcode::Text);
     EXPECT_EQ(d.messages[0].payload, "Hello");
+}
+
+TEST(WsDecoder, HandsOutAtMostTheAskedNumberOfMessagesAndKeepsTheRest) {
+    std::string bytes;
+    for (int i = 0; i < 100'000; ++i) bytes += clientFrame(Opcode::Text, std::to_string(i));
+    bytes += clientFrame(Opcode::Text, "a partial fra").substr(0, 9);
+    FrameDecoder decoder(kLimit);
+    std::vector<Message> out;
+    ASSERT_EQ(decoder.feed(bytes.data(), bytes.size(), out, 32), 0);
+    ASSERT_EQ(out.size(), 32u);
+    for (std::size_t calls = 1; out.size() < 100'000; ++calls) {  // the rest, without new bytes
+        const std::size_t before = out.size();
+        ASSERT_EQ(decoder.feed(nullptr, 0, out, 32), 0);
+        ASSERT_EQ(out.size() - before, std::min<std::size_t>(32, 100'000 - before));
+        ASSERT_LT(calls, 100'000u / 32 + 2);
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i].payload, std::to_string(i));
+    ASSERT_EQ(decoder.feed(nullptr, 0, out, 32), 0);  // the partial frame waits for its end
+    EXPECT_EQ(out.size(), 100'000u);
+    const std::string rest = clientFrame(Opcode::Text, "a partial fra").substr(9);
+    ASSERT_EQ(decoder.feed(rest.data(), rest.size(), out, 32), 0);
+    ASSERT_EQ(out.size(), 100'001u);
+    EXPECT_EQ(out.back().payload, "a partial fra");
 }
 
 TEST(WsDecoder, DecodesTheRfcMaskedSample) {
