@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "MockAnthropic.h"
+#include "support/BuildPaths.h"
 
 namespace agenthost::test {
 namespace {
@@ -62,8 +63,7 @@ const agenthost_host_api kHost = {sizeof(agenthost_host_api),
 class ClaudeAbi : public ::testing::Test {
   protected:
     void SetUp() override {
-        library_ = dlopen((std::string(AGENTHOST_PLUGIN_DIR) + "/claude.so").c_str(),
-                          RTLD_NOW | RTLD_LOCAL);
+        library_ = dlopen((pluginBuildDirectory() + "/claude.so").c_str(), RTLD_NOW | RTLD_LOCAL);
         ASSERT_NE(library_, nullptr) << dlerror();
         auto entry = reinterpret_cast<agenthost_plugin_entry_fn>(
             dlsym(library_, AGENTHOST_PLUGIN_ENTRY_SYMBOL));

@@ -107,7 +107,7 @@ TEST_F(ClaudeTls, UnreadableCaFileIsAConfigErrorNamingIt) {
     const std::string missing = dir_.file("no-such-ca.pem");
     const std::string ini =
         dir_.write("agenthost.ini", "[server]\nstate_dir = " + dir_.file("state") +
-                                        "\n[plugins]\n" + "directory = " + AGENTHOST_PLUGIN_DIR +
+                                        "\n[plugins]\n" + "directory = " + pluginBuildDirectory() +
                                         "\n[key.test]\nsecret = " + kTestKey + "\n" +
                                         claudeSection(mock_, "claude", {{"ca_file", missing}}));
     const CommandResult checked = runAgenthost("--check-config --config=" + ini);

@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 class StuckHealth : public ::testing::Test {
   protected:
     void SetUp() override {
-        fs::copy_file(std::string(AGENTHOST_PLUGIN_DIR) + "/echo.so", plugins_.file("echo.so"));
+        fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins_.file("echo.so"));
         fs::copy_file(STUCK_HEALTH_PLUGIN, plugins_.file("stuck_health.so"));
         stuckFlag_ = flags_.write("stuck", "");
         HostConfig config;

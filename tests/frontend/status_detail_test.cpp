@@ -47,7 +47,7 @@ TEST(StatusDetail, AnonymousStatusHasNoLibraryPath) {
         auto entry = echoEntry(parseJson(response.body));
         EXPECT_FALSE(entry->has("library_path"));
         EXPECT_EQ(entry->getValue<std::string>("library"), "echo");
-        EXPECT_EQ(response.body.find(AGENTHOST_PLUGIN_DIR), std::string::npos) << response.body;
+        EXPECT_EQ(response.body.find(pluginBuildDirectory()), std::string::npos) << response.body;
     }
 }
 

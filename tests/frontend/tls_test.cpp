@@ -158,7 +158,7 @@ TEST(Tls, CheckConfigValidatesThePairAndPrintsTheExpiry) {
         const std::string ini = certs.write(
             "check.ini",
             "[server]\ntls_cert = " + pair.cert + "\ntls_key = " + pair.key + "\nstate_dir = " +
-                certs.file("state") + "\n\n[plugins]\ndirectory = " + AGENTHOST_PLUGIN_DIR +
+                certs.file("state") + "\n\n[plugins]\ndirectory = " + pluginBuildDirectory() +
                 "\n\n[key.test]\nsecret = " + kTestKey + "\n\n[plugin.echo]\nlibrary = echo\n");
         return runAgenthost("--check-config --config=" + ini);
     };

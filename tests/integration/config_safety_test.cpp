@@ -54,7 +54,7 @@ class PluginPermissions : public ::testing::Test {
         fs::permissions(folder, fs::perms::owner_all | fs::perms::group_read |
                                     fs::perms::group_exec | fs::perms::others_read |
                                     fs::perms::others_exec);
-        fs::copy_file(std::string(AGENTHOST_PLUGIN_DIR) + "/echo.so", library);
+        fs::copy_file(pluginBuildDirectory() + "/echo.so", library);
         fs::permissions(library, fs::perms::group_write | fs::perms::others_write,
                         fs::perm_options::remove);
     }

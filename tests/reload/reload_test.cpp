@@ -95,7 +95,7 @@ class ReloadTest : public ::testing::Test {
         // The folder is created before the host starts: the harness picks the temp dir, so
         // start from the shared build's plugins and switch to our own copy at once.
         host_ = std::make_unique<HostProcess>(config);
-        installPlugin(*host_, std::string(AGENTHOST_PLUGIN_DIR) + "/echo.so", "echo.so");
+        installPlugin(*host_, pluginBuildDirectory() + "/echo.so", "echo.so");
         auto state = reloadWith(*host_, kKeySection + kEcho);
         ASSERT_TRUE(state->getValue<bool>("ok")) << host_->output();
     }

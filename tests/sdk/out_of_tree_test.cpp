@@ -67,7 +67,7 @@ TEST(OutOfTreePlugin, InstalledSdkBuildsAPluginThatTheHostServes) {
     const std::string pluginDir = dir.file("plugins");
 
     // 1. Install only the SDK component: no build of the host needed.
-    const ProcessResult configure = run({cmake, "-S", AGENTHOST_SOURCE_DIR, "-B", sourceBuild,
+    const ProcessResult configure = run({cmake, "-S", sourceDirectory(), "-B", sourceBuild,
                                          "-DAGENTHOST_TESTS=OFF", "-DAGENTHOST_BENCH=OFF"},
                                         dir.file("configure.log"));
     ASSERT_EQ(configure.status, 0) << configure.output;

@@ -163,7 +163,7 @@ TEST(ServiceTest, UnitFilePassesSystemdAnalyzeVerify) {
     std::string unit = readFile(AGENTHOST_UNIT_FILE);
     ASSERT_NE(unit.find("/usr/bin/agenthost"), std::string::npos);
     for (std::size_t at; (at = unit.find("/usr/bin/agenthost")) != std::string::npos;)
-        unit.replace(at, std::strlen("/usr/bin/agenthost"), AGENTHOST_BINARY);
+        unit.replace(at, std::strlen("/usr/bin/agenthost"), agenthostBinary());
     const std::string path = dir.write("agenthost.service", unit);
     const std::string out = dir.file("verify.out");
     const int rc = ::system(("systemd-analyze verify " + path + " >" + out + " 2>&1").c_str());

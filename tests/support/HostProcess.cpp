@@ -141,7 +141,7 @@ void HostProcess::writeConfigText(const std::string& text) {
 void HostProcess::start() {
     const auto& launcher = launcher_;
     std::vector<std::string> argv = launcher;
-    argv.push_back(AGENTHOST_BINARY);
+    argv.push_back(agenthostBinary());
     argv.push_back("--config=" + configPath_);
     pid_ = spawnLogged(argv, logPath_, environment_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -245,7 +245,7 @@ int HostProcess::fdCount() const {
 CommandResult runAgenthost(const std::string& args) {
     TempDir dir;
     const std::string log = dir.file("out.log");
-    std::vector<std::string> argv{AGENTHOST_BINARY};
+    std::vector<std::string> argv{agenthostBinary()};
     std::istringstream words(args);
     for (std::string w; words >> w;) argv.push_back(w);
     const pid_t pid = spawnLogged(argv, log, {});

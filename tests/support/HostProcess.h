@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/BuildPaths.h"
 #include "support/Http.h"
 #include "support/TempDir.h"
 
@@ -26,7 +27,7 @@ struct HostConfig {
     // Every other section. The default: one key (kTestKey) and the echo plugin at /api/echo/ws.
     std::string sections =
         "[key.test]\nsecret = test-key-0123456789\n\n[plugin.echo]\nlibrary = echo\n";
-    std::string pluginDirectory = AGENTHOST_PLUGIN_DIR;
+    std::string pluginDirectory = pluginBuildDirectory();
     // Extra `key = value` lines for [plugins] (a second [plugins] section would be an error).
     std::map<std::string, std::string> plugins;
     // A command the binary is started through, its first word a full path (e.g. unshare, to

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "support/BuildPaths.h"
 #include "support/TempDir.h"
 #include "util/Digest.h"
 
@@ -452,7 +453,7 @@ TEST_F(ConfigTest, CommentsHeaderCommentsAndCrlfAreFine) {
 }
 
 TEST_F(ConfigTest, TheShippedExampleIsValid) {
-    const auto result = loadConfig(std::string(AGENTHOST_SOURCE_DIR) + "/config/agenthost.ini");
+    const auto result = loadConfig(test::sourceDirectory() + "/config/agenthost.ini");
     EXPECT_TRUE(result.ok()) << describeAll(result.errors);
 }
 
