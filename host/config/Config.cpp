@@ -172,6 +172,8 @@ void readServer(SectionReader s, ServerSettings& out) {
     out.maxPendingAuth = std::max(kMinPendingAuth, out.maxConnections / 4);
     s.integer("max_pending_auth", out.maxPendingAuth, 1, 1000000);
     s.integer("max_pending_auth_per_address", out.maxPendingAuthPerAddress, 1, 1000000);
+    s.integer("auth_failures_per_minute", out.authFailuresPerMinute, 0, 1000000);
+    s.integer("auth_cooldown_s", out.authCooldownS, 1, 24 * 3600);
     s.integer("ping_interval_s", out.pingIntervalS, 1, 3600);
     s.integer("send_timeout_s", out.sendTimeoutS, 1, 3600);
     s.integer("max_outbound_bytes", out.maxOutboundBytes, 4096, 1ll << 30);

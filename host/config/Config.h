@@ -20,6 +20,10 @@ struct ServerSettings {
     // Default max_connections / 4, at least kMinPendingAuth.
     std::size_t maxPendingAuth = 2500;
     std::size_t maxPendingAuthPerAddress = 64;  // keyless ones from one address: 429 beyond
+    // Brute-force protection (auth/AuthThrottle.h): this many failed authentications from one
+    // address within a rolling minute refuse its authentications for auth_cooldown_s.
+    std::size_t authFailuresPerMinute = 20;  // 0: off
+    int authCooldownS = 60;
     int pingIntervalS = 30;
     int sendTimeoutS = 30;                    // a client that accepts no bytes this long is dropped
     std::size_t maxOutboundBytes = 8u << 20;  // per connection, before it counts as too slow

@@ -63,6 +63,7 @@ void RequestStream::readHeads(net::Connection& connection, net::Clock::time_poin
 
 bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t headBytes,
                            net::Clock::time_point now) {
+    head.request.clientAddress = connection.peerHost();
     const std::string route = webSocketRoute(head.request.path);
     if (route.empty()) {
         const Router::Entry* entry = front_.router().find(head.request);
