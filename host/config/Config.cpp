@@ -4,6 +4,7 @@
 #include <Poco/Environment.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
+#include <Poco/Logger.h>
 #include <Poco/Path.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -203,6 +204,25 @@ void readStreaming(SectionReader s, StreamingSettings& out) {
     s.warnUnknownKeys();
 }
 
+void readLog(SectionReader s, LogSettings& out) {
+    out.format = Poco::toLower(Poco::trim(s.raw("format", "text")));
+    if (out.format != "text" && out.format != "json")
+        s.error("format", "must be text or json, got \"" + out.format + "\"");
+    out.level = Poco::toLower(Poco::trim(s.raw("level", "information")));
+    try {
+        Poco::Logger::parseLevel(out.level);
+    } catch (const Poco::Exception&) {
+        s.error("level",
+                "must be one of fatal, critical, error, warning, notice, information, "
+                "debug, trace; got \"" +
+                    out.level + "\"");
+    }
+    const std::string file = s.raw("file");
+    if (!file.empty()) out.file = Poco::Path(s.baseDir()).resolve(file).toString();
+    if (auto content = s.boolean("log_content", false)) out.logContent = *content;
+    s.warnUnknownKeys();
+}
+
 void readConversations(SectionReader s, ConversationSettings& out) {
     const std::string store = Poco::trim(s.raw("store", "sqlite"));
     if (store == "sqlite" || store == "none") {
@@ -332,7 +352,8 @@ LoadResult loadConfig(const std::string& path) {
     ini->keys("", sections);
     for (const auto& section : sections) {
         if (section == "server" || section == "streaming" || section == "plugins" ||
-            section == "conversations" || section == "key" || section == "plugin")
+            section == "conversations" || section == "log" || section == "key" ||
+            section == "plugin")
             continue;
         result.warnings.push_back({section, "", "unknown section, ignored"});
     }
@@ -340,6 +361,7 @@ LoadResult loadConfig(const std::string& path) {
     readServer(SectionReader(*ini, "server", baseDir, result), config.server);
     readStreaming(SectionReader(*ini, "streaming", baseDir, result), config.streaming);
     readConversations(SectionReader(*ini, "conversations", baseDir, result), config.conversations);
+    readLog(SectionReader(*ini, "log", baseDir, result), config.log);
 
     SectionReader plugins(*ini, "plugins", baseDir, result);
     config.pluginDirectory =

@@ -52,6 +52,13 @@ struct KeySettings {
     bool admin = false;  // may read /api/status?detail=full
 };
 
+struct LogSettings {
+    std::string format = "text";        // text | json
+    std::string level = "information";  // Poco's level names, fatal ... trace
+    std::string file;                   // resolved path; empty: stderr
+    bool logContent = false;            // access lines carry the user's message text
+};
+
 struct StreamingSettings {
     std::size_t chunkChars = 100;
     int chunkDelayMs = 0;
@@ -79,6 +86,7 @@ struct Config {
     std::vector<KeySettings> keys;
     StreamingSettings streaming;
     ConversationSettings conversations;
+    LogSettings log;  // read at start; SIGHUP only reopens the file
     std::string pluginDirectory;
     // Refuse a plugin folder or library that others could write (see plugin/FileTrust.h).
     bool strictPermissions = true;
