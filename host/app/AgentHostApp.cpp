@@ -1,11 +1,7 @@
 #include "app/AgentHostApp.h"
 
-#include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
 #include <Poco/File.h>
-#include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/Process.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/IntValidator.h>
@@ -21,6 +17,7 @@
 #include "app/SystemdNotify.h"
 #include "core/Generation.h"
 #include "core/Host.h"
+#include "log/Logging.h"
 
 namespace agenthost::app {
 namespace {
@@ -36,15 +33,6 @@ sigset_t handledSignals() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGQUIT);
     return set;
-}
-
-void setUpLogging() {
-    Poco::AutoPtr<Poco::PatternFormatter> formatter(
-        new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
-    Poco::AutoPtr<Poco::FormattingChannel> channel(
-        new Poco::FormattingChannel(formatter, new Poco::ConsoleChannel(std::cerr)));
-    Poco::Logger::root().setChannel(channel);
-    Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
 }
 
 void printProblems(const std::vector<config::Problem>& problems, const char* kind) {
@@ -122,7 +110,7 @@ void blockHandledSignals() {
 }
 
 void AgentHostApp::initialize(Poco::Util::Application& self) {
-    setUpLogging();
+    agenthost::log::useDefaultLogging();
     ServerApplication::initialize(self);
 }
 
@@ -243,6 +231,10 @@ int AgentHostApp::serve() {
         log.fatal("configuration " + configPath_ + " is invalid; not starting");
         return EXIT_CONFIG;
     }
+    if (const auto error = agenthost::log::configureLogging(first->config.log); !error.empty()) {
+        log.fatal(error + "; not starting");
+        return EXIT_CANTCREAT;
+    }
     raiseFileLimit(first->config.server.maxConnections);
     const auto generatedKey = first->generatedKey;
     const config::Config startConfig = first->config;
@@ -275,6 +267,9 @@ int AgentHostApp::serve() {
         int signal = 0;
         if (sigwait(&signals, &signal) != 0) continue;
         if (signal == SIGHUP) {
+            // First, so that what follows goes to the new file when logrotate moved the old.
+            if (const auto error = agenthost::log::reopenLogFile(); !error.empty())
+                log.error(error + "; logging goes on to the old file");
             log.information("SIGHUP: reloading " + configPath_);
             notify.reloading();
             const auto outcome = host.reload();

@@ -4,6 +4,7 @@
 #include <Poco/Environment.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
+#include <Poco/Logger.h>
 #include <Poco/Path.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -172,6 +173,8 @@ void readServer(SectionReader s, ServerSettings& out) {
     out.maxPendingAuth = std::max(kMinPendingAuth, out.maxConnections / 4);
     s.integer("max_pending_auth", out.maxPendingAuth, 1, 1000000);
     s.integer("max_pending_auth_per_address", out.maxPendingAuthPerAddress, 1, 1000000);
+    s.integer("auth_failures_per_minute", out.authFailuresPerMinute, 0, 1000000);
+    s.integer("auth_cooldown_s", out.authCooldownS, 1, 24 * 3600);
     s.integer("ping_interval_s", out.pingIntervalS, 1, 3600);
     s.integer("send_timeout_s", out.sendTimeoutS, 1, 3600);
     s.integer("max_outbound_bytes", out.maxOutboundBytes, 4096, 1ll << 30);
@@ -198,6 +201,25 @@ void readServer(SectionReader s, ServerSettings& out) {
 void readStreaming(SectionReader s, StreamingSettings& out) {
     s.integer("chunk_chars", out.chunkChars, 1, 1000000);
     s.integer("chunk_delay_ms", out.chunkDelayMs, 0, 10000);
+    s.warnUnknownKeys();
+}
+
+void readLog(SectionReader s, LogSettings& out) {
+    out.format = Poco::toLower(Poco::trim(s.raw("format", "text")));
+    if (out.format != "text" && out.format != "json")
+        s.error("format", "must be text or json, got \"" + out.format + "\"");
+    out.level = Poco::toLower(Poco::trim(s.raw("level", "information")));
+    try {
+        Poco::Logger::parseLevel(out.level);
+    } catch (const Poco::Exception&) {
+        s.error("level",
+                "must be one of fatal, critical, error, warning, notice, information, "
+                "debug, trace; got \"" +
+                    out.level + "\"");
+    }
+    const std::string file = s.raw("file");
+    if (!file.empty()) out.file = Poco::Path(s.baseDir()).resolve(file).toString();
+    if (auto content = s.boolean("log_content", false)) out.logContent = *content;
     s.warnUnknownKeys();
 }
 
@@ -330,7 +352,8 @@ LoadResult loadConfig(const std::string& path) {
     ini->keys("", sections);
     for (const auto& section : sections) {
         if (section == "server" || section == "streaming" || section == "plugins" ||
-            section == "conversations" || section == "key" || section == "plugin")
+            section == "conversations" || section == "log" || section == "key" ||
+            section == "plugin")
             continue;
         result.warnings.push_back({section, "", "unknown section, ignored"});
     }
@@ -338,6 +361,7 @@ LoadResult loadConfig(const std::string& path) {
     readServer(SectionReader(*ini, "server", baseDir, result), config.server);
     readStreaming(SectionReader(*ini, "streaming", baseDir, result), config.streaming);
     readConversations(SectionReader(*ini, "conversations", baseDir, result), config.conversations);
+    readLog(SectionReader(*ini, "log", baseDir, result), config.log);
 
     SectionReader plugins(*ini, "plugins", baseDir, result);
     config.pluginDirectory =

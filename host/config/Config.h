@@ -20,6 +20,10 @@ struct ServerSettings {
     // Default max_connections / 4, at least kMinPendingAuth.
     std::size_t maxPendingAuth = 2500;
     std::size_t maxPendingAuthPerAddress = 64;  // keyless ones from one address: 429 beyond
+    // Brute-force protection (auth/AuthThrottle.h): this many failed authentications from one
+    // address within a rolling minute refuse its authentications for auth_cooldown_s.
+    std::size_t authFailuresPerMinute = 20;  // 0: off
+    int authCooldownS = 60;
     int pingIntervalS = 30;
     int sendTimeoutS = 30;                    // a client that accepts no bytes this long is dropped
     std::size_t maxOutboundBytes = 8u << 20;  // per connection, before it counts as too slow
@@ -46,6 +50,13 @@ struct KeySettings {
     bool allRoutes = true;
     std::vector<std::string> routes;
     bool admin = false;  // may read /api/status?detail=full
+};
+
+struct LogSettings {
+    std::string format = "text";        // text | json
+    std::string level = "information";  // Poco's level names, fatal ... trace
+    std::string file;                   // resolved path; empty: stderr
+    bool logContent = false;            // access lines carry the user's message text
 };
 
 struct StreamingSettings {
@@ -75,6 +86,7 @@ struct Config {
     std::vector<KeySettings> keys;
     StreamingSettings streaming;
     ConversationSettings conversations;
+    LogSettings log;  // read at start; SIGHUP only reopens the file
     std::string pluginDirectory;
     // Refuse a plugin folder or library that others could write (see plugin/FileTrust.h).
     bool strictPermissions = true;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "conversation/TurnAccess.h"
 #include "plugin/InstanceReaper.h"
 #include "plugin/PluginInstance.h"
 #include "util/CallbackTimerTask.h"
@@ -291,6 +292,7 @@ void Conversation::requestText(TurnRequest& request, std::string_view text) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (&request != current_.get()) return;
     for (auto& chunk : chunker_.push(text)) {
+        if (firstChunk_.turn != request.turn) firstChunk_ = {request.turn, util::epochMillis()};
         if (request.responseText.size() < kMaxHistoryResponseBytes)
             request.responseText.append(chunk);  // as sent: valid UTF-8
         emitLocked(protocol::messageFrame(chunk), request.turn);
@@ -463,6 +465,10 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
                                   store::TurnStatus status, std::optional<protocol::Usage> usage,
                                   const std::string& errorCode, const std::string& errorMessage,
                                   std::int64_t startedAtMs, bool finished) {
+    if (finished)
+        agenthost::log::logTurn(turnAccess(*identity_, turn, user, status, usage, errorCode,
+                                           startedAtMs,
+                                           firstChunk_.turn == turn ? firstChunk_.atMs : 0));
     if (!services_.store || deleted_) return;
     store::TurnRecord record;
     record.turn = turn;

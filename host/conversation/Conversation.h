@@ -186,6 +186,11 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     std::deque<PacedFrame> paced_;  // frames waiting for chunk_delay_ms
     bool pacingScheduled_ = false;
     net::Clock::time_point nextPacedSend_{};
+    // When the running turn's first text went out, for its access line (log/AccessLog.h).
+    struct FirstChunk {
+        int turn = 0;
+        std::int64_t atMs = 0;
+    } firstChunk_;
 };
 
 }  // namespace agenthost::conversation

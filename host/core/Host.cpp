@@ -57,6 +57,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     environment_.runtime = services.runtime;
     environment_.hub = hub_.get();
     environment_.reaper = &reaper_;
+    environment_.throttle = authThrottle_.get();
     environment_.currentInstance = services.currentInstance;
     environment_.closed = [this](const session::Session* session) { sessionClosed(session); };
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "auth/AuthThrottle.h"
 #include "config/Config.h"
 #include "conversation/ConversationHub.h"
 #include "conversation/HttpApi.h"
@@ -73,6 +74,7 @@ class Host final : public http::Backend {
     http::PlainResponse conversations(const http::PlainRequest& request) override;
     void runBlocking(std::function<void()> work) override;
     std::shared_ptr<const net::TlsContext> tls() const override;
+    auth::AuthThrottle& authThrottle() const override { return *authThrottle_; }
     // Creates the session of an upgraded connection. `query` (the upgrade URL's raw query)
     // is not read by protocol 1 sessions; protocol 2 takes its parameters from it.
     std::shared_ptr<net::ConnectionHandler> adopt(std::shared_ptr<net::Connection> connection,
@@ -109,6 +111,8 @@ class Host final : public http::Backend {
     std::unique_ptr<conversation::ConversationHub> hub_;
     std::unique_ptr<conversation::HttpApi> conversationApi_;
     plugin::InstanceReaper reaper_;  // instances no session or conversation uses any more
+    const std::unique_ptr<auth::AuthThrottle> authThrottle_ =
+        std::make_unique<auth::AuthThrottle>();
 
     std::atomic<std::uint64_t> requestIds_{0};
     std::unique_ptr<WorkerPool> workers_;

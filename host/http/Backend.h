@@ -11,6 +11,10 @@
 #include "http/PlainHttp.h"
 #include "http/StatusJson.h"
 
+namespace agenthost::auth {
+class AuthThrottle;
+}
+
 namespace agenthost::net {
 class Connection;
 class ConnectionHandler;
@@ -43,6 +47,9 @@ class Backend {
     virtual void runBlocking(std::function<void()> work) = 0;
     // The certificate new connections get, or null when the server speaks plain HTTP.
     virtual std::shared_ptr<const net::TlsContext> tls() const = 0;
+    // Failed authentications per client address (brute-force protection); lives as long as
+    // the server, across reloads.
+    virtual auth::AuthThrottle& authThrottle() const = 0;
 
     // Loop thread, after the 101 answer is queued: the connection becomes a session of
     // `instance`. `query` is the upgrade URL's raw query string (without '?'), for the

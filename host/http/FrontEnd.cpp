@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "http/AuthThrottled.h"
 #include "http/Backend.h"
 #include "http/Endpoints.h"
 #include "http/RequestStream.h"
@@ -28,12 +29,14 @@ FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), 
     router_.blockingExact("/api/health", readOnly([&backend](const PlainRequest& request) {
                               return healthEndpoint(request, backend);
                           }));
-    router_.blockingExact("/api/status", readOnly([&backend](const PlainRequest& request) {
-                              return statusEndpoint(request, backend);
-                          }));
-    router_.blockingPrefix("/api/conversations", [&backend](const PlainRequest& request) {
+    // Endpoints that take a Bearer key count its failures (brute-force protection).
+    Router::Endpoint status = readOnly(
+        [&backend](const PlainRequest& request) { return statusEndpoint(request, backend); });
+    router_.blockingExact("/api/status", authThrottled(std::move(status), backend));
+    Router::Endpoint conversations = [&backend](const PlainRequest& request) {
         return backend.conversations(request);
-    });
+    };
+    router_.blockingPrefix("/api/conversations", authThrottled(std::move(conversations), backend));
 }
 
 void FrontEnd::accept(Poco::Net::StreamSocket socket) {

@@ -16,6 +16,7 @@ struct PlainRequest {
     std::string path;                                          // decoded path, without the query
     std::string query;                                         // raw query string, without '?'
     std::vector<std::pair<std::string, std::string>> headers;  // as received
+    std::string clientAddress;  // the peer's address without the port: per-address limits
 
     // The first header of that name (case-insensitive), or "".
     std::string header(const std::string& name) const {

@@ -4,9 +4,27 @@
 #include "http/FrontEnd.h"
 #include "http/Response.h"
 #include "http/Upgrade.h"
+#include "log/AccessLog.h"
 
 namespace agenthost::http {
 namespace {
+
+// The access line of one answer (log/AccessLog.h); `request` is null when its head could not
+// be read.
+void logAnswer(const net::Connection& connection, const PlainRequest* request, int status,
+               net::Clock::time_point since) {
+    agenthost::log::HttpAccess access;
+    access.client = connection.peerHost();
+    if (request) {
+        access.method = request->method;
+        access.path = request->path;
+        access.query = request->query;
+    }
+    access.status = status;
+    access.durationMs =
+        std::chrono::duration<double, std::milli>(net::Clock::now() - since).count();
+    agenthost::log::logHttp(access);
+}
 
 // Pipelined requests answered in one turn of the loop; the rest wait for the next tick, so one
 // connection's burst does not hold the loop (an answer may cost tens of microseconds).
@@ -38,6 +56,7 @@ void RequestStream::readHeads(net::Connection& connection, net::Clock::time_poin
     for (int answered = 0; !done_ && !buffer_.empty(); ++answered) {
         if (answering_ && answering_->load()) return;  // tickSoon() goes on after the answer
         if (buffer_.size() > kMaxWaitingBytes) {
+            logAnswer(connection, nullptr, 429, now);
             refuse(connection,
                    errorResponse(429, "too_many_requests", "too many pipelined requests"));
             return;
@@ -46,6 +65,7 @@ void RequestStream::readHeads(net::Connection& connection, net::Clock::time_poin
         HeadResult result = parser_.parse(buffer_);
         if (result.state == HeadResult::State::NeedMore) return;
         if (result.state == HeadResult::State::Refused) {
+            logAnswer(connection, nullptr, result.refusal.status, now);
             refuse(connection, result.refusal);
             return;
         }
@@ -63,14 +83,16 @@ void RequestStream::readHeads(net::Connection& connection, net::Clock::time_poin
 
 bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t headBytes,
                            net::Clock::time_point now) {
+    head.request.clientAddress = connection.peerHost();
     const std::string route = webSocketRoute(head.request.path);
     if (route.empty()) {
         const Router::Entry* entry = front_.router().find(head.request);
         if (entry && entry->blocking) {
-            answerOnWorker(connection, *entry, head);
+            answerOnWorker(connection, *entry, head, now);
             return true;
         }
         const PlainResponse response = front_.router().handle(head.request);
+        logAnswer(connection, &head.request, response.status, now);
         // A refusal closes the connection, whatever the client asked for.
         const bool keepAlive = head.keepAlive && response.status < 400;
         connection.sendRaw(serialize(response, keepAlive, head.request.method == "HEAD"));
@@ -82,6 +104,7 @@ bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t 
     UpgradeDecision decision = decideUpgrade(head, route, front_.backend());
     if (!decision.refusal && !decision.bearerKeyName)
         decision.refusal = front_.admitKeyless(connection);
+    logAnswer(connection, &head.request, decision.refusal ? decision.refusal->status : 101, now);
     if (decision.refusal) {
         refuse(connection, *decision.refusal);
         return false;
@@ -103,13 +126,14 @@ bool RequestStream::answer(net::Connection& connection, Head& head, std::size_t 
 }
 
 void RequestStream::answerOnWorker(net::Connection& connection, const Router::Entry& entry,
-                                   Head& head) {
+                                   Head& head, net::Clock::time_point received) {
     answering_ = std::make_shared<std::atomic<bool>>(true);
     front_.backend().runBlocking([answering = answering_,
                                   connection = connection.shared_from_this(),
                                   endpoint = entry.endpoint, request = std::move(head.request),
-                                  keepAliveAsked = head.keepAlive] {
+                                  keepAliveAsked = head.keepAlive, received] {
         const PlainResponse response = endpoint(request);
+        logAnswer(*connection, &request, response.status, received);
         const bool keepAlive = keepAliveAsked && response.status < 400;
         connection->sendRaw(serialize(response, keepAlive, request.method == "HEAD"));
         if (!keepAlive) connection->closeAfterSending();
@@ -134,6 +158,7 @@ void RequestStream::onTick(net::Connection& connection, net::Clock::time_point n
         connection.closeAfterSending();
         return;
     }
+    logAnswer(connection, nullptr, 408, now);
     refuse(connection,
            errorResponse(408, "request_timeout", "the request head did not arrive in time"));
 }

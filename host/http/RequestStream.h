@@ -39,7 +39,8 @@ class RequestStream final : public net::StreamHandler {
     bool answer(net::Connection& connection, Head& head, std::size_t headBytes,
                 net::Clock::time_point now);
     void refuse(net::Connection& connection, const PlainResponse& response);
-    void answerOnWorker(net::Connection& connection, const Router::Entry& entry, Head& head);
+    void answerOnWorker(net::Connection& connection, const Router::Entry& entry, Head& head,
+                        net::Clock::time_point received);
 
     FrontEnd& front_;
     StreamLimits limits_;

@@ -2,7 +2,9 @@
 
 #include <Poco/String.h>
 
+#include "auth/AuthThrottle.h"
 #include "auth/KeyStore.h"
+#include "http/AuthThrottled.h"
 #include "http/Backend.h"
 #include "http/Response.h"
 #include "net/WsCodec.h"
@@ -27,17 +29,21 @@ std::pair<std::string, std::string> splitAuthorization(const std::string& header
 }
 
 // Checks a Bearer key for the route; sets the refusal or the key's name.
-void checkBearer(const std::string& authorization, const std::string& route, const Backend& backend,
+void checkBearer(const PlainRequest& request, const std::string& route, const Backend& backend,
                  UpgradeDecision& decision) {
+    const std::string authorization = request.header("Authorization");
     const auto [scheme, key] = splitAuthorization(authorization);
     if (Poco::icompare(scheme, "Bearer") != 0) {
         decision.refusal = errorResponse(401, "invalid_api_key", "use Authorization: Bearer <key>");
         return;
     }
-    const auto verdict = backend.runtime()->keys->check(key, route);
-    if (verdict.verdict == auth::Verdict::InvalidKey)
+    const auto runtime = backend.runtime();
+    const auto verdict = runtime->keys->check(key, route);
+    if (verdict.verdict == auth::Verdict::InvalidKey) {
+        backend.authThrottle().failed(request.clientAddress,
+                                      auth::ThrottleLimits::of(runtime->server));
         decision.refusal = errorResponse(401, "invalid_api_key", "the key is not valid");
-    else if (verdict.verdict == auth::Verdict::Forbidden)
+    } else if (verdict.verdict == auth::Verdict::Forbidden)
         decision.refusal =
             errorResponse(403, "forbidden", "this key may not open /api/" + route + "/ws");
     else
@@ -74,9 +80,11 @@ UpgradeDecision decideUpgrade(const Head& head, const std::string& route, const 
     const std::string clientKey = Poco::trim(request.header("Sec-WebSocket-Key"));
     if (clientKey.empty())
         return refused(errorResponse(400, "bad_handshake", "Sec-WebSocket-Key is missing"));
-    const std::string authorization = request.header("Authorization");
-    if (!authorization.empty()) {
-        checkBearer(authorization, route, backend, decision);
+    // An address in its brute-force cool-down gets no key checked, right or wrong.
+    if (const int wait = backend.authThrottle().retryAfterS(request.clientAddress))
+        return refused(authRateLimited(wait));
+    if (!request.header("Authorization").empty()) {
+        checkBearer(request, route, backend, decision);
         if (decision.refusal) return decision;
     }
     if (backend.atConnectionLimit())

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/AuthThrottle.h"
 #include "auth/KeyStore.h"
 #include "config/Config.h"
 
@@ -38,6 +39,7 @@ struct Environment {
     std::function<std::shared_ptr<const Runtime>()> runtime;
     conversation::ConversationHub* hub = nullptr;
     plugin::InstanceReaper* reaper = nullptr;  // where instances no longer used are let go
+    auth::AuthThrottle* throttle = nullptr;    // failed authentications per client address
     // The newest generation's instance for a route, or null if the route was removed.
     std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>
         currentInstance;

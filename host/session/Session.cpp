@@ -316,7 +316,17 @@ void Session::sendError(const char* code, const std::string& message) {
 
 // With mutex_ held.
 void Session::authenticate(const std::string& key) {
-    const auto decision = environment_.runtime()->keys->check(Poco::trim(key), route_);
+    // An address in its brute-force cool-down gets no key checked (auth/AuthThrottle.h).
+    if (const int wait = environment_.throttle->retryAfterS(connection_->peerHost())) {
+        closed_ = true;
+        connection_->sendText("error:rate_limited");
+        connection_->close(
+            ws::close_code::kPolicyViolation,
+            "too many failed authentications: retry in " + std::to_string(wait) + " s");
+        return;
+    }
+    const auto runtime = environment_.runtime();
+    const auto decision = runtime->keys->check(Poco::trim(key), route_);
     switch (decision.verdict) {
         case auth::Verdict::Allowed:
             acceptedLocked(decision.keyName);
@@ -329,6 +339,8 @@ void Session::authenticate(const std::string& key) {
             return;
         case auth::Verdict::InvalidKey:
             log().warning("invalid key from " + connection_->peer());
+            environment_.throttle->failed(connection_->peerHost(),
+                                          auth::ThrottleLimits::of(runtime->server));
             closed_ = true;
             connection_->sendText("error:invalid_api_key");
             connection_->close(ws::close_code::kPolicyViolation, "invalid api key");

@@ -28,8 +28,9 @@ std::string HttpResult::header(const std::string& name) const {
 }
 
 HttpResult httpRequest(std::uint16_t port, const std::string& method, const std::string& path,
-                       const HttpHeaders& headers, const std::string& body) {
-    auto session = clientSession(port);  // over TLS when the suite runs over wss://
+                       const HttpHeaders& headers, const std::string& body,
+                       const std::string& sourceAddress) {
+    auto session = clientSession(port, sourceAddress);  // over TLS when the suite runs over wss://
     session->setTimeout(Poco::Timespan(5, 0));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [name, value] : headers) request.set(name, value);

@@ -19,9 +19,11 @@ struct HttpResult {
 using HttpHeaders = std::map<std::string, std::string>;
 
 // Sends `method path` to 127.0.0.1:port with `headers` and `body` and reads the whole answer.
-// Throws a Poco exception when the connection fails or times out (5 s).
+// Throws a Poco exception when the connection fails or times out (5 s). With `sourceAddress`
+// the request comes from that loopback address (see clientSession()).
 HttpResult httpRequest(std::uint16_t port, const std::string& method, const std::string& path,
-                       const HttpHeaders& headers = {}, const std::string& body = "");
+                       const HttpHeaders& headers = {}, const std::string& body = "",
+                       const std::string& sourceAddress = "");
 
 // {"Authorization": "Bearer <key>"}.
 HttpHeaders bearer(const std::string& key);

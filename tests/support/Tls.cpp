@@ -61,7 +61,16 @@ CertificatePair makeChain(const TempDir& dir, const std::string& name) {
     return {dir.file(name + "-chain.pem"), leaf + "-key.pem"};
 }
 
-std::unique_ptr<Poco::Net::HTTPClientSession> clientSession(std::uint16_t port) {
+std::unique_ptr<Poco::Net::HTTPClientSession> clientSession(std::uint16_t port,
+                                                            const std::string& sourceAddress) {
+    if (!sourceAddress.empty()) {
+        // Poco 1.11's HTTPSClientSession cannot take a connected socket (it sets the port).
+        if (testsUseTls()) throw std::logic_error("a source address needs plain HTTP");
+        Poco::Net::StreamSocket socket(Poco::Net::SocketAddress::IPv4);
+        socket.impl()->bind(Poco::Net::SocketAddress(sourceAddress, 0));
+        socket.connect(Poco::Net::SocketAddress("127.0.0.1", port));
+        return std::make_unique<Poco::Net::HTTPClientSession>(socket);
+    }
     if (testsUseTls())
         return std::make_unique<Poco::Net::HTTPSClientSession>("127.0.0.1", port, clientContext());
     return std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port);

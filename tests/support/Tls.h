@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include <cstdint>
 #include <memory>
@@ -31,7 +32,9 @@ CertificatePair makeCertificate(const TempDir& dir, const std::string& name,
 CertificatePair makeChain(const TempDir& dir, const std::string& name);
 
 // An HTTP client session to 127.0.0.1:port, over TLS (certificate not verified) when
-// testsUseTls().
-std::unique_ptr<Poco::Net::HTTPClientSession> clientSession(std::uint16_t port);
+// testsUseTls(). With `sourceAddress` (another loopback address, e.g. 127.0.0.2) the
+// connection comes from there, as a second client machine would (plain HTTP only).
+std::unique_ptr<Poco::Net::HTTPClientSession> clientSession(std::uint16_t port,
+                                                            const std::string& sourceAddress = "");
 
 }  // namespace agenthost::test

@@ -7,6 +7,7 @@
 #include <Poco/StreamCopier.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -31,11 +32,13 @@ Poco::JSON::Object::Ptr parseJson(const std::string& text) {
 }
 
 WsClient::WsClient(std::uint16_t port, const std::string& path,
-                   const std::map<std::string, std::string>& headers)
-    : session_(clientSession(port)) {
+                   const std::map<std::string, std::string>& headers,
+                   const std::string& sourceAddress)
+    : session_(clientSession(port, sourceAddress)) {
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [name, value] : headers) request.set(name, value);
+    if (!request.has("Host")) request.setHost("127.0.0.1", port);
     Poco::Net::HTTPResponse response;
     transport_ = session_->socket();  // the same socket (and TLS state) the WebSocket takes over
     socket_ = std::make_unique<WebSocket>(*session_, request, response);
@@ -255,27 +258,42 @@ std::string describeFrames(const std::vector<Poco::JSON::Object::Ptr>& frames) {
     return text;
 }
 
-int handshakeStatus(std::uint16_t port, const std::string& path,
-                    const std::map<std::string, std::string>& headers, bool upgrade,
-                    std::string* body) {
-    auto session = clientSession(port);
+HttpResult upgradeAttempt(std::uint16_t port, const std::string& path,
+                          const std::map<std::string, std::string>& headers,
+                          const std::string& sourceAddress) {
+    auto session = clientSession(port, sourceAddress);
     session->setTimeout(Poco::Timespan(5, 0));
-    // Without keep-alive the session replaces "Connection: Upgrade" with "Connection: close".
-    session->setKeepAlive(upgrade);
+    session->setKeepAlive(true);  // else "Connection: Upgrade" becomes "Connection: close"
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path,
                                    Poco::Net::HTTPMessage::HTTP_1_1);
-    if (upgrade) {
-        request.set("Connection", "Upgrade");
-        request.set("Upgrade", "websocket");
-        request.set("Sec-WebSocket-Version", "13");
-        request.set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-    }
+    request.setHost("127.0.0.1", port);
+    request.set("Connection", "Upgrade");
+    request.set("Upgrade", "websocket");
+    request.set("Sec-WebSocket-Version", "13");
+    request.set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
     for (const auto& [name, value] : headers) request.set(name, value);
     session->sendRequest(request);
     Poco::Net::HTTPResponse response;
     std::istream& in = session->receiveResponse(response);
-    if (body && response.getStatus() != 101) Poco::StreamCopier::copyToString(in, *body);
-    return response.getStatus();
+    HttpResult result;
+    result.status = response.getStatus();
+    for (const auto& [name, value] : response) {
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        result.headers[lower] = value;
+    }
+    if (result.status != 101) Poco::StreamCopier::copyToString(in, result.body);
+    return result;
+}
+
+int handshakeStatus(std::uint16_t port, const std::string& path,
+                    const std::map<std::string, std::string>& headers, bool upgrade,
+                    std::string* body) {
+    const HttpResult result =
+        upgrade ? upgradeAttempt(port, path, headers) : httpRequest(port, "GET", path, headers);
+    if (body && result.status != 101) *body = result.body;
+    return result.status;
 }
 
 }  // namespace agenthost::test

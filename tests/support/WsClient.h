@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "support/Http.h"
+
 namespace agenthost::test {
 
 using namespace std::chrono_literals;
@@ -39,9 +41,11 @@ struct Reply {
 class WsClient {
   public:
     // Opens ws://127.0.0.1:port/path. Throws Poco::Net::WebSocketException when the server
-    // refuses the upgrade; handshakeStatus() tells the HTTP status then.
+    // refuses the upgrade; handshakeStatus() tells the HTTP status then. With `sourceAddress`
+    // the connection comes from that loopback address (see clientSession()).
     WsClient(std::uint16_t port, const std::string& path,
-             const std::map<std::string, std::string>& headers = {});
+             const std::map<std::string, std::string>& headers = {},
+             const std::string& sourceAddress = "");
     ~WsClient();
 
     // Sends the key as the first frame and expects "authenticated" and the ready frame.
@@ -92,6 +96,12 @@ class WsClient {
 int handshakeStatus(std::uint16_t port, const std::string& path,
                     const std::map<std::string, std::string>& headers = {}, bool upgrade = true,
                     std::string* body = nullptr);
+
+// The whole answer to an upgrade request for `path` from `sourceAddress` (any loopback
+// address; "" for the default): status, headers, and the body unless it is 101.
+HttpResult upgradeAttempt(std::uint16_t port, const std::string& path,
+                          const std::map<std::string, std::string>& headers = {},
+                          const std::string& sourceAddress = "");
 
 Poco::JSON::Object::Ptr parseJson(const std::string& text);
 

@@ -1,0 +1,46 @@
+#include "log/LogFile.h"
+
+#include <Poco/Message.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace agenthost::log {
+
+LogFile::LogFile(std::string path) : path_(std::move(path)) {}
+
+LogFile::~LogFile() {
+    close();
+}
+
+std::string LogFile::reopen() {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) return "cannot open log file " + path_ + ": " + std::strerror(errno);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+    return "";
+}
+
+void LogFile::log(const Poco::Message& message) {
+    std::string line = message.getText();
+    line += '\n';
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (fd_ < 0) return;
+    for (std::size_t written = 0; written < line.size();) {
+        const ssize_t n = ::write(fd_, line.data() + written, line.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // a full disk loses log lines, not the server
+        written += static_cast<std::size_t>(n);
+    }
+}
+
+void LogFile::close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+}  // namespace agenthost::log

@@ -1,0 +1,35 @@
+// A Poco channel that appends each message as one line to a file, and can reopen the file by
+// its path: after logrotate has renamed it away, SIGHUP makes the server write to a new file
+// of the same name (docs/config.md, [log] file). One write(2) per line on an O_APPEND
+// descriptor, so lines are never interleaved.
+#pragma once
+
+#include <Poco/Channel.h>
+
+#include <mutex>
+#include <string>
+
+namespace agenthost::log {
+
+class LogFile final : public Poco::Channel {
+  public:
+    explicit LogFile(std::string path);
+
+    // Opens (or reopens) the file; "" on success, else why it cannot be opened. On failure the
+    // previous descriptor, if any, stays in use.
+    std::string reopen();
+
+    void log(const Poco::Message& message) override;
+    void close() override;
+
+    const std::string& path() const { return path_; }
+
+  private:
+    ~LogFile() override;
+
+    const std::string path_;
+    std::mutex mutex_;  // guards fd_
+    int fd_ = -1;
+};
+
+}  // namespace agenthost::log
