@@ -17,6 +17,10 @@ class ConnectionHandler;
 class TlsContext;
 }  // namespace agenthost::net
 
+namespace agenthost::limits {
+class KeyLimits;
+}
+
 namespace agenthost::plugin {
 class PluginInstance;
 struct RouteTable;
@@ -43,6 +47,8 @@ class Backend {
     virtual void runBlocking(std::function<void()> work) = 0;
     // The certificate new connections get, or null when the server speaks plain HTTP.
     virtual std::shared_ptr<const net::TlsContext> tls() const = 0;
+    // The per-key limits: max_connections for upgrades, and GET /api/usage.
+    virtual limits::KeyLimits& keyLimits() const = 0;
 
     // Loop thread, after the 101 answer is queued: the connection becomes a session of
     // `instance`. `query` is the upgrade URL's raw query string (without '?'), for the

@@ -31,6 +31,9 @@ FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), 
     router_.blockingExact("/api/status", readOnly([&backend](const PlainRequest& request) {
                               return statusEndpoint(request, backend);
                           }));
+    router_.exact("/api/usage", readOnly([&backend](const PlainRequest& request) {
+                      return usageEndpoint(request, backend);
+                  }));
     router_.blockingPrefix("/api/conversations", [&backend](const PlainRequest& request) {
         return backend.conversations(request);
     });

@@ -5,6 +5,7 @@
 #include "auth/KeyStore.h"
 #include "http/Backend.h"
 #include "http/Response.h"
+#include "limits/KeyLimits.h"
 #include "net/WsCodec.h"
 #include "plugin/RouteTable.h"
 #include "session/Runtime.h"
@@ -44,6 +45,16 @@ void checkBearer(const std::string& authorization, const std::string& route, con
         decision.bearerKeyName = verdict.keyName;
 }
 
+// The key's max_connections, known before the upgrade when it came as a Bearer key. The
+// session takes the slot; two upgrades racing for the last one make the later a refused session.
+std::optional<PlainResponse> connectionLimit(const std::string& keyName, const Backend& backend) {
+    const auto refusal = backend.keyLimits().checkConnection(keyName);
+    if (!refusal) return std::nullopt;
+    auto response = errorResponse(429, refusal->code, refusal->message);
+    response.headers.emplace_back("Retry-After", std::to_string(refusal->retryAfterS));
+    return response;
+}
+
 }  // namespace
 
 std::string webSocketRoute(const std::string& path) {
@@ -78,6 +89,8 @@ UpgradeDecision decideUpgrade(const Head& head, const std::string& route, const 
     if (!authorization.empty()) {
         checkBearer(authorization, route, backend, decision);
         if (decision.refusal) return decision;
+        if (auto refusal = connectionLimit(*decision.bearerKeyName, backend))
+            return refused(std::move(*refusal));
     }
     if (backend.atConnectionLimit())
         return refused(

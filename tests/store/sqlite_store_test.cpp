@@ -368,7 +368,7 @@ TEST(SqliteStore, MigratesAVersion1Database) {
     auto store = openTestStore(dir);
     ASSERT_TRUE(store);
     EXPECT_EQ(queryInt(path, "PRAGMA user_version"), currentSchemaVersion());
-    EXPECT_EQ(currentSchemaVersion(), 2);
+    EXPECT_EQ(currentSchemaVersion(), 3);
     EXPECT_EQ(
         queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('frames', 'turns')"), 0);
     const auto turns = store->turns("old");
@@ -401,7 +401,7 @@ TEST(SqliteStore, RefusesADatabaseFromANewerSchema) {
     std::string error;
     EXPECT_FALSE(SqliteStore::open(path, &error));
     EXPECT_EQ(error, "cannot open the conversation store " + path + ": " + path +
-                         " has schema version 99, newer than this agenthost's 2");
+                         " has schema version 99, newer than this agenthost's 3");
 }
 
 TEST(OpenStore, MakesTheStoreTheSpecNames) {
