@@ -125,6 +125,17 @@ class SectionReader {
         target = static_cast<Int>(value);
     }
 
+    // An optional limit: absent stays unset (unlimited).
+    void limit(const std::string& key, std::optional<std::uint64_t>& target, long long max) {
+        if (!has(key)) {
+            used_.insert(key);
+            return;
+        }
+        long long value = 0;
+        integer(key, value, 1, max);
+        if (value > 0) target = static_cast<std::uint64_t>(value);
+    }
+
     std::optional<bool> boolean(const std::string& key, bool fallback) {
         const std::string text = Poco::toLower(raw(key, fallback ? "true" : "false"));
         if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
@@ -266,6 +277,10 @@ void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>&
         }
     }
     if (auto admin = s.boolean("admin", false)) key.admin = *admin;
+    s.limit("max_connections", key.limits.maxConnections, 1000000);
+    s.limit("requests_per_minute", key.limits.requestsPerMinute, 1000000000);
+    s.limit("max_concurrent_requests", key.limits.maxConcurrentRequests, 1000000);
+    s.limit("tokens_per_day", key.limits.tokensPerDay, 1000000000000000ll);
     s.warnUnknownKeys();
     out.push_back(std::move(key));
 }

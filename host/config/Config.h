@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,12 +45,21 @@ struct ServerSettings {
 // The smallest default max_pending_auth, for servers with a small max_connections.
 inline constexpr std::size_t kMinPendingAuth = 16;
 
+// Per-key limits (docs/config.md); unset is unlimited. Enforced by limits/KeyLimits.
+struct KeyLimitSettings {
+    std::optional<std::uint64_t> maxConnections;         // open WebSockets at once
+    std::optional<std::uint64_t> requestsPerMinute;      // client messages per rolling minute
+    std::optional<std::uint64_t> maxConcurrentRequests;  // responses running at once
+    std::optional<std::uint64_t> tokensPerDay;           // input+output tokens per UTC day
+};
+
 struct KeySettings {
     std::string name;
     std::string sha256Hex;  // the key is kept only as its hash, literal or not
     bool allRoutes = true;
     std::vector<std::string> routes;
     bool admin = false;  // may read /api/status?detail=full
+    KeyLimitSettings limits;
 };
 
 struct LogSettings {

@@ -74,6 +74,7 @@ Conversation::Conversation(std::string id, std::string route, std::string keyNam
 }
 
 Conversation::~Conversation() {
+    releaseResponseSlotLocked();  // the last reference: nobody else holds mutex_
     // This may run on a plugin thread (the last reference can be a plugin callback's), and the
     // last reference to an instance destroys it, which joins the plugin's threads: so the
     // reaper lets go of it instead.
@@ -160,7 +161,8 @@ void Conversation::detach(const Attachment& attachment) {
 
 // ---- Client actions
 
-Conversation::Submitted Conversation::submit(const Attachment& sender, std::string text) {
+Conversation::Submitted Conversation::submit(const Attachment& sender, std::string text,
+                                             limits::Refusal* refusal) {
     bool startNow = false;
     auto runtime = services_.runtime();  // not under mutex_: it takes the host's lock
     {
@@ -169,6 +171,14 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
         runtime_ = std::move(runtime);
         if (current_ && pending_.size() >= runtime_->server.maxQueuedMessages)
             return Submitted::Busy;
+        if (services_.limits) {
+            auto refused = services_.limits->admitMessage(keyName(), !holdsResponseSlot_);
+            if (refused) {
+                if (refusal) *refusal = std::move(*refused);
+                return Submitted::Limited;
+            }
+            holdsResponseSlot_ = true;
+        }
         const int turn = ++lastTurn_;
         const std::int64_t now = util::epochMillis();
         if (!stored_ && services_.store) {
@@ -267,6 +277,7 @@ void Conversation::startNext() {
         request->senderAttachment = next.sender;
         request->senderIsProtocol1 = next.senderIsProtocol1;
         request->startedAtMs = next.acceptedAtMs;
+        request->limits = services_.limits;
         current_ = request;
         chunker_ = util::Utf8Chunker(runtime_->streaming.chunkChars);
         for (const auto& attachment : attachments_)
@@ -398,7 +409,16 @@ void Conversation::commitHistoryLocked(const std::string& user, const std::strin
 }
 
 void Conversation::releaseIfIdleLocked(std::shared_ptr<Conversation>& out) {
-    if (!current_ && pending_.empty() && paced_.empty()) out = std::move(keepAlive_);
+    if (!current_ && pending_.empty() && paced_.empty()) {
+        out = std::move(keepAlive_);
+        releaseResponseSlotLocked();
+    }
+}
+
+void Conversation::releaseResponseSlotLocked() {
+    if (!holdsResponseSlot_) return;
+    holdsResponseSlot_ = false;
+    services_.limits->responseEnded(keyName());
 }
 
 // ---- Frames

@@ -27,6 +27,7 @@
 #include "conversation/Services.h"
 #include "conversation/TurnRequest.h"
 #include "core/WorkerPool.h"
+#include "limits/KeyLimits.h"
 #include "net/Connection.h"
 #include "store/ConversationStore.h"
 #include "util/Utf8.h"
@@ -96,10 +97,12 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     // protocol 2 connection is still attached.
     void detach(const Attachment& attachment);
 
-    enum class Submitted { Accepted, Busy, Gone };
+    enum class Submitted { Accepted, Busy, Gone, Limited };
     // A user message: becomes the next turn (its user frame goes out at once) and runs when
-    // the turns before it are done. Busy when the queue is full; Gone when deleted.
-    Submitted submit(const Attachment& sender, std::string text);
+    // the turns before it are done. Busy when the queue is full; Gone when deleted; Limited
+    // (with the reason in *refusal) when one of the key's limits refuses it.
+    Submitted submit(const Attachment& sender, std::string text,
+                     limits::Refusal* refusal = nullptr);
     // Stops the running response; the next queued message starts.
     void cancel();
     // The running and queued turns end with an error frame (the host is stopping, the route
@@ -159,6 +162,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                         std::int64_t startedAtMs, bool finished);
     void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete);
     void releaseIfIdleLocked(std::shared_ptr<Conversation>& out);
+    void releaseResponseSlotLocked();
     bool runningLocked() const { return current_ != nullptr || !pending_.empty(); }
 
     const std::shared_ptr<const RequestIdentity> identity_;
@@ -174,6 +178,9 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     bool stored_ = false;   // the store has it (it has a turn)
     bool deleted_ = false;  // deleted: nothing more is stored or sent
     bool stopping_ = false;
+    // Counted as one of the key's running responses (max_concurrent_requests) from the message
+    // that made it busy until it is idle again.
+    bool holdsResponseSlot_ = false;
     std::vector<std::shared_ptr<Attachment>> attachments_;
     std::deque<Pending> pending_;
     std::shared_ptr<TurnRequest> current_;

@@ -26,6 +26,10 @@ namespace agenthost::store {
 class ConversationStore;
 }
 
+namespace agenthost::limits {
+class KeyLimits;
+}
+
 namespace agenthost::conversation {
 
 struct Services {
@@ -38,6 +42,8 @@ struct Services {
         currentInstance;
     store::ConversationStore* store = nullptr;  // null: conversations live in memory only
     plugin::InstanceReaper* reaper = nullptr;   // where instances no longer used are let go
+    // Per-key limits (null: none); shared, since a plugin may report tokens after the host stops.
+    std::shared_ptr<limits::KeyLimits> limits;
 };
 
 }  // namespace agenthost::conversation

@@ -38,6 +38,7 @@ void TurnRequest::onText(std::string_view text) {
 }
 
 void TurnRequest::onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) {
+    reportedTokens_.store(inputTokens + outputTokens, std::memory_order_relaxed);
     if (auto conversation = conversation_.lock())
         conversation->requestUsage(*this, inputTokens, outputTokens);
 }
@@ -48,6 +49,8 @@ void TurnRequest::onSessionState(std::string_view state) {
 
 void TurnRequest::onFinish(const char* code, const char* text) {
     auto keepAlive = std::move(pluginReference);  // the plugin is done with this handle
+    // Before the terminal frame: a client's next message already sees these tokens.
+    if (limits) limits->addTokens(identity_->keyName, reportedTokens_.load());
     if (auto conversation = conversation_.lock()) conversation->requestFinished(*this, code, text);
 }
 

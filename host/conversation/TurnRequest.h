@@ -4,6 +4,7 @@
 
 #include <agenthost/plugin_abi.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "conversation/History.h"
+#include "limits/KeyLimits.h"
 #include "plugin/HostApi.h"
 #include "protocol/Frames.h"
 
@@ -61,12 +63,18 @@ class TurnRequest final : public agenthost_request_host {
     std::uint64_t senderAttachment = 0;  // who sent the message (0: nobody attached)
     bool senderIsProtocol1 = false;
     std::int64_t startedAtMs = 0;
+    // Where the tokens the plugin reports are counted when it finishes (null: nowhere). Set
+    // before the plugin gets the request.
+    std::shared_ptr<limits::KeyLimits> limits;
 
   private:
     std::weak_ptr<Conversation> conversation_;
     std::shared_ptr<const RequestIdentity> identity_;
     std::shared_ptr<const History> history_;
     std::string state_;
+    // The plugin's last usage report (input + output): counted when it finishes, even when the
+    // turn was cancelled or its client left meanwhile.
+    std::atomic<std::uint64_t> reportedTokens_{0};
     agenthost_request raw_{};
 };
 

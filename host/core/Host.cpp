@@ -36,6 +36,8 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
       conversationSettings_(first.config.conversations),
       workers_(std::make_unique<WorkerPool>(workerCount(listening_.workerThreads))) {
     openStore(first.config);
+    limits_ = std::make_shared<limits::KeyLimits>(store_.get(), limits::Windows::fromEnvironment());
+    limits_->configure(first.config.keys);
     conversation::Services services;
     services.pool = workers_.get();
     services.timer = &timer_;
@@ -44,6 +46,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     services.currentInstance = [this](const std::string& route) { return routes()->find(route); };
     services.store = store_.get();
     services.reaper = &reaper_;
+    services.limits = limits_;
     hub_ = std::make_unique<conversation::ConversationHub>(services);
     conversationApi_ = std::make_unique<conversation::HttpApi>(
         store_.get(),
@@ -60,6 +63,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     environment_.throttle = authThrottle_.get();
     environment_.currentInstance = services.currentInstance;
     environment_.closed = [this](const session::Session* session) { sessionClosed(session); };
+    environment_.limits = limits_.get();
 }
 
 void Host::openStore(const config::Config& config) {
@@ -179,6 +183,7 @@ ReloadOutcome Host::reload() {
         previous = std::move(routes_);
         routes_ = std::move(next.routes);
         runtime_ = std::move(next.runtime);
+        limits_->configure(next.config.keys);  // counters stay
         configuredKeys_ = !next.config.keys.empty();
         reload_.generation += 1;
         reload_.loadedAt.update();

@@ -24,6 +24,7 @@
 #include "core/WorkerPool.h"
 #include "http/Backend.h"
 #include "http/FrontEnd.h"
+#include "limits/KeyLimits.h"
 #include "net/EventLoop.h"
 #include "plugin/InstanceReaper.h"
 #include "plugin/RouteTable.h"
@@ -75,6 +76,7 @@ class Host final : public http::Backend {
     void runBlocking(std::function<void()> work) override;
     std::shared_ptr<const net::TlsContext> tls() const override;
     auth::AuthThrottle& authThrottle() const override { return *authThrottle_; }
+    limits::KeyLimits& keyLimits() const override { return *limits_; }
     // Creates the session of an upgraded connection. `query` (the upgrade URL's raw query)
     // is not read by protocol 1 sessions; protocol 2 takes its parameters from it.
     std::shared_ptr<net::ConnectionHandler> adopt(std::shared_ptr<net::Connection> connection,
@@ -108,6 +110,8 @@ class Host final : public http::Backend {
     config::ConversationSettings conversationSettings_;
     std::unique_ptr<store::ConversationStore> store_;
     std::string storeOpenError_;  // why the configured store could not be opened
+    // Per-key counters: outlive generations (reload() hands it the new limits).
+    std::shared_ptr<limits::KeyLimits> limits_;
     std::unique_ptr<conversation::ConversationHub> hub_;
     std::unique_ptr<conversation::HttpApi> conversationApi_;
     plugin::InstanceReaper reaper_;  // instances no session or conversation uses any more

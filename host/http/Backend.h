@@ -21,6 +21,10 @@ class ConnectionHandler;
 class TlsContext;
 }  // namespace agenthost::net
 
+namespace agenthost::limits {
+class KeyLimits;
+}
+
 namespace agenthost::plugin {
 class PluginInstance;
 struct RouteTable;
@@ -50,6 +54,8 @@ class Backend {
     // Failed authentications per client address (brute-force protection); lives as long as
     // the server, across reloads.
     virtual auth::AuthThrottle& authThrottle() const = 0;
+    // The per-key limits: max_connections for upgrades, and GET /api/usage.
+    virtual limits::KeyLimits& keyLimits() const = 0;
 
     // Loop thread, after the 101 answer is queued: the connection becomes a session of
     // `instance`. `query` is the upgrade URL's raw query string (without '?'), for the

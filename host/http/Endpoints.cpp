@@ -7,6 +7,7 @@
 #include "auth/KeyStore.h"
 #include "http/Backend.h"
 #include "http/Response.h"
+#include "limits/KeyLimits.h"
 #include "session/Runtime.h"
 
 namespace agenthost::http {
@@ -49,6 +50,17 @@ PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend
     if (!backend.runtime()->keys->isAdmin(key))
         return errorResponse(403, "forbidden", "detail=full needs a key with admin = true");
     return json(statusJson(backend.statusFacts(), true));
+}
+
+PlainResponse usageEndpoint(const PlainRequest& request, const Backend& backend) {
+    const std::string key = bearerKey(request);
+    const auto* settings = key.empty() ? nullptr : backend.runtime()->keys->find(key);
+    if (!settings) {
+        auto response = errorResponse(401, "invalid_api_key", "use Authorization: Bearer <key>");
+        response.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return response;
+    }
+    return json(backend.keyLimits().usageJson(settings->name));
 }
 
 }  // namespace agenthost::http

@@ -1,4 +1,4 @@
-// The plain endpoints of the server itself: GET /api/health and GET /api/status.
+// The plain endpoints of the server itself: GET /api/health, /api/status and /api/usage.
 #pragma once
 
 #include "http/PlainHttp.h"
@@ -12,5 +12,8 @@ PlainResponse healthEndpoint(const PlainRequest& request, const Backend& backend
 // Anonymous callers get the protocol 1 fields without file-system paths or error texts;
 // "?detail=full" with "Authorization: Bearer <key with admin = true>" adds them.
 PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend);
+
+// "Authorization: Bearer <key>": that key's limits, current use and reset times.
+PlainResponse usageEndpoint(const PlainRequest& request, const Backend& backend);
 
 }  // namespace agenthost::http

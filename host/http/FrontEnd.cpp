@@ -33,6 +33,9 @@ FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), 
     Router::Endpoint status = readOnly(
         [&backend](const PlainRequest& request) { return statusEndpoint(request, backend); });
     router_.blockingExact("/api/status", authThrottled(std::move(status), backend));
+    Router::Endpoint usage = readOnly(
+        [&backend](const PlainRequest& request) { return usageEndpoint(request, backend); });
+    router_.exact("/api/usage", authThrottled(std::move(usage), backend));
     Router::Endpoint conversations = [&backend](const PlainRequest& request) {
         return backend.conversations(request);
     };

@@ -7,6 +7,7 @@
 #include "http/AuthThrottled.h"
 #include "http/Backend.h"
 #include "http/Response.h"
+#include "limits/KeyLimits.h"
 #include "net/WsCodec.h"
 #include "plugin/RouteTable.h"
 #include "session/Runtime.h"
@@ -50,6 +51,16 @@ void checkBearer(const PlainRequest& request, const std::string& route, const Ba
         decision.bearerKeyName = verdict.keyName;
 }
 
+// The key's max_connections, known before the upgrade when it came as a Bearer key. The
+// session takes the slot; two upgrades racing for the last one make the later a refused session.
+std::optional<PlainResponse> connectionLimit(const std::string& keyName, const Backend& backend) {
+    const auto refusal = backend.keyLimits().checkConnection(keyName);
+    if (!refusal) return std::nullopt;
+    auto response = errorResponse(429, refusal->code, refusal->message);
+    response.headers.emplace_back("Retry-After", std::to_string(refusal->retryAfterS));
+    return response;
+}
+
 }  // namespace
 
 std::string webSocketRoute(const std::string& path) {
@@ -86,6 +97,8 @@ UpgradeDecision decideUpgrade(const Head& head, const std::string& route, const 
     if (!request.header("Authorization").empty()) {
         checkBearer(request, route, backend, decision);
         if (decision.refusal) return decision;
+        if (auto refusal = connectionLimit(*decision.bearerKeyName, backend))
+            return refused(std::move(*refusal));
     }
     if (backend.atConnectionLimit())
         return refused(

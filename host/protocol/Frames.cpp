@@ -187,6 +187,16 @@ std::string errorFrame(std::string_view code, std::string_view content) {
     return FrameWriter("error").field("content", content).field("code", code).timestamp().finish();
 }
 
+std::string limitErrorFrame(std::string_view code, std::string_view content,
+                            std::int64_t retryAfterS) {
+    return FrameWriter("error")
+        .field("content", content)
+        .field("code", code)
+        .raw("retry_after_s", std::to_string(retryAfterS))
+        .timestamp()
+        .finish();
+}
+
 std::string pongFrame() {
     return FrameWriter("pong").timestamp().finish();
 }

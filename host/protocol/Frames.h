@@ -48,6 +48,9 @@ std::string messageFrame(std::string_view chunk);
 std::string completeFrame(const std::optional<Usage>& usage);
 std::string cancelledFrame();
 std::string errorFrame(std::string_view code, std::string_view content);
+// An error frame for a limit that was hit: also says when to try again ("retry_after_s").
+std::string limitErrorFrame(std::string_view code, std::string_view content,
+                            std::int64_t retryAfterS);
 std::string pongFrame();
 
 // A frame of a turn (user, message, complete, error) as protocol 2 sends and stores it: the

@@ -18,6 +18,10 @@ namespace agenthost::conversation {
 class ConversationHub;
 }
 
+namespace agenthost::limits {
+class KeyLimits;
+}
+
 namespace agenthost::plugin {
 class InstanceReaper;
 class PluginInstance;
@@ -44,6 +48,7 @@ struct Environment {
     std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>
         currentInstance;
     std::function<void(const Session*)> closed;  // the session is gone; forget it
+    limits::KeyLimits* limits = nullptr;         // per-key limits; null: none
 };
 
 }  // namespace agenthost::session

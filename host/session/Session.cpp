@@ -5,6 +5,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include "conversation/ConversationId.h"
+#include "limits/KeyLimits.h"
 #include "plugin/InstanceReaper.h"
 
 namespace agenthost::session {
@@ -31,6 +32,7 @@ Session::Session(std::shared_ptr<net::Connection> connection,
 }
 
 Session::~Session() {
+    releaseConnectionSlotLocked();  // the last reference: nobody else holds mutex_
     instance_->connections.fetch_sub(1);
     // The last reference to an instance destroys it, which joins the plugin's threads: the
     // reaper lets go of it, never whichever thread drops the session.
@@ -48,6 +50,21 @@ void Session::begin(const std::optional<std::string>& bearerKeyName) {
 }
 
 void Session::acceptedLocked(const std::string& keyName) {
+    if (environment_.limits) {
+        if (auto refusal = environment_.limits->openConnection(keyName)) {
+            // The key frame's answer as the app reads it, then the details (protocol.md).
+            log().information("session " + id_ + " of key " + keyName +
+                              " refused: " + refusal->message);
+            closed_ = true;
+            connection_->clearDeadline();
+            connection_->sendText(std::string("error:") + refusal->code);
+            connection_->sendText(
+                protocol::limitErrorFrame(refusal->code, refusal->message, refusal->retryAfterS));
+            connection_->close(ws::close_code::kTryAgainLater, "too many connections for this key");
+            return;
+        }
+        holdsConnectionSlot_ = true;
+    }
     authenticated_ = true;
     keyName_ = keyName;
     connection_->clearDeadline();
@@ -227,6 +244,7 @@ void Session::onClosed() {
         {
             std::lock_guard<std::mutex> lock(self->mutex_);
             self->closed_ = true;
+            self->releaseConnectionSlotLocked();
             conversation = std::move(self->conversation_);
             attachment = std::move(self->attachment_);
         }
@@ -284,7 +302,8 @@ void Session::submit(std::string content) {
         attachment = attachment_;
     }
     if (!conversation) return;  // still being attached: cannot happen on the session's queue
-    switch (conversation->submit(*attachment, std::move(content))) {
+    limits::Refusal refusal;
+    switch (conversation->submit(*attachment, std::move(content), &refusal)) {
         case conversation::Conversation::Submitted::Accepted:
             break;
         case conversation::Conversation::Submitted::Busy: {
@@ -298,7 +317,17 @@ void Session::submit(std::string content) {
             sendError(protocol::error_code::kConversationDeleted,
                       "this conversation was deleted or the server is stopping");
             break;
+        case conversation::Conversation::Submitted::Limited:
+            connection_->sendText(
+                protocol::limitErrorFrame(refusal.code, refusal.message, refusal.retryAfterS));
+            break;
     }
+}
+
+void Session::releaseConnectionSlotLocked() {
+    if (!holdsConnectionSlot_) return;
+    holdsConnectionSlot_ = false;
+    environment_.limits->closeConnection(keyName_);
 }
 
 void Session::refreshInstanceLocked() {

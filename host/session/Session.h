@@ -66,6 +66,7 @@ class Session final : public net::ConnectionHandler,
     void refreshInstanceLocked();
     std::string readyFrameLocked(const std::string& conversationId, std::int64_t lastSeq) const;
     void sendError(const char* code, const std::string& message);
+    void releaseConnectionSlotLocked();
 
     const std::shared_ptr<net::Connection> connection_;
     const std::string route_;
@@ -80,7 +81,8 @@ class Session final : public net::ConnectionHandler,
     std::shared_ptr<plugin::PluginInstance> instance_;
     bool authenticated_ = false;
     bool closed_ = false;
-    std::string keyName_;  // set when authenticated
+    std::string keyName_;               // set when authenticated
+    bool holdsConnectionSlot_ = false;  // one of the key's max_connections
     int protocol_ = 1;
     std::shared_ptr<conversation::Conversation> conversation_;
     std::shared_ptr<conversation::Attachment> attachment_;

@@ -87,6 +87,13 @@ struct OpenTurn {
     std::int64_t lastSeq = 0;  // the conversation's highest stored seq
 };
 
+// The tokens one key name used on one day (days since the Unix epoch, UTC), across routes.
+struct KeyTokens {
+    std::string keyName;
+    std::int64_t day = 0;
+    std::uint64_t tokens = 0;
+};
+
 struct StoreHealth {
     bool ok = true;
     std::string reason;  // why not, in a sentence (disk full, file not writable, ...)
@@ -104,6 +111,9 @@ class ConversationStore {
     virtual Ticket saveTurn(const std::string& conversationId, TurnRecord turn) = 0;
     virtual Ticket savePluginState(const std::string& conversationId, std::string state) = 0;
     virtual Ticket deleteConversation(const std::string& conversationId) = 0;
+    // A key's token total for a day (limits/KeyLimits.h); a lower total than the stored one
+    // changes nothing, so totals saved out of order do no harm.
+    virtual Ticket saveKeyTokens(KeyTokens total) = 0;
 
     // The highest ticket whose write is durable.
     virtual Ticket committedTicket() const = 0;
@@ -119,6 +129,8 @@ class ConversationStore {
     virtual std::vector<TurnRecord> turns(const std::string& conversationId) = 0;
     virtual std::string pluginState(const std::string& conversationId) = 0;
     virtual ListPage list(const ListQuery& query) = 0;
+    // Every key's token total for `day`.
+    virtual std::vector<KeyTokens> keyTokens(std::int64_t day) = 0;
 
     // ---- Maintenance.
     // Turns stored as Running: at start, before any connection, to close them as interrupted.

@@ -88,10 +88,21 @@ INSERT INTO running_turns SELECT conversation_id, turn FROM turns WHERE status =
 DROP TABLE turns;
 )sql";
 
+// Version 3: tokens_per_day survives a restart; one row per key name and UTC day.
+constexpr const char* kVersion3 = R"sql(
+CREATE TABLE key_tokens (
+    key_name TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    PRIMARY KEY (day, key_name)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& schemaMigrations() {
-    static const std::vector<Migration> migrations = {{1, kVersion1}, {2, kVersion2}};
+    static const std::vector<Migration> migrations = {
+        {1, kVersion1}, {2, kVersion2}, {3, kVersion3}};
     return migrations;
 }
 

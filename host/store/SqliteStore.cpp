@@ -56,7 +56,7 @@ struct SqliteStore::WriteConnection {
     SqliteDb db;
     SqliteStatement begin, commit, rollback;
     SqliteStatement create, remove, segment, turnRows, supersededTurns, endTurns, runTurn, state,
-        touch, expireOld, capPerKey;
+        touch, expireOld, capPerKey, keyTokens, oldKeyTokens;
 
     bool prepare(std::string* error) {
         return prepareAll(
@@ -91,14 +91,19 @@ struct SqliteStore::WriteConnection {
              {&capPerKey,
               "DELETE FROM conversations WHERE id IN (SELECT id FROM (SELECT id, row_number() "
               "OVER (PARTITION BY key_name ORDER BY updated_at DESC, id DESC) AS position "
-              "FROM conversations WHERE turns > 0) WHERE position > ?1) RETURNING id"}},
+              "FROM conversations WHERE turns > 0) WHERE position > ?1) RETURNING id"},
+             {&keyTokens,
+              "INSERT INTO key_tokens (key_name, day, tokens) VALUES (?1, ?2, ?3) "
+              "ON CONFLICT (day, key_name) DO UPDATE SET tokens = max(tokens, excluded.tokens)"},
+             // Only today's totals are read; yesterday's stays for whoever looks at the file.
+             {&oldKeyTokens, "DELETE FROM key_tokens WHERE day < ?1 - 1"}},
             error);
     }
 };
 
 struct SqliteStore::ReadConnection {
     SqliteDb db;
-    SqliteStatement find, frames, turns, state, list, openTurns;
+    SqliteStatement find, frames, turns, state, list, openTurns, keyTokens;
 
     bool open(const std::string& path, std::chrono::milliseconds busyTimeout, std::string* error) {
         return openConnection(db, path, SQLITE_OPEN_READWRITE, busyTimeout, error) &&
@@ -122,7 +127,8 @@ struct SqliteStore::ReadConnection {
                            {&openTurns,
                             "SELECT r.conversation_id, r.turn, c.last_seq FROM running_turns r "
                             "JOIN conversations c ON c.id = r.conversation_id "
-                            "ORDER BY r.conversation_id, r.turn"}},
+                            "ORDER BY r.conversation_id, r.turn"},
+                           {&keyTokens, "SELECT key_name, tokens FROM key_tokens WHERE day = ?1"}},
                           error);
     }
 };
@@ -235,6 +241,10 @@ Ticket SqliteStore::savePluginState(const std::string& conversationId, std::stri
 
 Ticket SqliteStore::deleteConversation(const std::string& conversationId) {
     return enqueue(conversationId, DeleteWrite{});
+}
+
+Ticket SqliteStore::saveKeyTokens(KeyTokens total) {
+    return enqueue("", std::move(total));
 }
 
 std::vector<std::string> SqliteStore::enforceRetention(Millis olderThan, std::size_t maxPerKey) {
@@ -426,6 +436,17 @@ bool SqliteStore::applyPending(std::string* error) {
                 }
                 break;
             }
+            case PlanStep::Kind::KeyTokens: {
+                const auto& total = std::get<KeyTokens>(write->payload);
+                w.keyTokens.bindAll(total.keyName, total.day,
+                                    static_cast<std::int64_t>(total.tokens));
+                ok = run(w.keyTokens);
+                if (ok) {
+                    w.oldKeyTokens.bind(1, total.day);
+                    ok = run(w.oldKeyTokens);
+                }
+                break;
+            }
         }
     }
     if (ok) ok = run(w.commit);
@@ -603,6 +624,18 @@ ListPage SqliteStore::list(const ListQuery& query) {
             page.next = encodeListCursor({last.updatedAt, last.id});
         }
         return page;
+    });
+}
+
+std::vector<KeyTokens> SqliteStore::keyTokens(std::int64_t day) {
+    return withReader([&](ReadConnection& r) {
+        std::vector<KeyTokens> out;
+        StatementUse use(r.keyTokens);
+        r.keyTokens.bind(1, day);
+        while (r.keyTokens.step() == SQLITE_ROW)
+            out.push_back(KeyTokens{std::string(r.keyTokens.text(0)), day,
+                                    static_cast<std::uint64_t>(r.keyTokens.integer(1))});
+        return out;
     });
 }
 

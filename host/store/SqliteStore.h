@@ -50,6 +50,7 @@ class SqliteStore final : public ConversationStore {
     Ticket saveTurn(const std::string& conversationId, TurnRecord turn) override;
     Ticket savePluginState(const std::string& conversationId, std::string state) override;
     Ticket deleteConversation(const std::string& conversationId) override;
+    Ticket saveKeyTokens(KeyTokens total) override;
 
     Ticket committedTicket() const override { return committed_.load(std::memory_order_acquire); }
     void flush() override;
@@ -60,6 +61,7 @@ class SqliteStore final : public ConversationStore {
     std::vector<TurnRecord> turns(const std::string& conversationId) override;
     std::string pluginState(const std::string& conversationId) override;
     ListPage list(const ListQuery& query) override;
+    std::vector<KeyTokens> keyTokens(std::int64_t day) override;
 
     std::vector<OpenTurn> openTurns() override;
     std::vector<std::string> enforceRetention(Millis olderThan, std::size_t maxPerKey) override;

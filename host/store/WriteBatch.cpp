@@ -63,6 +63,8 @@ class Planner {
                            for (Pending& pending : pending_) emit(pending);
                            step(PlanStep::Kind::Retention, &write);
                        },
+                       // Not about a conversation: its order against them does not matter.
+                       [&](const KeyTokens&) { step(PlanStep::Kind::KeyTokens, &write); },
                    },
                    write.payload);
     }

@@ -31,7 +31,7 @@ struct QueuedWrite {
     Ticket ticket = 0;
     std::string conversationId;
     std::variant<NewConversation, FrameRecord, TurnRecord, std::string /* plugin state */,
-                 DeleteWrite, RetentionWrite>
+                 DeleteWrite, RetentionWrite, KeyTokens>
         payload;
 
     std::size_t approximateBytes() const;
@@ -70,8 +70,8 @@ struct ConversationTouch {
 };
 
 struct PlanStep {
-    enum class Kind { Create, Delete, Segment, Turns, State, Touch, Retention } kind;
-    const QueuedWrite* write = nullptr;  // Create, Delete, State, Retention
+    enum class Kind { Create, Delete, Segment, Turns, State, Touch, Retention, KeyTokens } kind;
+    const QueuedWrite* write = nullptr;  // Create, Delete, State, Retention, KeyTokens
     std::size_t index = 0;  // Segment: into segments; Turns: into turnRows; Touch: into touches
 };
 

@@ -345,6 +345,33 @@ TEST(SqliteStore, ALaterSaveOfATurnReplacesTheEarlierOne) {
 }
 
 // A database left by a build with schema version 1 (one row per frame) is migrated on open.
+// tokens_per_day's totals: one per key name and day, never lowered by a total saved late,
+// days before yesterday dropped, and kept across a reopen.
+TEST(SqliteStore, KeepsTheLargestTokenTotalPerKeyAndDay) {
+    TempDir dir;
+    {
+        auto store = openTestStore(dir);
+        store->saveKeyTokens({"phone", 100, 50});
+        store->saveKeyTokens({"phone", 100, 80});
+        store->saveKeyTokens({"phone", 100, 70});  // an older total that arrived late
+        store->saveKeyTokens({"laptop", 100, 5});
+        store->saveKeyTokens({"phone", 98, 999});  // two days before the newest save
+        store->saveKeyTokens({"phone", 101, 1});
+        store->flush();
+    }
+    auto store = openTestStore(dir);
+    auto day100 = store->keyTokens(100);
+    std::sort(day100.begin(), day100.end(),
+              [](const KeyTokens& a, const KeyTokens& b) { return a.keyName < b.keyName; });
+    ASSERT_EQ(day100.size(), 2u);
+    EXPECT_EQ(day100[0].keyName, "laptop");
+    EXPECT_EQ(day100[0].tokens, 5u);
+    EXPECT_EQ(day100[1].keyName, "phone");
+    EXPECT_EQ(day100[1].tokens, 80u);
+    EXPECT_TRUE(store->keyTokens(98).empty());
+    ASSERT_EQ(store->keyTokens(101).size(), 1u);
+}
+
 TEST(SqliteStore, MigratesAVersion1Database) {
     TempDir dir;
     const std::string path = dir.file("conversations.db");
@@ -368,7 +395,7 @@ TEST(SqliteStore, MigratesAVersion1Database) {
     auto store = openTestStore(dir);
     ASSERT_TRUE(store);
     EXPECT_EQ(queryInt(path, "PRAGMA user_version"), currentSchemaVersion());
-    EXPECT_EQ(currentSchemaVersion(), 2);
+    EXPECT_EQ(currentSchemaVersion(), 3);
     EXPECT_EQ(
         queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('frames', 'turns')"), 0);
     const auto turns = store->turns("old");
@@ -401,7 +428,7 @@ TEST(SqliteStore, RefusesADatabaseFromANewerSchema) {
     std::string error;
     EXPECT_FALSE(SqliteStore::open(path, &error));
     EXPECT_EQ(error, "cannot open the conversation store " + path + ": " + path +
-                         " has schema version 99, newer than this agenthost's 2");
+                         " has schema version 99, newer than this agenthost's 3");
 }
 
 TEST(OpenStore, MakesTheStoreTheSpecNames) {

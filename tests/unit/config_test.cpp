@@ -219,6 +219,39 @@ TEST_F(ConfigTest, LiteralAndHashedKeysAreKeptAsHashes) {
     EXPECT_TRUE(hasProblem(result.warnings, "key.one", "plugins", "\"claude\""));
 }
 
+TEST_F(ConfigTest, KeyLimitsAreReadAndUnsetMeansUnlimited) {
+    const auto result = load(
+        "[key.limited]\nsecret = one\nmax_connections = 20\nrequests_per_minute = 60\n"
+        "max_concurrent_requests = 4  ; responses at once\ntokens_per_day = 2000000\n"
+        "[key.free]\nsecret = two\n" +
+        kRoute);
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    EXPECT_TRUE(result.warnings.empty()) << describeAll(result.warnings);
+    ASSERT_EQ(result.config.keys.size(), 2u);
+    const auto& limited = result.config.keys[0].limits;
+    EXPECT_EQ(limited.maxConnections, 20u);
+    EXPECT_EQ(limited.requestsPerMinute, 60u);
+    EXPECT_EQ(limited.maxConcurrentRequests, 4u);
+    EXPECT_EQ(limited.tokensPerDay, 2000000u);
+    const auto& free = result.config.keys[1].limits;
+    EXPECT_FALSE(free.maxConnections || free.requestsPerMinute || free.maxConcurrentRequests ||
+                 free.tokensPerDay);
+}
+
+TEST_F(ConfigTest, InvalidKeyLimitsNameTheKeyAndTheRange) {
+    const auto result = load(
+        "[key.a]\nsecret = one\nmax_connections = 0\nrequests_per_minute = lots\n"
+        "max_concurrent_requests = -1\ntokens_per_day = 1.5\n" +
+        kRoute);
+    EXPECT_FALSE(result.ok());
+    EXPECT_TRUE(hasProblem(result.errors, "key.a", "max_connections", "from 1 to"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasProblem(result.errors, "key.a", "requests_per_minute", "\"lots\""));
+    EXPECT_TRUE(hasProblem(result.errors, "key.a", "max_concurrent_requests", "\"-1\""));
+    EXPECT_TRUE(hasProblem(result.errors, "key.a", "tokens_per_day", "\"1.5\""));
+    EXPECT_EQ(result.errors.size(), 4u) << describeAll(result.errors);
+}
+
 TEST_F(ConfigTest, BadHashIsAnError) {
     const auto result =
         load("[key.a]\nsecret = sha256:abc\n[key.b]\nsecret = sha256:" + std::string(64, 'g') +
