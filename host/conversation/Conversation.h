@@ -27,6 +27,7 @@
 #include "conversation/Services.h"
 #include "conversation/TurnRequest.h"
 #include "core/WorkerPool.h"
+#include "metrics/Metrics.h"
 #include "net/Connection.h"
 #include "store/ConversationStore.h"
 #include "util/Utf8.h"
@@ -158,12 +159,16 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                         const std::string& errorCode, const std::string& errorMessage,
                         std::int64_t startedAtMs, bool finished);
     void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete);
+    void chunkSentLocked(TurnRequest& request);
+    void recordEndLocked(const TurnRequest& request, metrics::Outcome outcome,
+                         const std::string& errorCode);
     void releaseIfIdleLocked(std::shared_ptr<Conversation>& out);
     bool runningLocked() const { return current_ != nullptr || !pending_.empty(); }
 
     const std::shared_ptr<const RequestIdentity> identity_;
     const Services services_;
     const std::shared_ptr<core::SerialQueue> queue_;
+    const metrics::Recorder metrics_;  // records nothing when metrics are off
 
     mutable std::mutex mutex_;  // guards everything below
     std::shared_ptr<plugin::PluginInstance> instance_;

@@ -17,6 +17,10 @@ namespace agenthost::core {
 class WorkerPool;
 }
 
+namespace agenthost::metrics {
+class Metrics;
+}
+
 namespace agenthost::plugin {
 class InstanceReaper;
 class PluginInstance;
@@ -38,6 +42,7 @@ struct Services {
         currentInstance;
     store::ConversationStore* store = nullptr;  // null: conversations live in memory only
     plugin::InstanceReaper* reaper = nullptr;   // where instances no longer used are let go
+    metrics::Metrics* metrics = nullptr;        // null: metrics are off
 };
 
 }  // namespace agenthost::conversation

@@ -4,6 +4,7 @@
 
 #include <agenthost/plugin_abi.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -61,6 +62,8 @@ class TurnRequest final : public agenthost_request_host {
     std::uint64_t senderAttachment = 0;  // who sent the message (0: nobody attached)
     bool senderIsProtocol1 = false;
     std::int64_t startedAtMs = 0;
+    std::chrono::steady_clock::time_point runningSince{};  // for the metrics (when they are on)
+    bool sentChunk = false;                                // a message frame went out
 
   private:
     std::weak_ptr<Conversation> conversation_;

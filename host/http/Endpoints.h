@@ -13,4 +13,8 @@ PlainResponse healthEndpoint(const PlainRequest& request, const Backend& backend
 // "?detail=full" with "Authorization: Bearer <key with admin = true>" adds them.
 PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend);
 
+// The Prometheus text exposition; with [metrics] require_admin (the default) only for
+// "Authorization: Bearer <key with admin = true>". 404 with [metrics] enabled = false.
+PlainResponse metricsEndpoint(const PlainRequest& request, const Backend& backend);
+
 }  // namespace agenthost::http

@@ -31,6 +31,10 @@ FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), 
     router_.blockingExact("/api/status", readOnly([&backend](const PlainRequest& request) {
                               return statusEndpoint(request, backend);
                           }));
+    // It asks the plugins for their health too.
+    router_.blockingExact("/metrics", readOnly([&backend](const PlainRequest& request) {
+                              return metricsEndpoint(request, backend);
+                          }));
     router_.blockingPrefix("/api/conversations", [&backend](const PlainRequest& request) {
         return backend.conversations(request);
     });

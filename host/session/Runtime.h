@@ -22,6 +22,10 @@ class InstanceReaper;
 class PluginInstance;
 }  // namespace agenthost::plugin
 
+namespace agenthost::metrics {
+class Metrics;
+}
+
 namespace agenthost::session {
 
 class Session;
@@ -30,6 +34,7 @@ struct Runtime {
     std::shared_ptr<const auth::KeyStore> keys;
     config::ServerSettings server;
     config::StreamingSettings streaming;
+    config::MetricsSettings metrics;
 };
 
 // The host's services a session uses; all outlive every session.
@@ -37,6 +42,7 @@ struct Environment {
     core::WorkerPool* pool = nullptr;
     std::function<std::shared_ptr<const Runtime>()> runtime;
     conversation::ConversationHub* hub = nullptr;
+    metrics::Metrics* metrics = nullptr;       // null: metrics are off
     plugin::InstanceReaper* reaper = nullptr;  // where instances no longer used are let go
     // The newest generation's instance for a route, or null if the route was removed.
     std::function<std::shared_ptr<plugin::PluginInstance>(const std::string& route)>

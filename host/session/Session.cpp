@@ -25,13 +25,21 @@ Session::Session(std::shared_ptr<net::Connection> connection,
       queue_(std::make_shared<core::SerialQueue>(*environment.pool)),
       id_(Poco::UUIDGenerator::defaultGenerator().createRandom().toString()),
       options_(std::move(options)),
+      routeMetrics_(environment.metrics ? &environment.metrics->route(route_) : nullptr),
       instance_(std::move(instance)),
       protocol_(options_.protocol) {
     instance_->connections.fetch_add(1);
+    if (routeMetrics_) {
+        routeMetrics_->opened.fetch_add(1, std::memory_order_relaxed);
+        routeMetrics_->unauthenticated.fetch_add(1, std::memory_order_relaxed);
+    }
 }
 
 Session::~Session() {
     instance_->connections.fetch_sub(1);
+    if (routeMetrics_)
+        (authenticated_ ? routeMetrics_->authenticated : routeMetrics_->unauthenticated)
+            .fetch_sub(1, std::memory_order_relaxed);
     // The last reference to an instance destroys it, which joins the plugin's threads: the
     // reaper lets go of it, never whichever thread drops the session.
     environment_.reaper->release(std::move(instance_));
@@ -50,6 +58,11 @@ void Session::begin(const std::optional<std::string>& bearerKeyName) {
 void Session::acceptedLocked(const std::string& keyName) {
     authenticated_ = true;
     keyName_ = keyName;
+    if (routeMetrics_) {
+        routeMetrics_->unauthenticated.fetch_sub(1, std::memory_order_relaxed);
+        routeMetrics_->authenticated.fetch_add(1, std::memory_order_relaxed);
+        keyMetrics_ = &environment_.metrics->key(route_, keyName_);
+    }
     connection_->clearDeadline();
     connection_->keyAccepted();
     log().information("session " + id_ + " opened on /api/" + route_ + "/ws by key " + keyName +
@@ -192,6 +205,7 @@ void Session::onDeadline() {
         std::lock_guard<std::mutex> lock(self->mutex_);
         if (self->authenticated_ || self->closed_) return;
         log().information("authentication timeout for " + self->connection_->peer());
+        if (self->routeMetrics_) self->routeMetrics_->authTimeout.fetch_add(1);
         self->closed_ = true;
         self->connection_->sendText("error:auth_timeout");
         self->connection_->close(ws::close_code::kPolicyViolation, "authentication timeout");
@@ -289,6 +303,7 @@ void Session::submit(std::string content) {
             break;
         case conversation::Conversation::Submitted::Busy: {
             const auto limit = environment_.runtime()->server.maxQueuedMessages;
+            if (keyMetrics_) keyMetrics_->error(protocol::error_code::kBusy);
             sendError(
                 protocol::error_code::kBusy,
                 "too many messages waiting (" + std::to_string(limit) + "): wait for a response");
@@ -323,12 +338,14 @@ void Session::authenticate(const std::string& key) {
             return;
         case auth::Verdict::Forbidden:
             log().warning("key " + decision.keyName + " may not open route " + route_);
+            if (routeMetrics_) routeMetrics_->forbidden.fetch_add(1);
             closed_ = true;  // the session ends here; later frames are ignored
             connection_->sendText("error:forbidden");
             connection_->close(ws::close_code::kPolicyViolation, "forbidden");
             return;
         case auth::Verdict::InvalidKey:
             log().warning("invalid key from " + connection_->peer());
+            if (routeMetrics_) routeMetrics_->invalidKey.fetch_add(1);
             closed_ = true;
             connection_->sendText("error:invalid_api_key");
             connection_->close(ws::close_code::kPolicyViolation, "invalid api key");

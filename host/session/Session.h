@@ -18,6 +18,7 @@
 #include "conversation/Conversation.h"
 #include "conversation/ConversationHub.h"
 #include "core/WorkerPool.h"
+#include "metrics/Metrics.h"
 #include "net/Connection.h"
 #include "plugin/PluginInstance.h"
 #include "protocol/Frames.h"
@@ -73,6 +74,7 @@ class Session final : public net::ConnectionHandler,
     const std::shared_ptr<core::SerialQueue> queue_;
     const std::string id_;
     const UpgradeOptions options_;
+    metrics::RouteSeries* const routeMetrics_;  // null when metrics are off
 
     std::mutex mutex_;  // guards everything below
     // The route's newest instance as of this session's last message: what /api/health counts
@@ -80,7 +82,8 @@ class Session final : public net::ConnectionHandler,
     std::shared_ptr<plugin::PluginInstance> instance_;
     bool authenticated_ = false;
     bool closed_ = false;
-    std::string keyName_;  // set when authenticated
+    std::string keyName_;                       // set when authenticated
+    metrics::KeySeries* keyMetrics_ = nullptr;  // set when authenticated, if metrics are on
     int protocol_ = 1;
     std::shared_ptr<conversation::Conversation> conversation_;
     std::shared_ptr<conversation::Attachment> attachment_;
