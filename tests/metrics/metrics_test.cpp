@@ -1,6 +1,8 @@
 // GET /metrics against the real host: each counter says exactly what the test's clients did,
 // who may read it, and `promtool check metrics` accepts the output.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <csignal>
@@ -93,6 +95,43 @@ TEST(Metrics, CountersSayWhatTheClientsDid) {
     for (const auto& sample : metrics.samples())
         for (const auto& [label, value] : sample.labels)
             EXPECT_EQ(value.find("127.0.0.1"), std::string::npos) << sample.name;
+}
+
+// The tests run as root, to whom file modes are no obstacle: a full filesystem (a small tmpfs,
+// filled) is what makes the store's commits really fail.
+TEST(Metrics, StoreErrorsCountFailedCommits) {
+    TempDir dir;
+    const std::string disk = dir.path() + "/disk";
+    ::mkdir(disk.c_str(), 0755);
+    if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=4m") != 0)
+        GTEST_SKIP() << "mounting a tmpfs is not permitted here";
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{disk};
+    HostProcess host(
+        probeConfig("[conversations]\nstore = sqlite:" + disk + "/conversations.db\n"));
+    WsClient client(host.port(), "/api/probe/ws");
+    client.authenticate(kTestKey);
+    EXPECT_EQ(client.chat("stored").terminalType(), "complete");
+    EXPECT_EQ(scrape(host).at("agenthost_store_errors_total", {{"operation", "commit"}}), 0);
+    {
+        std::ofstream filler(disk + "/filler", std::ios::binary);
+        const std::string block(4096, 'x');
+        while (filler.write(block.data(), static_cast<std::streamsize>(block.size())))
+            filler.flush();
+    }
+    const std::string big(60000, 'b');
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(client.chat(big).terminalType(), "complete");
+    MetricsText metrics("");
+    EXPECT_TRUE(waitUntil(
+        [&] {
+            metrics = scrape(host);
+            return metrics.at("agenthost_store_errors_total", {{"operation", "commit"}}) >= 1;
+        },
+        20s))
+        << metrics.text();
+    EXPECT_EQ(metrics.at("agenthost_requests_total", outcome("complete")), 6);
 }
 
 TEST(Metrics, GaugesShowWhatIsRunningAndWaiting) {
