@@ -3,6 +3,7 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "session/Session.h"
@@ -21,6 +22,19 @@ Poco::Logger& log() {
 std::size_t workerCount(int configured) {
     if (configured > 0) return static_cast<std::size_t>(configured);
     return std::max<std::size_t>(2, std::thread::hardware_concurrency());
+}
+
+// The series of every configured route, and of each key on the routes it may open, exist from
+// the start at zero: a rate over a series that appears only with its first event misses it.
+void declareMetricSeries(metrics::Metrics& metrics, const Generation& generation) {
+    auto keys = generation.config.keys;
+    if (generation.generatedKey) keys.push_back(generation.generatedKey->settings);
+    for (const auto& route : generation.config.routes) {
+        metrics.route(route.route);
+        for (const auto& key : keys)
+            if (key.allRoutes || std::count(key.routes.begin(), key.routes.end(), route.route))
+                metrics.key(route.route, key.name);
+    }
 }
 
 }  // namespace
@@ -46,6 +60,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     services.store = store_.get();
     services.reaper = &reaper_;
     services.metrics = metricsOn_ ? &metrics_ : nullptr;
+    if (metricsOn_) declareMetricSeries(metrics_, first);
     hub_ = std::make_unique<conversation::ConversationHub>(services);
     conversationApi_ = std::make_unique<conversation::HttpApi>(
         store_.get(),
@@ -171,6 +186,7 @@ ReloadOutcome Host::reload() {
         Generation& next = *build.generation;
         outcome.ok = true;
         metrics_.reloaded(true);
+        if (metricsOn_) declareMetricSeries(metrics_, next);
         // Whether the port speaks TLS is fixed at start; a new certificate for it is not.
         outcome.restartRequired = next.config.server.host != listening_.host ||
                                   next.config.server.port != listening_.port ||

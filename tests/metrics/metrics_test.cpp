@@ -194,6 +194,22 @@ TEST(Metrics, ReloadsCountedByResult) {
     EXPECT_EQ(scrape(host).at("agenthost_reloads_total", {{"result", "ok"}}), 1);
 }
 
+TEST(Metrics, ConfiguredRoutesAndKeysStartAtZero) {
+    HostProcess host(probeConfig());
+    const auto metrics = scrape(host);
+    for (const char* key : {"test", "ops"}) {
+        EXPECT_EQ(metrics.at("agenthost_requests_total",
+                             {{"route", "probe"}, {"key", key}, {"outcome", "complete"}}),
+                  0);
+        EXPECT_EQ(metrics.at("agenthost_tokens_total",
+                             {{"route", "probe"}, {"key", key}, {"type", "output"}}),
+                  0);
+    }
+    EXPECT_EQ(metrics.at("agenthost_connections", {{"route", "probe"}, {"authenticated", "true"}}),
+              0);
+    EXPECT_EQ(metrics.at("agenthost_request_duration_seconds_count", {{"route", "probe"}}), 0);
+}
+
 TEST(Metrics, OnlyAnAdminKeyReadsThemByDefault) {
     HostProcess host(probeConfig());
     const auto anonymous = host.get("/metrics");
