@@ -12,6 +12,7 @@ packages=(
   ca-certificates     # the CA bundle the claude plugin verifies https://api.anthropic.com with
   python3-websockets  # the README's client example: python3 -m websockets ws://...
   dpkg-dev            # dpkg-shlibdeps: the .deb's Depends (scripts/package-check.sh, cpack -G DEB)
+  prometheus          # promtool and a server for the /metrics tests (tests/metrics); not run as a service
 )
 
 missing=()
@@ -27,4 +28,17 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
+# Debian's prometheus package starts a service on port 9090: the tests run their own on a free
+# port, so no service is started while installing (policy-rc.d), and none is left enabled.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" > /dev/null
+  $SUDO chmod 755 "$policy"
+  made_policy=yes
+fi
+trap 'if [ -n "$made_policy" ]; then $SUDO rm -f "$policy"; fi' EXIT
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if command -v systemctl > /dev/null && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now prometheus.service > /dev/null 2>&1 || true
+fi

@@ -251,6 +251,12 @@ void readConversations(SectionReader s, ConversationSettings& out) {
     s.warnUnknownKeys();
 }
 
+void readMetrics(SectionReader s, MetricsSettings& out) {
+    if (auto enabled = s.boolean("enabled", true)) out.enabled = *enabled;
+    if (auto requireAdmin = s.boolean("require_admin", true)) out.requireAdmin = *requireAdmin;
+    s.warnUnknownKeys();
+}
+
 void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>& out) {
     KeySettings key;
     key.name = name;
@@ -367,8 +373,8 @@ LoadResult loadConfig(const std::string& path) {
     ini->keys("", sections);
     for (const auto& section : sections) {
         if (section == "server" || section == "streaming" || section == "plugins" ||
-            section == "conversations" || section == "log" || section == "key" ||
-            section == "plugin")
+            section == "conversations" || section == "log" || section == "metrics" ||
+            section == "key" || section == "plugin")
             continue;
         result.warnings.push_back({section, "", "unknown section, ignored"});
     }
@@ -377,6 +383,7 @@ LoadResult loadConfig(const std::string& path) {
     readStreaming(SectionReader(*ini, "streaming", baseDir, result), config.streaming);
     readConversations(SectionReader(*ini, "conversations", baseDir, result), config.conversations);
     readLog(SectionReader(*ini, "log", baseDir, result), config.log);
+    readMetrics(SectionReader(*ini, "metrics", baseDir, result), config.metrics);
 
     SectionReader plugins(*ini, "plugins", baseDir, result);
     config.pluginDirectory =

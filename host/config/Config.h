@@ -58,7 +58,7 @@ struct KeySettings {
     std::string sha256Hex;  // the key is kept only as its hash, literal or not
     bool allRoutes = true;
     std::vector<std::string> routes;
-    bool admin = false;  // may read /api/status?detail=full
+    bool admin = false;  // may read /metrics and /api/status?detail=full
     KeyLimitSettings limits;
 };
 
@@ -83,6 +83,11 @@ struct ConversationSettings {
     int retentionIntervalS = 3600;
 };
 
+struct MetricsSettings {
+    bool enabled = true;       // GET /metrics; read at start (a change needs a restart)
+    bool requireAdmin = true;  // else anyone who can reach the port may read it
+};
+
 struct RouteSettings {
     std::string route;                                          // NAME of [plugin.NAME]
     std::string library;                                        // library name, without .so
@@ -97,6 +102,7 @@ struct Config {
     StreamingSettings streaming;
     ConversationSettings conversations;
     LogSettings log;  // read at start; SIGHUP only reopens the file
+    MetricsSettings metrics;
     std::string pluginDirectory;
     // Refuse a plugin folder or library that others could write (see plugin/FileTrust.h).
     bool strictPermissions = true;

@@ -60,6 +60,8 @@ Conversation::Conversation(std::string id, std::string route, std::string keyNam
           RequestIdentity{std::move(route), std::move(id), std::move(keyName)})),
       services_(services),
       queue_(std::make_shared<core::SerialQueue>(*services.pool)),
+      metrics_(services.metrics ? services.metrics->recorder(identity_->route, identity_->keyName)
+                                : metrics::Recorder()),
       instance_(std::move(instance)),
       runtime_(services.runtime()),
       history_(std::make_shared<History>()) {
@@ -101,6 +103,7 @@ bool Conversation::attach(
             std::erase_if(attachments_, [&](const auto& a) { return a->id == replacing->id; });
         attachment->connection->sendText(greeting(lastSeq_, runningLocked()));
         attachments_.push_back(attachment);
+        if (afterSeq && *afterSeq == lastSeq_) metrics_.resumed(0);
         if (!afterSeq || *afterSeq == lastSeq_) return true;
         trimTailLocked();
         storedUpTo = tail_.empty() ? lastSeq_ : tail_.front().seq - 1;
@@ -110,6 +113,7 @@ bool Conversation::attach(
     }
     // Durable frames come from the store, without the lock: live frames meanwhile wait in the
     // attachment.
+    std::uint64_t replayed = unstored.size();
     if (services_.store) {
         for (std::int64_t after = *afterSeq; after < storedUpTo;) {
             auto page = services_.store->frames(id(), after, storedUpTo, kReplayPage);
@@ -118,8 +122,10 @@ bool Conversation::attach(
             for (const auto& frame : page)
                 attachment->connection->sendText(protocol::replayOf(frame.json));
             after = page.back().seq;
+            replayed += page.size();
         }
     }
+    metrics_.resumed(replayed);
     std::lock_guard<std::mutex> lock(mutex_);
     net::Connection::Batch batch(*attachment->connection);
     for (const auto& frame : unstored) attachment->connection->sendText(frame);
@@ -190,6 +196,7 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
                        false);
         publishLocked(protocol::userFrame(text), turn, Kind::User);
         pending_.push_back({turn, std::move(text), sender.id, sender.protocol == 1, now});
+        metrics_.queued();
         if (!keepAlive_) keepAlive_ = shared_from_this();
         startNow = !current_;
     }
@@ -239,6 +246,9 @@ void Conversation::deleted() {
         std::lock_guard<std::mutex> lock(mutex_);
         deleted_ = true;
         victim = std::move(current_);
+        if (victim) recordEndLocked(*victim, metrics::Outcome::Cancelled, "");
+        for (std::size_t i = 0; i < pending_.size(); ++i)
+            metrics_.ended(metrics::Outcome::Cancelled, "", false, {});
         pending_.clear();
         paced_.clear();
         tail_.clear();
@@ -278,6 +288,8 @@ void Conversation::startNext() {
         request->senderIsProtocol1 = next.senderIsProtocol1;
         request->startedAtMs = next.acceptedAtMs;
         request->limits = services_.limits;
+        request->runningSince = metrics_.now();
+        metrics_.started();
         current_ = request;
         chunker_ = util::Utf8Chunker(runtime_->streaming.chunkChars);
         for (const auto& attachment : attachments_)
@@ -306,6 +318,7 @@ void Conversation::requestText(TurnRequest& request, std::string_view text) {
         if (firstChunk_.turn != request.turn) firstChunk_ = {request.turn, util::epochMillis()};
         if (request.responseText.size() < kMaxHistoryResponseBytes)
             request.responseText.append(chunk);  // as sent: valid UTF-8
+        chunkSentLocked(request);
         emitLocked(protocol::messageFrame(chunk), request.turn);
     }
 }
@@ -336,6 +349,7 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
         if (&request != current_.get()) return;  // cancelled: already answered
         if (auto rest = chunker_.flush(); !rest.empty()) {
             request.responseText.append(rest);
+            chunkSentLocked(request);
             emitLocked(protocol::messageFrame(rest), request.turn);
         }
         // The turn is over: a seq reservation made by its terminal frame must not save it as
@@ -353,6 +367,7 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
                            true);
+            recordEndLocked(request, metrics::Outcome::Complete, "");
             emitLocked(protocol::completeFrame(request.usage), request.turn);
         } else {
             const std::string errorCode = errorCodeFrom(code);
@@ -362,6 +377,7 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Error, request.usage, errorCode, text,
                            request.startedAtMs, true);
+            recordEndLocked(request, metrics::Outcome::Error, errorCode);
             emitLocked(protocol::errorFrame(errorCode, text), request.turn);
         }
         more = !pending_.empty();
@@ -380,6 +396,8 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
     saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
                    code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,
                    true);  // before the frame, as in requestFinished
+    recordEndLocked(*victim, code ? metrics::Outcome::Error : metrics::Outcome::Cancelled,
+                    code ? code : "");
     publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
                   victim->turn, Kind::Other);
     return victim;
@@ -392,6 +410,8 @@ void Conversation::endPendingLocked(const Pending& pending, const char* code,
                    code ? store::TurnStatus::Error : store::TurnStatus::Cancelled, std::nullopt,
                    code ? code : protocol::error_code::kCancelled, message, pending.acceptedAtMs,
                    true);
+    metrics_.ended(code ? metrics::Outcome::Error : metrics::Outcome::Cancelled, code ? code : "",
+                   false, {});
     publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
                   pending.turn, Kind::Other);
 }
@@ -406,6 +426,20 @@ void Conversation::commitHistoryLocked(const std::string& user, const std::strin
     // A turn that did not complete keeps what the client saw of it, if anything.
     if (complete || !assistant.empty()) history_->append("assistant", assistant);
     history_->keepLast(2 * maxTurns);
+}
+
+// The first message frame of a request: its time to first chunk.
+void Conversation::chunkSentLocked(TurnRequest& request) {
+    if (request.sentChunk) return;
+    request.sentChunk = true;
+    metrics_.firstChunk(request.runningSince);
+}
+
+// A running request ended: its outcome, duration and tokens.
+void Conversation::recordEndLocked(const TurnRequest& request, metrics::Outcome outcome,
+                                   const std::string& errorCode) {
+    metrics_.ended(outcome, errorCode, true, request.runningSince);
+    if (request.usage) metrics_.tokens(request.usage->inputTokens, request.usage->outputTokens);
 }
 
 void Conversation::releaseIfIdleLocked(std::shared_ptr<Conversation>& out) {

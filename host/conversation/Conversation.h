@@ -28,6 +28,7 @@
 #include "conversation/TurnRequest.h"
 #include "core/WorkerPool.h"
 #include "limits/KeyLimits.h"
+#include "metrics/Metrics.h"
 #include "net/Connection.h"
 #include "store/ConversationStore.h"
 #include "util/Utf8.h"
@@ -161,6 +162,9 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                         const std::string& errorCode, const std::string& errorMessage,
                         std::int64_t startedAtMs, bool finished);
     void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete);
+    void chunkSentLocked(TurnRequest& request);
+    void recordEndLocked(const TurnRequest& request, metrics::Outcome outcome,
+                         const std::string& errorCode);
     void releaseIfIdleLocked(std::shared_ptr<Conversation>& out);
     void releaseResponseSlotLocked();
     bool runningLocked() const { return current_ != nullptr || !pending_.empty(); }
@@ -168,6 +172,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     const std::shared_ptr<const RequestIdentity> identity_;
     const Services services_;
     const std::shared_ptr<core::SerialQueue> queue_;
+    const metrics::Recorder metrics_;  // records nothing when metrics are off
 
     mutable std::mutex mutex_;  // guards everything below
     std::shared_ptr<plugin::PluginInstance> instance_;

@@ -17,6 +17,10 @@ namespace agenthost::core {
 class WorkerPool;
 }
 
+namespace agenthost::metrics {
+class Metrics;
+}
+
 namespace agenthost::plugin {
 class InstanceReaper;
 class PluginInstance;
@@ -44,6 +48,7 @@ struct Services {
     plugin::InstanceReaper* reaper = nullptr;   // where instances no longer used are let go
     // Per-key limits (null: none); shared, since a plugin may report tokens after the host stops.
     std::shared_ptr<limits::KeyLimits> limits;
+    metrics::Metrics* metrics = nullptr;  // null: metrics are off
 };
 
 }  // namespace agenthost::conversation

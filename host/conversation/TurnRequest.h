@@ -5,6 +5,7 @@
 #include <agenthost/plugin_abi.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -66,6 +67,8 @@ class TurnRequest final : public agenthost_request_host {
     // Where the tokens the plugin reports are counted when it finishes (null: nowhere). Set
     // before the plugin gets the request.
     std::shared_ptr<limits::KeyLimits> limits;
+    std::chrono::steady_clock::time_point runningSince{};  // for the metrics (when they are on)
+    bool sentChunk = false;                                // a message frame went out
 
   private:
     std::weak_ptr<Conversation> conversation_;

@@ -65,6 +65,7 @@ GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTabl
     runtime->keys = std::make_shared<auth::KeyStore>(std::move(keys));
     runtime->server = generation.config.server;
     runtime->streaming = generation.config.streaming;
+    runtime->metrics = generation.config.metrics;
     generation.runtime = std::move(runtime);
     build.generation = std::move(generation);
     return build;

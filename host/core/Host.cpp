@@ -3,6 +3,7 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "session/Session.h"
@@ -23,11 +24,25 @@ std::size_t workerCount(int configured) {
     return std::max<std::size_t>(2, std::thread::hardware_concurrency());
 }
 
+// The series of every configured route, and of each key on the routes it may open, exist from
+// the start at zero: a rate over a series that appears only with its first event misses it.
+void declareMetricSeries(metrics::Metrics& metrics, const Generation& generation) {
+    auto keys = generation.config.keys;
+    if (generation.generatedKey) keys.push_back(generation.generatedKey->settings);
+    for (const auto& route : generation.config.routes) {
+        metrics.route(route.route);
+        for (const auto& key : keys)
+            if (key.allRoutes || std::count(key.routes.begin(), key.routes.end(), route.route))
+                metrics.key(route.route, key.name);
+    }
+}
+
 }  // namespace
 
 Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     : configPath_(first.config.path),
       listening_(first.config.server),
+      metricsOn_(first.config.metrics.enabled),
       libraries_(std::move(libraries)),
       routes_(std::move(first.routes)),
       runtime_(std::move(first.runtime)),
@@ -47,6 +62,8 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     services.store = store_.get();
     services.reaper = &reaper_;
     services.limits = limits_;
+    services.metrics = metricsOn_ ? &metrics_ : nullptr;
+    if (metricsOn_) declareMetricSeries(metrics_, first);
     hub_ = std::make_unique<conversation::ConversationHub>(services);
     conversationApi_ = std::make_unique<conversation::HttpApi>(
         store_.get(),
@@ -61,6 +78,7 @@ Host::Host(Generation first, std::unique_ptr<plugin::LibraryCache> libraries)
     environment_.hub = hub_.get();
     environment_.reaper = &reaper_;
     environment_.throttle = authThrottle_.get();
+    environment_.metrics = services.metrics;
     environment_.currentInstance = services.currentInstance;
     environment_.closed = [this](const session::Session* session) { sessionClosed(session); };
     environment_.limits = limits_.get();
@@ -162,6 +180,7 @@ ReloadOutcome Host::reload() {
     {
         std::lock_guard<std::mutex> lock(stateMutex_);
         if (!build.generation) {
+            metrics_.reloaded(false);
             outcome.error = build.describeErrors();
             reload_.ok = false;
             reload_.error = outcome.error;
@@ -171,6 +190,8 @@ ReloadOutcome Host::reload() {
         }
         Generation& next = *build.generation;
         outcome.ok = true;
+        metrics_.reloaded(true);
+        if (metricsOn_) declareMetricSeries(metrics_, next);
         // Whether the port speaks TLS is fixed at start; a new certificate for it is not.
         outcome.restartRequired = next.config.server.host != listening_.host ||
                                   next.config.server.port != listening_.port ||
@@ -272,6 +293,43 @@ http::StoreHealthFacts Host::storeHealth() const {
     if (store_)
         if (auto health = store_->health(); !health.ok) facts.problem = health.reason;
     return facts;
+}
+
+// The registry's families, then what is read when asked: plain HTTP connections, the plugins'
+// health, the store's errors.
+std::string Host::metricsText() const {
+    metrics::Exposition out;
+    out.family("agenthost_build_info", "gauge", "The running version, as a label.");
+    out.sample("agenthost_build_info", {{"version", kVersion}}, std::int64_t{1});
+    out.family("process_start_time_seconds", "gauge", "When the server started (Unix time).");
+    out.sample("process_start_time_seconds", {},
+               static_cast<double>(startedAt_.epochMicroseconds()) / 1e6);
+    metrics_.write(out);
+    out.family("agenthost_http_connections", "gauge",
+               "Open connections that are not WebSockets (reading or between HTTP requests).");
+    const std::size_t all = loop_.size();
+    out.sample("agenthost_http_connections", {},
+               static_cast<std::int64_t>(all - std::min(all, loop_.webSockets())));
+
+    out.family("agenthost_plugin_health", "gauge",
+               "Each route's plugin health: 1 for the status it reports now, else 0.");
+    for (const auto& [route, instance] : routes()->routes) {
+        const std::string now = plugin::healthName(instance->health().status);
+        for (const char* status : {"ok", "degraded", "error"})
+            out.sample("agenthost_plugin_health", {{"route", route}, {"status", status}},
+                       std::int64_t{now == status ? 1 : 0});
+    }
+    out.family("agenthost_store_errors_total", "counter",
+               "Conversation store failures: write batches not committed, writes dropped, reads "
+               "that could not start.");
+    if (store_) {
+        const auto health = store_->health();
+        out.sample("agenthost_store_errors_total", {{"operation", "commit"}}, health.failedCommits);
+        out.sample("agenthost_store_errors_total", {{"operation", "dropped_write"}},
+                   health.droppedWrites);
+        out.sample("agenthost_store_errors_total", {{"operation", "read"}}, health.failedReads);
+    }
+    return out.text();
 }
 
 std::shared_ptr<const net::TlsContext> Host::tls() const {

@@ -25,6 +25,7 @@
 #include "http/Backend.h"
 #include "http/FrontEnd.h"
 #include "limits/KeyLimits.h"
+#include "metrics/Metrics.h"
 #include "net/EventLoop.h"
 #include "plugin/InstanceReaper.h"
 #include "plugin/RouteTable.h"
@@ -72,6 +73,7 @@ class Host final : public http::Backend {
     bool atConnectionLimit() const override;
     http::StatusFacts statusFacts() const override;
     http::StoreHealthFacts storeHealth() const override;
+    std::string metricsText() const override;
     http::PlainResponse conversations(const http::PlainRequest& request) override;
     void runBlocking(std::function<void()> work) override;
     std::shared_ptr<const net::TlsContext> tls() const override;
@@ -93,6 +95,10 @@ class Host final : public http::Backend {
     const std::string configPath_;
     config::ServerSettings listening_;  // [server] as at start: host/port bound, worker count
     Poco::Timestamp startedAt_;
+    // Outlives every session and conversation, which record into it. [metrics] enabled is read
+    // at start: with it off, nothing is recorded.
+    metrics::Metrics metrics_;
+    const bool metricsOn_;
     std::unique_ptr<plugin::LibraryCache> libraries_;
 
     mutable std::mutex stateMutex_;  // guards routes_, runtime_, reload_, configuredKeys_

@@ -45,6 +45,8 @@ class Backend {
     virtual bool atConnectionLimit() const = 0;
     virtual StatusFacts statusFacts() const = 0;
     virtual StoreHealthFacts storeHealth() const = 0;
+    // GET /metrics: the Prometheus text exposition; may ask the plugins for their health.
+    virtual std::string metricsText() const = 0;
     // The HTTP API for conversations (/api/conversations...); may block on the store.
     virtual PlainResponse conversations(const PlainRequest& request) = 0;
     // Runs `work` on a worker thread: for endpoints that must not block the loop.

@@ -4,10 +4,13 @@
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
+#include <optional>
+
 #include "auth/KeyStore.h"
 #include "http/Backend.h"
 #include "http/Response.h"
 #include "limits/KeyLimits.h"
+#include "metrics/Exposition.h"
 #include "session/Runtime.h"
 
 namespace agenthost::http {
@@ -35,6 +38,18 @@ std::string bearerKey(const PlainRequest& request) {
     return Poco::trim(value.substr(7));
 }
 
+// Null when the request carries an admin key (Authorization: Bearer), else the refusal.
+std::optional<PlainResponse> refuseUnlessAdmin(const PlainRequest& request, const Backend& backend,
+                                               const std::string& what) {
+    const std::string key = bearerKey(request);
+    if (key.empty())
+        return errorResponse(401, "invalid_api_key",
+                             what + " needs Authorization: Bearer <admin key>");
+    if (!backend.runtime()->keys->isAdmin(key))
+        return errorResponse(403, "forbidden", what + " needs a key with admin = true");
+    return std::nullopt;
+}
+
 }  // namespace
 
 PlainResponse healthEndpoint(const PlainRequest&, const Backend& backend) {
@@ -43,12 +58,7 @@ PlainResponse healthEndpoint(const PlainRequest&, const Backend& backend) {
 
 PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend) {
     if (!wantsFullDetail(request)) return json(statusJson(backend.statusFacts(), false));
-    const std::string key = bearerKey(request);
-    if (key.empty())
-        return errorResponse(401, "invalid_api_key",
-                             "detail=full needs Authorization: Bearer <admin key>");
-    if (!backend.runtime()->keys->isAdmin(key))
-        return errorResponse(403, "forbidden", "detail=full needs a key with admin = true");
+    if (auto refusal = refuseUnlessAdmin(request, backend, "detail=full")) return *refusal;
     return json(statusJson(backend.statusFacts(), true));
 }
 
@@ -61,6 +71,17 @@ PlainResponse usageEndpoint(const PlainRequest& request, const Backend& backend)
         return response;
     }
     return json(backend.keyLimits().usageJson(settings->name));
+}
+
+PlainResponse metricsEndpoint(const PlainRequest& request, const Backend& backend) {
+    const auto settings = backend.runtime()->metrics;
+    if (!settings.enabled) return errorResponse(404, "not_found", "metrics are off ([metrics])");
+    if (settings.requireAdmin)
+        if (auto refusal = refuseUnlessAdmin(request, backend, "/metrics")) return *refusal;
+    PlainResponse response;
+    response.contentType = std::string(metrics::kContentType);
+    response.body = backend.metricsText();
+    return response;
 }
 
 }  // namespace agenthost::http

@@ -15,5 +15,8 @@ PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend
 
 // "Authorization: Bearer <key>": that key's limits, current use and reset times.
 PlainResponse usageEndpoint(const PlainRequest& request, const Backend& backend);
+// The Prometheus text exposition; with [metrics] require_admin (the default) only for
+// "Authorization: Bearer <key with admin = true>". 404 with [metrics] enabled = false.
+PlainResponse metricsEndpoint(const PlainRequest& request, const Backend& backend);
 
 }  // namespace agenthost::http

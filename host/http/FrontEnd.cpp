@@ -36,6 +36,10 @@ FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), 
     Router::Endpoint usage = readOnly(
         [&backend](const PlainRequest& request) { return usageEndpoint(request, backend); });
     router_.exact("/api/usage", authThrottled(std::move(usage), backend));
+    // It asks the plugins for their health too.
+    Router::Endpoint metrics = readOnly(
+        [&backend](const PlainRequest& request) { return metricsEndpoint(request, backend); });
+    router_.blockingExact("/metrics", authThrottled(std::move(metrics), backend));
     Router::Endpoint conversations = [&backend](const PlainRequest& request) {
         return backend.conversations(request);
     };

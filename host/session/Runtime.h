@@ -27,6 +27,10 @@ class InstanceReaper;
 class PluginInstance;
 }  // namespace agenthost::plugin
 
+namespace agenthost::metrics {
+class Metrics;
+}
+
 namespace agenthost::session {
 
 class Session;
@@ -35,6 +39,7 @@ struct Runtime {
     std::shared_ptr<const auth::KeyStore> keys;
     config::ServerSettings server;
     config::StreamingSettings streaming;
+    config::MetricsSettings metrics;
 };
 
 // The host's services a session uses; all outlive every session.
@@ -42,6 +47,7 @@ struct Environment {
     core::WorkerPool* pool = nullptr;
     std::function<std::shared_ptr<const Runtime>()> runtime;
     conversation::ConversationHub* hub = nullptr;
+    metrics::Metrics* metrics = nullptr;       // null: metrics are off
     plugin::InstanceReaper* reaper = nullptr;  // where instances no longer used are let go
     auth::AuthThrottle* throttle = nullptr;    // failed authentications per client address
     // The newest generation's instance for a route, or null if the route was removed.

@@ -26,14 +26,22 @@ Session::Session(std::shared_ptr<net::Connection> connection,
       queue_(std::make_shared<core::SerialQueue>(*environment.pool)),
       id_(Poco::UUIDGenerator::defaultGenerator().createRandom().toString()),
       options_(std::move(options)),
+      routeMetrics_(environment.metrics ? &environment.metrics->route(route_) : nullptr),
       instance_(std::move(instance)),
       protocol_(options_.protocol) {
     instance_->connections.fetch_add(1);
+    if (routeMetrics_) {
+        routeMetrics_->opened.fetch_add(1, std::memory_order_relaxed);
+        routeMetrics_->unauthenticated.fetch_add(1, std::memory_order_relaxed);
+    }
 }
 
 Session::~Session() {
     releaseConnectionSlotLocked();  // the last reference: nobody else holds mutex_
     instance_->connections.fetch_sub(1);
+    if (routeMetrics_)
+        (authenticated_ ? routeMetrics_->authenticated : routeMetrics_->unauthenticated)
+            .fetch_sub(1, std::memory_order_relaxed);
     // The last reference to an instance destroys it, which joins the plugin's threads: the
     // reaper lets go of it, never whichever thread drops the session.
     environment_.reaper->release(std::move(instance_));
@@ -67,6 +75,11 @@ void Session::acceptedLocked(const std::string& keyName) {
     }
     authenticated_ = true;
     keyName_ = keyName;
+    if (routeMetrics_) {
+        routeMetrics_->unauthenticated.fetch_sub(1, std::memory_order_relaxed);
+        routeMetrics_->authenticated.fetch_add(1, std::memory_order_relaxed);
+        keyMetrics_ = &environment_.metrics->key(route_, keyName_);
+    }
     connection_->clearDeadline();
     connection_->keyAccepted();
     log().information("session " + id_ + " opened on /api/" + route_ + "/ws by key " + keyName +
@@ -209,6 +222,7 @@ void Session::onDeadline() {
         std::lock_guard<std::mutex> lock(self->mutex_);
         if (self->authenticated_ || self->closed_) return;
         log().information("authentication timeout for " + self->connection_->peer());
+        if (self->routeMetrics_) self->routeMetrics_->authTimeout.fetch_add(1);
         self->closed_ = true;
         self->connection_->sendText("error:auth_timeout");
         self->connection_->close(ws::close_code::kPolicyViolation, "authentication timeout");
@@ -308,6 +322,7 @@ void Session::submit(std::string content) {
             break;
         case conversation::Conversation::Submitted::Busy: {
             const auto limit = environment_.runtime()->server.maxQueuedMessages;
+            if (keyMetrics_) keyMetrics_->error(protocol::error_code::kBusy);
             sendError(
                 protocol::error_code::kBusy,
                 "too many messages waiting (" + std::to_string(limit) + "): wait for a response");
@@ -317,7 +332,8 @@ void Session::submit(std::string content) {
             sendError(protocol::error_code::kConversationDeleted,
                       "this conversation was deleted or the server is stopping");
             break;
-        case conversation::Conversation::Submitted::Limited:
+        case conversation::Conversation::Submitted::Limited:  // rate_limited or quota_exceeded
+            if (keyMetrics_) keyMetrics_->rateLimited.fetch_add(1, std::memory_order_relaxed);
             connection_->sendText(
                 protocol::limitErrorFrame(refusal.code, refusal.message, refusal.retryAfterS));
             break;
@@ -362,6 +378,7 @@ void Session::authenticate(const std::string& key) {
             return;
         case auth::Verdict::Forbidden:
             log().warning("key " + decision.keyName + " may not open route " + route_);
+            if (routeMetrics_) routeMetrics_->forbidden.fetch_add(1);
             closed_ = true;  // the session ends here; later frames are ignored
             connection_->sendText("error:forbidden");
             connection_->close(ws::close_code::kPolicyViolation, "forbidden");
@@ -370,6 +387,7 @@ void Session::authenticate(const std::string& key) {
             log().warning("invalid key from " + connection_->peer());
             environment_.throttle->failed(connection_->peerHost(),
                                           auth::ThrottleLimits::of(runtime->server));
+            if (routeMetrics_) routeMetrics_->invalidKey.fetch_add(1);
             closed_ = true;
             connection_->sendText("error:invalid_api_key");
             connection_->close(ws::close_code::kPolicyViolation, "invalid api key");

@@ -18,6 +18,7 @@
 #include "conversation/Conversation.h"
 #include "conversation/ConversationHub.h"
 #include "core/WorkerPool.h"
+#include "metrics/Metrics.h"
 #include "net/Connection.h"
 #include "plugin/PluginInstance.h"
 #include "protocol/Frames.h"
@@ -74,6 +75,7 @@ class Session final : public net::ConnectionHandler,
     const std::shared_ptr<core::SerialQueue> queue_;
     const std::string id_;
     const UpgradeOptions options_;
+    metrics::RouteSeries* const routeMetrics_;  // null when metrics are off
 
     std::mutex mutex_;  // guards everything below
     // The route's newest instance as of this session's last message: what /api/health counts
@@ -81,8 +83,9 @@ class Session final : public net::ConnectionHandler,
     std::shared_ptr<plugin::PluginInstance> instance_;
     bool authenticated_ = false;
     bool closed_ = false;
-    std::string keyName_;               // set when authenticated
-    bool holdsConnectionSlot_ = false;  // one of the key's max_connections
+    std::string keyName_;                       // set when authenticated
+    bool holdsConnectionSlot_ = false;          // one of the key's max_connections
+    metrics::KeySeries* keyMetrics_ = nullptr;  // set when authenticated, if metrics are on
     int protocol_ = 1;
     std::shared_ptr<conversation::Conversation> conversation_;
     std::shared_ptr<conversation::Attachment> attachment_;

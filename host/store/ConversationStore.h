@@ -97,6 +97,10 @@ struct KeyTokens {
 struct StoreHealth {
     bool ok = true;
     std::string reason;  // why not, in a sentence (disk full, file not writable, ...)
+    // Since the store was opened, for the metrics.
+    std::uint64_t failedCommits = 0;  // write batches that could not be committed
+    std::uint64_t droppedWrites = 0;  // writes given up (memory bound, or stopping)
+    std::uint64_t failedReads = 0;    // reads that could not get a connection
 };
 
 class ConversationStore {

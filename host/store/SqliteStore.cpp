@@ -319,10 +319,12 @@ void SqliteStore::writerLoop() {
             }
             setHealth(true, "");
         } else {
+            failedCommits_.fetch_add(1, std::memory_order_relaxed);
             setHealth(false, "the conversation store cannot write to " + path_ + ": " + error);
             if (stopping) {
                 logger().error("the conversation store stops with " +
                                std::to_string(pending_.size()) + " writes it could not save");
+                droppedWrites_.fetch_add(pending_.size(), std::memory_order_relaxed);
                 pending_.clear();
             }
             boundPending();
@@ -482,6 +484,7 @@ void SqliteStore::boundPending() {
     }
     if (dropped == 0) return;
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(dropped));
+    droppedWrites_.fetch_add(dropped, std::memory_order_relaxed);
     logger().error("the conversation store dropped its " + std::to_string(dropped) +
                    " oldest unsaved writes to stay within its memory bound");
 }
@@ -497,8 +500,15 @@ void SqliteStore::setHealth(bool ok, const std::string& reason) {
 }
 
 StoreHealth SqliteStore::health() const {
-    std::lock_guard lock(healthMutex_);
-    return health_;
+    StoreHealth health;
+    {
+        std::lock_guard lock(healthMutex_);
+        health = health_;
+    }
+    health.failedCommits = failedCommits_.load(std::memory_order_relaxed);
+    health.droppedWrites = droppedWrites_.load(std::memory_order_relaxed);
+    health.failedReads = failedReads_.load(std::memory_order_relaxed);
+    return health;
 }
 
 // ---- Reads.
@@ -516,6 +526,7 @@ std::unique_ptr<SqliteStore::ReadConnection> SqliteStore::acquireReader() {
     std::string error;
     if (!reader->open(path_, options_.busyTimeout, &error)) {
         logger().error("cannot read the conversation store " + path_ + ": " + error);
+        failedReads_.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
     }
     return reader;

@@ -110,7 +110,10 @@ class SqliteStore final : public ConversationStore {
     std::vector<QueuedWrite> pending_;  // the writer's batch (kept across failures)
 
     mutable std::mutex healthMutex_;
-    StoreHealth health_;
+    StoreHealth health_;  // its counters are kept in the atomics below
+    std::atomic<std::uint64_t> failedCommits_{0};
+    std::atomic<std::uint64_t> droppedWrites_{0};
+    std::atomic<std::uint64_t> failedReads_{0};
 
     std::mutex readersMutex_;
     std::vector<std::unique_ptr<ReadConnection>> idleReaders_;

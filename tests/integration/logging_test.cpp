@@ -171,7 +171,7 @@ TEST(Logging, TheLogFileIsReopenedOnSighupAfterItWasRenamedAway) {
 TEST(Logging, ALogFileThatCannotBeOpenedStopsTheStart) {
     TempDir dir;
     const std::string ini = dir.write(
-        "agenthost.ini", "[plugins]\ndirectory = " + std::string(AGENTHOST_PLUGIN_DIR) +
+        "agenthost.ini", "[plugins]\ndirectory = " + pluginBuildDirectory() +
                              "\n[plugin.echo]\n[key.test]\nsecret = " + kTestKey +
                              "\n[server]\nport = 0\nstate_dir = " + dir.file("state") +
                              "\n[log]\nfile = " + dir.file("missing-folder/agenthost.log") + "\n");
@@ -183,7 +183,7 @@ TEST(Logging, ALogFileThatCannotBeOpenedStopsTheStart) {
 TEST(Logging, AnUnknownFormatOrLevelIsAConfigError) {
     TempDir dir;
     const std::string ini =
-        dir.write("agenthost.ini", "[plugins]\ndirectory = " + std::string(AGENTHOST_PLUGIN_DIR) +
+        dir.write("agenthost.ini", "[plugins]\ndirectory = " + pluginBuildDirectory() +
                                        "\n[plugin.echo]\n[log]\nformat = xml\nlevel = loud\n");
     const auto result = runAgenthost("--check-config --config=" + ini);
     EXPECT_EQ(result.status, 1);

@@ -43,7 +43,7 @@ std::optional<std::string> checkKey(const std::string& key) {
 
 PlainRequest request(const std::string& method, const std::string& path,
                      const std::string& query = "", const std::string& key = "phone-secret") {
-    PlainRequest r{method, path, query, {}};
+    PlainRequest r{method, path, query, {}, "127.0.0.1"};
     if (!key.empty()) r.headers.emplace_back("Authorization", "Bearer " + key);
     return r;
 }
@@ -89,7 +89,8 @@ TEST_F(HttpApiTest, WithoutAValidKeyItIs401) {
     for (const PlainRequest& r :
          {request("GET", "/api/conversations", "", ""),
           request("GET", "/api/conversations/" + kPhoneId, "", "wrong"),
-          PlainRequest{"GET", "/api/conversations", "", {{"Authorization", "Basic eDp5"}}}}) {
+          PlainRequest{
+              "GET", "/api/conversations", "", {{"Authorization", "Basic eDp5"}}, "127.0.0.1"}}) {
         const PlainResponse response = call(r);
         EXPECT_EQ(response.status, 401);
         EXPECT_EQ(json(response)->getValue<std::string>("error"), "invalid_api_key");
