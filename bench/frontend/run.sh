@@ -8,10 +8,13 @@
 #     handshakes (ECDSA P-256 certificate made for the run with the openssl CLI): the server's
 #     CPU time per handshake, i.e. handshakes per second on one core;
 #   - time to first chunk through the host (claude plugin, local mock Messages API) over ws://
-#     and over wss://, minus the mock's own (bench/claude's measure, one stream at a time).
+#     and over wss://, minus the mock's own (bench/claude's measure, one stream at a time);
+#   - what TLS costs per message: echo round trips over ws:// and over wss:// (bench/run.sh's
+#     echo load), server CPU per round trip.
 # Prints a markdown table and writes it to bench/results/frontend.md.
 #
-# Usage: bench/frontend/run.sh            (about three minutes on 2 cores)
+# Usage: bench/frontend/run.sh            (about ten minutes on 2 cores, most of it aiohttp
+#                                          taking 10,000 TLS connections)
 # Environment: BENCH_BUILD (build folder, default build-bench), BENCH_STALLED (1000),
 #   BENCH_PROBES (200), BENCH_IDLE (10000), BENCH_HANDSHAKES (2000), BENCH_TTFC_SAMPLES (50).
 set -euo pipefail
@@ -22,6 +25,8 @@ PROBES=${BENCH_PROBES:-200}
 IDLE=${BENCH_IDLE:-10000}
 SMALL=100
 HANDSHAKES=${BENCH_HANDSHAKES:-2000}
+ECHO_C=100
+ECHO_M=100
 TTFC_SAMPLES=${BENCH_TTFC_SAMPLES:-50}
 TTFC_STREAMS=${BENCH_TTFC_STREAMS:-100}
 MAX_CONNECTIONS=$((IDLE + STALLED + 1000))
@@ -51,13 +56,16 @@ phase() {
 }
 
 # ---- slowloris, plain HTTP. The stalled heads stay for HOLD s after the probes, beyond
-# agenthost's request_head_timeout_s (default 10), to see who closes them.
+# agenthost's request_head_timeout_s (default 10), to see who closes them. Then the plain
+# echo load on the same server, to compare with the same load over wss:// below.
 HOLD=${BENCH_SLOWLORIS_HOLD:-11}
 slowloris() {
     "start_$1"
     remember_server "$1"
     wait_health "$PORT"
     load slowloris --hold="$HOLD" --timeout=120 slowloris "$STALLED" "$PROBES"
+    wait_health "$PORT" 0
+    load_median echo echo "$ECHO_C" "$ECHO_M"
     stop_server
 }
 phase slowloris
@@ -82,6 +90,7 @@ tls_phase() {
     load idle --tls --hold=3 --timeout=180 idle "$IDLE"
     SCHEME=https wait_health "$PORT" 0
     handshake_runs
+    load_median tlsecho --tls echo "$ECHO_C" "$ECHO_M"
     stop_server
 }
 phase tls
@@ -182,6 +191,12 @@ table() {
         "**$(get agenthost handshakes per_core_s)**" "**$(get aiohttp handshakes per_core_s)**"
     row "TLS handshakes per second measured (client and server sharing the 2 cores)" \
         "$(get agenthost handshakes per_s)" "$(get aiohttp handshakes per_s)"
+    row "echo ($ECHO_C conns x $ECHO_M round trips), ws:// / wss://: messages/s" \
+        "$(get agenthost echo msgs_per_s) / $(get agenthost tlsecho msgs_per_s)" \
+        "$(get aiohttp echo msgs_per_s) / $(get aiohttp tlsecho msgs_per_s)"
+    row "echo, ws:// / wss://: server CPU per round trip (µs)" \
+        "$(get agenthost echo cpu_us_per_rt) / $(get agenthost tlsecho cpu_us_per_rt)" \
+        "$(get aiohttp echo cpu_us_per_rt) / $(get aiohttp tlsecho cpu_us_per_rt)"
     row "time to first chunk, one stream at a time, p50 over ws://: mock direct / through the host (**added**: median of the pairs), ms, two rounds" \
         "$(ttfc_row plain)" ""
     row "the same over wss://" "$(ttfc_row tls)" ""
@@ -223,9 +238,10 @@ report() {
     echo "ssl module), TLS 1.3 with X25519. Time to first chunk: bench/claude's claude_stream_bench"
     echo "($TTFC_SAMPLES streams one at a time, each right after one straight from the mock; added is"
     echo "the median of the pairs' differences; the WebSocket and its TLS session are set up before"
-    echo "the clock starts); the aiohttp peer has no claude route."
+    echo "the clock starts); the aiohttp peer has no claude route. Echo rows: the median (by CPU"
+    echo "per round trip) of three runs each, 64-character messages, as in bench/run.sh."
     echo
-    raw_results "agenthost aiohttp" "slowloris small idle handshakes"
+    raw_results "agenthost aiohttp" "slowloris echo small idle handshakes tlsecho"
     echo
     echo '```'
     local f
