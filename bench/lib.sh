@@ -1,4 +1,5 @@
-# Shared by the benchmark scripts (bench/run.sh, bench/conversations/run.sh); source it.
+# Shared by the benchmark scripts (bench/run.sh, bench/conversations/run.sh,
+# bench/frontend/run.sh); source it.
 # It builds the host, the echo plugin and the load client, starts and stops servers on free
 # loopback ports, runs the load client against the current server and keeps its result lines.
 #
@@ -48,11 +49,12 @@ free_port() {
 }
 
 # wait_health PORT [N [ROUTE]]: waits until GET /api/health answers and reports `"ROUTE": N`
-# connections (default any; ROUTE defaults to echo).
+# connections (default any; ROUTE defaults to echo). SCHEME=https for a server with TLS (its
+# certificate is not checked).
 wait_health() {
     local port=$1 want=${2:-} route=${3:-echo} body
     for _ in $(seq 1 300); do
-        if body=$(curl -sf "http://127.0.0.1:$port/api/health" 2>/dev/null); then
+        if body=$(curl -sfk "${SCHEME:-http}://127.0.0.1:$port/api/health" 2>/dev/null); then
             if [[ -z $want ]] || tr -d ' ' <<<"$body" | grep -q "\"$route\":${want}[,}]"; then
                 return 0
             fi
@@ -108,11 +110,12 @@ restart_agenthost() {
     ALL_SERVER_PIDS+=("$SERVER_PID")
 }
 
+# start_aiohttp [ARGS]: the aiohttp peer, with extra arguments (e.g. --tls-cert/--tls-key).
 start_aiohttp() {
     PORT=$(free_port)
     STATE_DIR=
     SERVER_LOG=$WORK/aiohttp-$PORT.log
-    "$PYTHON" "$ROOT/bench/peer/aiohttp_server.py" --port "$PORT" --ping-interval 3600 \
+    "$PYTHON" "$ROOT/bench/peer/aiohttp_server.py" --port "$PORT" --ping-interval 3600 "$@" \
         >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     ALL_SERVER_PIDS+=("$SERVER_PID")

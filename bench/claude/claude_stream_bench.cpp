@@ -10,14 +10,21 @@
 //       --streams authenticated WebSockets to the host, sends one message on each at once and
 //       measures time to the first message frame and to the complete frame. While the streams
 //       are open it samples the host's thread count and open fds from /proc/PID/status.
+//       --tls: the host serves wss:// (tls_cert/tls_key); the client does not check the
+//       certificate. The handshake happens before the clock starts: what is timed is the
+//       host's path from the message to the first chunk, with TLS records on the way.
+//       --samples=N: one-at-a-time streams (direct and through the host, alternating), 20;
+//       "host adds" is the median of each pair's difference (a busy machine moves both).
 // The client key comes from $AGENTHOST_BENCH_KEY. Loopback only.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
@@ -37,6 +44,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -56,6 +64,8 @@ struct Options {
     int deltas = 20;
     int intervalMs = 50;
     int serverPid = 0;
+    bool tls = false;
+    int samples = 20;
     std::string mode;
 };
 
@@ -80,6 +90,10 @@ Options parse(int argc, char** argv) {
             o.intervalMs = std::stoi(value);
         else if (name == "--server-pid")
             o.serverPid = std::stoi(value);
+        else if (arg == "--tls")
+            o.tls = true;
+        else if (name == "--samples")
+            o.samples = std::stoi(value);
         else if (arg == "serve" || arg == "run")
             o.mode = arg;
         else
@@ -88,7 +102,7 @@ Options parse(int argc, char** argv) {
     if (o.mockPort == 0 || o.mode.empty() || (o.mode == "run" && o.hostPort == 0))
         throw std::invalid_argument(
             "usage: claude_stream_bench --mock-port=P [--host-port=H --route=claude --streams=500 "
-            "--deltas=20 --interval-ms=50 --server-pid=PID] serve|run");
+            "--deltas=20 --interval-ms=50 --server-pid=PID --tls --samples=20] serve|run");
     return o;
 }
 
@@ -216,14 +230,27 @@ std::string receiveText(Poco::Net::WebSocket& ws) {
     return std::string(buffer.begin(), static_cast<std::size_t>(n));
 }
 
+// A session to the host: plain, or TLS without certificate checks (--tls).
+std::unique_ptr<Poco::Net::HTTPClientSession> hostSession(const Options& o) {
+    const auto port = static_cast<Poco::UInt16>(o.hostPort);
+    if (!o.tls) return std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port);
+    static const Poco::Net::Context::Ptr context = [] {
+        Poco::Net::Context::Params params;
+        params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+        return Poco::Net::Context::Ptr(
+            new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params));
+    }();
+    return std::make_unique<Poco::Net::HTTPSClientSession>("127.0.0.1", port, context);
+}
+
 void runStream(const Options& o, const std::string& key, std::atomic<int>& ready,
                std::atomic<bool>& go, StreamResult& result) {
     try {
-        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(o.hostPort));
+        const auto session = hostSession(o);
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/api/" + o.route + "/ws",
                                        Poco::Net::HTTPMessage::HTTP_1_1);
         Poco::Net::HTTPResponse response;
-        Poco::Net::WebSocket ws(session, request, response);
+        Poco::Net::WebSocket ws(*session, request, response);
         ws.setReceiveTimeout(Poco::Timespan(120, 0));
         ws.sendFrame(key.data(), static_cast<int>(key.size()));
         receiveText(ws);  // "authenticated"
@@ -264,17 +291,22 @@ int run(const Options& o) {
     Mock mock(o);
     std::vector<double> direct;
     std::vector<double> alone;  // one stream at a time through the host: the plain overhead
-    for (int i = 0; i < 20; ++i) {
+    std::vector<double> added;  // each stream through the host minus the direct one before it
+    for (int i = 0; i < o.samples; ++i) {
         direct.push_back(directFirstDeltaMs(o));
         StreamResult single;
         std::atomic<int> unused{0};
         std::atomic<bool> now{true};
         runStream(o, key, unused, now, single);
-        if (single.ok) alone.push_back(single.firstChunkMs);
+        if (!single.ok) continue;
+        alone.push_back(single.firstChunkMs);
+        added.push_back(single.firstChunkMs - direct.back());
     }
     std::cout << "first delta ms, one stream at a time: direct p50 " << percentile(direct, 0.5)
               << " p99 " << percentile(direct, 0.99) << "; through host p50 "
-              << percentile(alone, 0.5) << " p99 " << percentile(alone, 0.99) << "\n";
+              << percentile(alone, 0.5) << " p99 " << percentile(alone, 0.99) << "\n"
+              << "host adds p50 " << percentile(added, 0.5) << " ms (median of the " << added.size()
+              << " pairs, " << (o.tls ? "wss://" : "ws://") << ")\n";
     if (o.serverPid)
         std::cout << "host before: threads " << procStatus(o.serverPid, "Threads") << ", fds "
                   << fdCount(o.serverPid) << "\n";

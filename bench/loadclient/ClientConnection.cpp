@@ -35,8 +35,9 @@ std::string clientText(std::string_view payload) {
 }  // namespace
 
 ClientConnection::ClientConnection(int fd, const std::string& upgradeRequest,
-                                   const std::string& key)
+                                   const std::string& key, std::unique_ptr<TlsClient> tls)
     : fd_(fd),
+      tls_(std::move(tls)),
       key_(key),
       outbound_(upgradeRequest),
       decoder_(kMaxServerMessage, false),
@@ -47,6 +48,7 @@ ClientConnection::~ClientConnection() {
 }
 
 void ClientConnection::close() {
+    tls_.reset();
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
 }
@@ -67,19 +69,81 @@ ClientConnection::Event ClientConnection::onEvents(std::uint32_t events) {
         socklen_t length = sizeof error;
         ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
         if (error != 0) return fail(std::string("connect: ") + std::strerror(error));
-        phase_ = Phase::Upgrading;  // the upgrade request is already in outbound_
+        if (!tls_) {
+            phase_ = Phase::Upgrading;  // the upgrade request is already in outbound_
+        } else {
+            phase_ = Phase::TlsHandshake;
+            return continueHandshake();
+        }
     }
-    if (events & EPOLLOUT) {
+    if (phase_ == Phase::TlsHandshake) return continueHandshake();
+    if (phase_ == Phase::TlsClosing) return onClosingBytes();
+    // Over TLS, a read may be what a pending write waits for (and the reverse).
+    if ((events & EPOLLOUT) || (tls_ && !outbound_.empty())) {
         if (auto event = onWritable(); event != Event::None) return event;
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) return onReadable();
     return Event::None;
 }
 
+ClientConnection::Event ClientConnection::continueHandshake() {
+    switch (tls_->handshake()) {
+        case TlsClient::Step::Again:
+            return Event::None;
+        case TlsClient::Step::Failed:
+            return fail("TLS handshake: " + tls_->error());
+        case TlsClient::Step::Done:
+            break;
+    }
+    if (handshakeOnly_) {
+        tls_->shutdown();
+        phase_ = Phase::TlsClosing;
+        return onClosingBytes();
+    }
+    return onConnected();
+}
+
+// Edge triggered: the bytes that arrived with the end of the handshake raise no new event,
+// so the request is sent and the socket read right away.
+ClientConnection::Event ClientConnection::onConnected() {
+    phase_ = Phase::Upgrading;
+    if (auto event = onWritable(); event != Event::None) return event;
+    return onReadable();
+}
+
+ClientConnection::Event ClientConnection::onClosingBytes() {
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = receiveSome(buffer, sizeof buffer);
+        if (n > 0) continue;  // nothing is expected; whatever comes is dropped
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Event::None;
+        break;  // the server hung up (or reset): its side is over
+    }
+    close();
+    phase_ = Phase::Ready;
+    return Event::HandshakeDone;
+}
+
+ssize_t ClientConnection::receiveSome(char* buffer, std::size_t size) {
+    if (tls_) return tls_->read(buffer, size);
+    return ::recv(fd_, buffer, size, 0);
+}
+
+ssize_t ClientConnection::sendSome(const char* data, std::size_t size) {
+    if (tls_) return tls_->write(data, size);
+    return ::send(fd_, data, size, MSG_NOSIGNAL);
+}
+
+std::string ClientConnection::ioError(const char* what) const {
+    if (tls_ && errno == EPROTO) return std::string(what) + ": " + tls_->error();
+    return std::string(what) + ": " + std::strerror(errno);
+}
+
 ClientConnection::Event ClientConnection::onWritable() {
     while (outboundOffset_ < outbound_.size()) {
-        const ssize_t n = ::send(fd_, outbound_.data() + outboundOffset_,
-                                 outbound_.size() - outboundOffset_, MSG_NOSIGNAL);
+        const ssize_t n =
+            sendSome(outbound_.data() + outboundOffset_, outbound_.size() - outboundOffset_);
         if (n > 0) {
             outboundOffset_ += static_cast<std::size_t>(n);
         } else if (n < 0 && errno == EINTR) {
@@ -87,7 +151,7 @@ ClientConnection::Event ClientConnection::onWritable() {
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return Event::None;  // the next EPOLLOUT edge continues
         } else {
-            return fail(std::string("send: ") + std::strerror(errno));
+            return fail(ioError("send"));
         }
     }
     outbound_.clear();
@@ -97,7 +161,7 @@ ClientConnection::Event ClientConnection::onWritable() {
 
 ClientConnection::Event ClientConnection::queue(std::string bytes) {
     outbound_.append(bytes);
-    if (phase_ == Phase::Connecting) return Event::None;
+    if (phase_ < Phase::Upgrading) return Event::None;  // sent once connected
     return onWritable();
 }
 
@@ -105,12 +169,12 @@ ClientConnection::Event ClientConnection::onReadable() {
     char buffer[16 * 1024];
     Event result = Event::None;
     while (phase_ != Phase::Failed) {
-        const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+        const ssize_t n = receiveSome(buffer, sizeof buffer);
         if (n == 0) return fail("the server closed the connection");
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            return fail(std::string("recv: ") + std::strerror(errno));
+            return fail(ioError("recv"));
         }
         const auto size = static_cast<std::size_t>(n);
         const Event event =

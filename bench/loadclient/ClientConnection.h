@@ -1,13 +1,15 @@
 // One client WebSocket connection on a non-blocking socket, driven by the load driver's epoll
-// loop: connect, HTTP upgrade, key frame, "authenticated" + ready frame, then echo round trips
-// (send {"content"}, collect message frames until the complete frame, check the echo), or the
-// replay of a resumed conversation (protocol 2), counted to its last frame.
+// loop: connect, TLS handshake (with a TlsClient), HTTP upgrade, key frame, "authenticated" + ready
+// frame, then echo round trips (send {"content"}, collect message frames until the complete frame,
+// check the echo), or the replay of a resumed conversation (protocol 2), counted to its last frame.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "TlsClient.h"
 #include "net/WsCodec.h"
 
 namespace agenthost::bench {
@@ -18,6 +20,8 @@ class ClientConnection {
   public:
     enum class Phase {
         Connecting,
+        TlsHandshake,
+        TlsClosing,  // handshake only: close_notify sent, waiting for the server to hang up
         Upgrading,
         Authenticating,
         Ready,
@@ -26,11 +30,13 @@ class ClientConnection {
         Failed
     };
     // What a call reports to the driver.
-    enum class Event { None, BecameReady, RoundTripDone, ReplayDone, Failed };
+    enum class Event { None, BecameReady, RoundTripDone, ReplayDone, HandshakeDone, Failed };
 
     // Takes ownership of `fd`, a non-blocking socket whose connect() is in progress.
-    // `upgradeRequest` is the whole HTTP request; `key` goes in the first text frame.
-    ClientConnection(int fd, const std::string& upgradeRequest, const std::string& key);
+    // `upgradeRequest` is the whole HTTP request; `key` goes in the first text frame. With
+    // `tls`, everything after the connect goes through it.
+    ClientConnection(int fd, const std::string& upgradeRequest, const std::string& key,
+                     std::unique_ptr<TlsClient> tls = nullptr);
     ~ClientConnection();
     ClientConnection(const ClientConnection&) = delete;
     ClientConnection& operator=(const ClientConnection&) = delete;
@@ -52,6 +58,9 @@ class ClientConnection {
     void setProtocol(int protocol) { protocol_ = protocol; }
     // The server answers each message with its text this many times.
     void setRepeat(std::size_t repeat) { repeat_ = repeat; }
+    // TLS only: no upgrade; once the handshake is done, close_notify, and HandshakeDone when
+    // the server has hung up (so the server's side of the handshake is finished too).
+    void setHandshakeOnly() { handshakeOnly_ = true; }
 
     // Handles the epoll events for this socket (edge triggered: reads and writes until EAGAIN).
     Event onEvents(std::uint32_t events);
@@ -64,8 +73,16 @@ class ClientConnection {
     void close();
 
   private:
+    Event onConnected();
+    Event continueHandshake();
+    Event onClosingBytes();
     Event onWritable();
     Event onReadable();
+    // recv/send, or their TLS counterparts.
+    ssize_t receiveSome(char* buffer, std::size_t size);
+    ssize_t sendSome(const char* data, std::size_t size);
+    // "what: reason" for the errno of a failed receiveSome/sendSome.
+    std::string ioError(const char* what) const;
     Event onHandshakeBytes(const char* data, std::size_t size);
     Event onFrames(const char* data, std::size_t size);
     Event onMessage(const ws::Message& message);
@@ -77,6 +94,8 @@ class ClientConnection {
     Event fail(std::string why);
 
     int fd_;
+    std::unique_ptr<TlsClient> tls_;
+    bool handshakeOnly_ = false;
     Phase phase_ = Phase::Connecting;
     std::string key_;
     std::string outbound_;

@@ -79,7 +79,10 @@ bool LoadDriver::openOne(const std::string& request) {
     epoll_event event{};
     event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     event.data.u64 = connections_.size();
-    connections_.push_back(std::make_unique<ClientConnection>(fd, request, options_.key));
+    auto tls = options_.tls ? std::make_unique<TlsClient>(fd) : nullptr;
+    connections_.push_back(
+        std::make_unique<ClientConnection>(fd, request, options_.key, std::move(tls)));
+    if (options_.mode == Mode::Handshakes) connections_.back()->setHandshakeOnly();
     connections_.back()->setProtocol(options_.protocol);
     connections_.back()->setRepeat(options_.repeat);
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event);
@@ -92,7 +95,13 @@ void LoadDriver::pump(int timeoutMs, OnEvent&& onEvent) {
     epoll_event events[kMaxEvents];
     const int n = ::epoll_wait(epoll_, events, kMaxEvents, timeoutMs);
     for (int i = 0; i < n; ++i) {
-        const auto index = static_cast<std::size_t>(events[i].data.u64);
+        const std::uint64_t tag = events[i].data.u64;
+        if (tag & StalledHeads::kTag) {
+            stalled_->onEvent(static_cast<std::size_t>(tag & ~StalledHeads::kTag));
+            continue;
+        }
+        const auto index = static_cast<std::size_t>(tag);
+        if (!connections_[index]) continue;
         auto& connection = *connections_[index];
         const bool wasSettingUp = connection.settingUp();
         const auto event = connection.onEvents(events[i].events);
@@ -191,7 +200,9 @@ ResumeResult LoadDriver::resume(const std::string& conversationId, std::size_t c
                 break;
             }
         }
-        if (!awaitReplay(index, deadline)) break;
+        if (!awaitEvent(index, ClientConnection::Event::ReplayDone, deadline,
+                        "the replay did not finish in time"))
+            break;
         const auto took = Clock::now() - connection.sentAt();
         result.millis.push_back(std::chrono::duration<double, std::milli>(took).count());
         result.frames = connection.replayed();
@@ -209,28 +220,85 @@ void LoadDriver::establishOne(std::size_t index, Clock::time_point deadline) {
         });
 }
 
-bool LoadDriver::awaitReplay(std::size_t index, Clock::time_point deadline) {
+bool LoadDriver::awaitEvent(std::size_t index, ClientConnection::Event wanted,
+                            Clock::time_point deadline, const char* late) {
     bool done = false, failed = false;
     while (!done && !failed && Clock::now() < deadline)
         pump(millisecondsUntil(deadline), [&](std::size_t at, ClientConnection::Event event) {
             if (at != index) return;
-            if (event == ClientConnection::Event::ReplayDone) done = true;
+            if (event == wanted) done = true;
             if (event == ClientConnection::Event::Failed) failed = true;
         });
-    if (!done && !failed) noteFailure("the replay did not finish in time");
+    if (!done && !failed) noteFailure(late);
     return done;
+}
+
+std::size_t LoadDriver::holdStalledHeads(std::size_t count) {
+    stalled_ = std::make_unique<StalledHeads>(epoll_, options_.host, options_.port, options_.route);
+    return stalled_->open(count);
+}
+
+ProbeResult LoadDriver::probe(std::size_t count, Clock::time_point deadline) {
+    const std::string content = messageContent(options_.payloadChars);
+    const std::string frame = "{\"content\":\"" + content + "\"}";
+    ProbeResult result;
+    for (std::size_t i = 0; i < count && Clock::now() < deadline; ++i) {
+        const auto began = Clock::now();
+        const std::size_t index = connections_.size();
+        if (!openOne(upgradeRequest_)) continue;
+        auto& connection = *connections_[index];
+        if (awaitEvent(index, ClientConnection::Event::BecameReady, deadline,
+                       "not ready in time")) {
+            if (connection.sendMessage(content, frame) == ClientConnection::Event::Failed)
+                noteFailure(connection.error());
+            else if (awaitEvent(index, ClientConnection::Event::RoundTripDone, deadline,
+                                "no echo in time"))
+                result.millis.push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - began).count());
+        }
+        if (connection.settingUp()) --inSetup_;
+        connections_[index].reset();
+    }
+    result.done = result.millis.size();
+    return result;
+}
+
+HandshakeResult LoadDriver::handshakes(std::size_t count, Clock::time_point deadline) {
+    std::size_t opened = 0;
+    const std::size_t failedBefore = failed_;
+    HandshakeResult result;
+    const auto start = Clock::now();
+    while (Clock::now() < deadline) {
+        while (opened < count && inSetup_ < options_.window) {
+            ++opened;
+            openOne(upgradeRequest_);
+        }
+        if (result.done + (failed_ - failedBefore) >= count) break;
+        pump(millisecondsUntil(deadline), [&](std::size_t index, ClientConnection::Event event) {
+            if (event != ClientConnection::Event::HandshakeDone &&
+                event != ClientConnection::Event::Failed)
+                return;
+            if (event == ClientConnection::Event::HandshakeDone) ++result.done;
+            connections_[index].reset();  // frees its TLS state; the index is not reused
+        });
+    }
+    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return result;
 }
 
 std::vector<std::string> LoadDriver::conversationIds() const {
     std::vector<std::string> ids;
     ids.reserve(connections_.size());
-    for (const auto& connection : connections_) ids.push_back(connection->conversationId());
+    for (const auto& connection : connections_)
+        ids.push_back(connection ? connection->conversationId() : "");
     return ids;
 }
 
 void LoadDriver::closeAll() {
-    for (auto& connection : connections_) connection->close();
+    for (auto& connection : connections_)
+        if (connection) connection->close();
     connections_.clear();
+    stalled_.reset();
     inSetup_ = 0;
 }
 

@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: agenthost_loadclient --port=P [--key=K] [--host=127.0.0.1] [--route=echo]\n"
-    "         [--window=256] [--timeout=120] [--server-pid=PID] MODE\n"
+    "         [--window=256] [--timeout=120] [--server-pid=PID] [--tls] MODE\n"
     "  MODE: idle N [--hold=5] [--settle=2]   open N authenticated connections, hold them\n"
     "        echo C M [--payload=64]          C connections, M sequential round trips each\n"
     "             [--repeat=1] [--protocol=1|2] [--ids=FILE] [--settle-cpu=0]\n"
@@ -18,6 +18,10 @@ constexpr const char* kUsage =
     "             [--resume-by=url|frame]     each on a new connection, timed to the last replay\n"
     "        api P [--limit=50]               P walks over GET /api/conversations (cursor\n"
     "                                         paging) with a GET /api/conversations/<id> of each\n"
+    "        slowloris S N [--hold=5]         hold S sockets that sent half a request head, time\n"
+    "                                         N new clients (connect, key, ready, one echo) one\n"
+    "                                         after another, then keep the S for --hold seconds\n"
+    "        handshakes N                     N TLS handshakes (--tls), --window at once\n"
     "  The key defaults to $AGENTHOST_BENCH_KEY (keeps it out of the process list).";
 
 std::size_t count(const std::string& text) {
@@ -81,7 +85,9 @@ Options parseOptions(int argc, char** argv) {
     try {
         for (int i = 1; i < argc; ++i) {
             const std::string_view arg = argv[i];
-            if (arg.rfind("--", 0) == 0)
+            if (arg == "--tls")
+                options.tls = true;
+            else if (arg.rfind("--", 0) == 0)
                 applyFlag(options, arg);
             else
                 words.emplace_back(arg);
@@ -102,9 +108,20 @@ Options parseOptions(int argc, char** argv) {
             options.mode = Mode::Api;
             options.passes = count(words[1]);
             options.connections = 1;
+        } else if (words.size() == 3 && words[0] == "slowloris") {
+            options.mode = Mode::Slowloris;
+            options.stalled = count(words[1]);
+            options.connections = count(words[2]);
+        } else if (words.size() == 2 && words[0] == "handshakes") {
+            options.mode = Mode::Handshakes;
+            options.connections = count(words[1]);
         } else {
-            throw std::invalid_argument("expected `idle N`, `echo C M`, `resume ID R` or `api P`");
+            throw std::invalid_argument(
+                "expected `idle N`, `echo C M`, `resume ID R`, `api P`, `slowloris S N` or "
+                "`handshakes N`");
         }
+        if (options.mode == Mode::Handshakes && !options.tls)
+            throw std::invalid_argument("handshakes needs --tls");
         if (options.protocol != 1 && options.protocol != 2)
             throw std::invalid_argument("--protocol is 1 or 2");
         if (options.repeat == 0 || options.limit == 0)

@@ -1,7 +1,8 @@
 // agenthost_loadclient: the load generator of bench/run.sh and bench/conversations/run.sh. One
 // thread, epoll, non-blocking sockets, so the same client can hold 10,000 connections or time
 // echo round trips against any server of the protocol (agenthost, the aiohttp peer), time the
-// replay of resumed conversations, or time the conversations HTTP API.
+// replay of resumed conversations, time the conversations HTTP API, time new clients while
+// stalled request heads are held open (slowloris), or count TLS handshakes; over TLS with --tls.
 //
 // Prints one line of key=value results on stdout (run.sh parses it); failures go to stderr.
 // Exit status 0 only when every connection and every round trip succeeded.
@@ -149,6 +150,64 @@ int runResume(const Options& options, LoadDriver& driver) {
     return result.done == options.resumes && driver.failed() == 0 ? 0 : 1;
 }
 
+// Spaces would end a value of the key=value line.
+std::string oneWord(std::string text) {
+    for (char& c : text)
+        if (c == ' ') c = '_';
+    return text.empty() ? "-" : text;
+}
+
+int runSlowloris(const Options& options, LoadDriver& driver) {
+    const auto deadline = Clock::now() + options.timeout;
+    const auto before = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
+    const std::size_t held = driver.holdStalledHeads(options.stalled);
+    driver.serviceFor(std::chrono::seconds(1));  // the server has taken them in
+    const auto stalling = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
+    auto result = driver.probe(options.connections, deadline);
+    driver.serviceFor(options.hold);
+    const StalledHeads& stalled = *driver.stalled();
+
+    std::ostringstream out;
+    out << "mode=slowloris stalled=" << options.stalled << " held=" << held
+        << " probes=" << options.connections << " done=" << result.done
+        << " failed=" << driver.failed() << " p50_ms=" << fixed(percentile(result.millis, 0.5), 2)
+        << " p99_ms=" << fixed(percentile(result.millis, 0.99), 2)
+        << " max_ms=" << fixed(percentile(result.millis, 1.0), 2)
+        << " stalled_closed=" << stalled.closedByServer()
+        << " first_closed_age_s=" << fixed(stalled.firstClosedAgeS(), 1)
+        << " server_said=" << oneWord(stalled.serverSaid()) << " still_held=" << stalled.held();
+    if (options.serverPid > 0) {
+        out << " threads_before=" << before.threads << " rss_kb_before=" << before.rssKb;
+        addSample(out, "", stalling);
+    }
+    std::cout << out.str() << std::endl;
+    reportFailures(driver);
+    return held == options.stalled && result.done == options.connections ? 0 : 1;
+}
+
+int runHandshakes(const Options& options, LoadDriver& driver) {
+    const auto before = options.serverPid > 0 ? sampleProcess(options.serverPid) : ProcSample{};
+    const auto result = driver.handshakes(options.connections, Clock::now() + options.timeout);
+    std::ostringstream out;
+    out << "mode=handshakes handshakes=" << options.connections << " done=" << result.done
+        << " failed=" << driver.failed() << " seconds=" << fixed(result.seconds, 3)
+        << " per_s=" << fixed(static_cast<double>(result.done) / result.seconds, 0);
+    if (options.serverPid > 0 && result.done > 0) {
+        const auto after = sampleProcess(options.serverPid);
+        const double cpuUs =
+            1000.0 * (after.cpuMs - before.cpuMs) / static_cast<double>(result.done);
+        // The server's CPU time per handshake gives its rate on one fully used core, whatever
+        // else the machine runs (the client needs about as much CPU per handshake itself).
+        out << " server_cpu_ms=" << fixed(after.cpuMs - before.cpuMs, 0)
+            << " cpu_us_per_handshake=" << fixed(cpuUs, 1)
+            << " per_core_s=" << fixed(cpuUs > 0 ? 1e6 / cpuUs : 0, 0);
+        addSample(out, "", after);
+    }
+    std::cout << out.str() << std::endl;
+    reportFailures(driver);
+    return result.done == options.connections ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace agenthost::bench
 
@@ -169,6 +228,10 @@ int main(int argc, char** argv) {
             return runIdle(options, driver);
         case Mode::Echo:
             return runEcho(options, driver);
+        case Mode::Slowloris:
+            return runSlowloris(options, driver);
+        case Mode::Handshakes:
+            return runHandshakes(options, driver);
         default:
             return runResume(options, driver);
     }

@@ -10,12 +10,15 @@ input, auth timeout, GET /api/health. Responses of one connection run one at a t
 
 Run with Debian's interpreter (python3-aiohttp):
     AGENTHOST_BENCH_KEY=... /usr/bin/python3 aiohttp_server.py --port N
+With --tls-cert and --tls-key (PEM files) it serves https:// and wss:// through Python's ssl
+module (OpenSSL): TLS 1.2 and 1.3, ALPN http/1.1, as agenthost does with tls_cert/tls_key.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import ssl
 import uuid
 from datetime import datetime, timezone
 
@@ -136,6 +139,14 @@ class Server:
         del history[:-2 * HISTORY_MAX_TURNS]
 
 
+def tls_context(cert, key):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -145,9 +156,13 @@ def main():
     parser.add_argument("--route", action="append", default=None)
     parser.add_argument("--ping-interval", type=float, default=30.0)
     parser.add_argument("--backlog", type=int, default=1024)  # agenthost listens with 1024
+    parser.add_argument("--tls-cert", help="PEM certificate (chain): serve TLS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args()
     if not args.key:
         parser.error("no key: pass --key or set AGENTHOST_BENCH_KEY")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
 
     server = Server({args.key}, args.route or ["echo"])
     app = web.Application()
@@ -155,7 +170,8 @@ def main():
     app.router.add_get("/api/health", server.health)
     app.router.add_get("/api/{route}/ws", server.websocket)
     web.run_app(app, host=args.host, port=args.port, backlog=args.backlog, access_log=None,
-                print=lambda *_: None)
+                print=lambda *_: None,
+                ssl_context=tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None)
 
 
 if __name__ == "__main__":
