@@ -18,8 +18,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string readTestData(const std::string& name) {
-    std::ifstream in(sourceDirectory() + "/tests/claude/data/" + name,
-                     std::ios::binary);
+    std::ifstream in(sourceDirectory() + "/tests/claude/data/" + name, std::ios::binary);
     std::ostringstream out;
     out << in.rdbuf();
     return out.str();
