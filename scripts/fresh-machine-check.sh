@@ -141,7 +141,7 @@ echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/fresh-machine-check"
 host_ccache="${CCACHE_DIR:-$HOME/.ccache}"
 if ! $cold && [ -d "$host_ccache" ]; then
   bind --bind "$host_ccache" "$root/var/cache/host-ccache"
-  environment+=(CCACHE_DIR=/var/cache/host-ccache CCACHE_BASEDIR=/src)
+  environment+=(CCACHE_DIR=/var/cache/host-ccache CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=true)
 fi
 if ! $cold; then  # downloaded packages, kept between runs: apt still installs each one
   mkdir -p "$cache_dir/apt-archives"

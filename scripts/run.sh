@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh build -DAGENTHOST_TESTS=OFF -DAGENTHOST_BENCH=OFF  # the server and plugins only
+# The server and plugins only, as a user's plain Release build compiles them (.ci/run builds
+# that too, so a fresh machine's first run reuses those objects through ccache).
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DAGENTHOST_TESTS=OFF -DAGENTHOST_BENCH=OFF
 if [ $# -eq 0 ]; then set -- --config=config/agenthost.ini; fi
 exec build/bin/agenthost "$@"
