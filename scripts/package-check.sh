@@ -5,10 +5,10 @@
 # for /api/health to answer 200, stops it with SIGTERM expecting exit 0, then removes and purges
 # the package and checks that its files are gone. Needs root (dpkg) and port 8080 free (the
 # installed config's port). Safe to run again after a failed run.
-#   scripts/package-check.sh [build-dir]     default: build-plain (see .ci/run)
+#   scripts/package-check.sh [build-dir]     default: build (see .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build="${1:-build-plain}"
+build="${1:-build}"
 config=/etc/agenthost/agenthost.ini
 health=http://127.0.0.1:8080/api/health
 

@@ -3,7 +3,6 @@
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/String.h>
 #include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 
@@ -107,16 +106,6 @@ bool isConversationId(const std::string& id) {
     return true;
 }
 
-// The key of "Authorization: Bearer <key>", or "" when there is none.
-std::string bearerKey(const http::PlainRequest& request) {
-    const std::string header = request.header("Authorization");
-    const std::size_t space = header.find(' ');
-    if (space == std::string::npos || Poco::icompare(header.substr(0, space), "Bearer") != 0)
-        return "";
-    const std::size_t start = header.find_first_not_of(' ', space);
-    return start == std::string::npos ? "" : header.substr(start);
-}
-
 Object::Ptr turnJson(const store::TurnRecord& turn) {
     Object::Ptr json = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     json->set("turn", turn.turn);
@@ -157,7 +146,7 @@ bool HttpApi::handles(const std::string& path) {
 }
 
 PlainResponse HttpApi::handle(const http::PlainRequest& request) const {
-    const std::string key = bearerKey(request);
+    const std::string key = request.bearerKey();
     if (key.empty()) {
         PlainResponse response =
             errorResponse(401, "invalid_api_key", "use Authorization: Bearer <key>");

@@ -31,17 +31,10 @@ bool wantsFullDetail(const PlainRequest& request) {
     return false;
 }
 
-// The key of "Authorization: Bearer <key>", or "".
-std::string bearerKey(const PlainRequest& request) {
-    const std::string value = Poco::trim(request.header("Authorization"));
-    if (value.size() < 7 || Poco::icompare(value.substr(0, 7), "Bearer ") != 0) return "";
-    return Poco::trim(value.substr(7));
-}
-
 // Null when the request carries an admin key (Authorization: Bearer), else the refusal.
 std::optional<PlainResponse> refuseUnlessAdmin(const PlainRequest& request, const Backend& backend,
                                                const std::string& what) {
-    const std::string key = bearerKey(request);
+    const std::string key = request.bearerKey();
     if (key.empty())
         return errorResponse(401, "invalid_api_key",
                              what + " needs Authorization: Bearer <admin key>");
@@ -63,7 +56,7 @@ PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend
 }
 
 PlainResponse usageEndpoint(const PlainRequest& request, const Backend& backend) {
-    const std::string key = bearerKey(request);
+    const std::string key = request.bearerKey();
     const auto* settings = key.empty() ? nullptr : backend.runtime()->keys->find(key);
     if (!settings) {
         auto response = errorResponse(401, "invalid_api_key", "use Authorization: Bearer <key>");

@@ -3,6 +3,7 @@
 // give a PlainResponse, whichever front end parsed the head.
 #pragma once
 
+#include <Poco/String.h>
 #include <strings.h>
 
 #include <string>
@@ -23,6 +24,13 @@ struct PlainRequest {
         for (const auto& [key, value] : headers)
             if (::strcasecmp(key.c_str(), name.c_str()) == 0) return value;
         return "";
+    }
+
+    // The key of "Authorization: Bearer <key>", or "" when the request presents none.
+    std::string bearerKey() const {
+        const std::string value = Poco::trim(header("Authorization"));
+        if (value.size() < 7 || Poco::icompare(value.substr(0, 7), "Bearer ") != 0) return "";
+        return Poco::trim(value.substr(7));
     }
 };
 

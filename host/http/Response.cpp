@@ -5,22 +5,39 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPResponse.h>
 
+#include <optional>
 #include <sstream>
 
 #include "util/Version.h"
 
 namespace agenthost::http {
 
-PlainResponse errorResponse(int status, const std::string& code, const std::string& message) {
+namespace {
+
+PlainResponse jsonError(int status, const std::string& code, const std::string& message,
+                        std::optional<int> retryAfterS) {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("error", code);
     body.set("message", message);
+    if (retryAfterS) body.set("retry_after_s", *retryAfterS);
     std::ostringstream out;
     body.stringify(out);
     PlainResponse response;
     response.status = status;
     response.body = out.str();
+    if (retryAfterS) response.headers.emplace_back("Retry-After", std::to_string(*retryAfterS));
     return response;
+}
+
+}  // namespace
+
+PlainResponse errorResponse(int status, const std::string& code, const std::string& message) {
+    return jsonError(status, code, message, std::nullopt);
+}
+
+PlainResponse retryLaterResponse(const std::string& code, const std::string& message,
+                                 int retryAfterS) {
+    return jsonError(429, code, message, retryAfterS);
 }
 
 std::string serialize(const PlainResponse& response, bool keepAlive, bool headRequest) {

@@ -10,6 +10,10 @@ namespace agenthost::http {
 
 // {"error": code, "message": message} with `status`.
 PlainResponse errorResponse(int status, const std::string& code, const std::string& message);
+// 429 {"error": code, "message": message, "retry_after_s": N} with "Retry-After: N": a limit
+// that frees up in N seconds.
+PlainResponse retryLaterResponse(const std::string& code, const std::string& message,
+                                 int retryAfterS);
 
 // Status line, headers (Content-Type, Content-Length, Cache-Control, Date, Server, Connection
 // and the response's own), the blank line, and the body unless `headRequest`.

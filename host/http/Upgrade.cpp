@@ -56,9 +56,7 @@ void checkBearer(const PlainRequest& request, const std::string& route, const Ba
 std::optional<PlainResponse> connectionLimit(const std::string& keyName, const Backend& backend) {
     const auto refusal = backend.keyLimits().checkConnection(keyName);
     if (!refusal) return std::nullopt;
-    auto response = errorResponse(429, refusal->code, refusal->message);
-    response.headers.emplace_back("Retry-After", std::to_string(refusal->retryAfterS));
-    return response;
+    return retryLaterResponse(refusal->code, refusal->message, refusal->retryAfterS);
 }
 
 }  // namespace

@@ -150,6 +150,8 @@ TEST(KeyLimits, MaxConnectionsRefusesABearerUpgradeWith429AndRetryAfter) {
     ASSERT_FALSE(refused.retryAfter.empty());
     EXPECT_GE(std::stoi(refused.retryAfter), 1);
     EXPECT_EQ(parseJson(refused.body)->getValue<std::string>("error"), "rate_limited");
+    EXPECT_EQ(parseJson(refused.body)->getValue<int>("retry_after_s"),
+              std::stoi(refused.retryAfter));
     EXPECT_EQ(handshakeStatus(host.port(), kPath,
                               {{"Authorization", "Bearer " + std::string(kLaptopKey)}}),
               101);
