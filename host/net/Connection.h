@@ -175,10 +175,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool registered_ = false;
     int batches_ = 0;  // open Batch scopes
     bool writeArmed_ = false;
-    bool closeQueued_ = false;        // our Close frame is queued: no more data frames
-    bool peerClosed_ = false;         // the peer's Close frame arrived
-    bool closeAfterSending_ = false;  // HTTP: shut the write side down once outbound_ is sent
-    bool hangUpAfterClose_ = false;   // dropped once our Close frame is sent
+    bool closeQueued_ = false;  // our Close frame is queued: no more data frames
+    bool peerClosed_ = false;   // the peer's Close frame arrived
+    // HTTP: shut the write side down once outbound_ is sent. Set under the lock (by a worker,
+    // for an answer made there); atomic because the loop also reads it without the lock.
+    std::atomic<bool> closeAfterSending_{false};
+    bool hangUpAfterClose_ = false;  // dropped once our Close frame is sent
     bool writeShutDown_ = false;
     SSL* ssl_ = nullptr;          // TLS only
     bool handshaking_ = false;    // TLS: the handshake is not finished
