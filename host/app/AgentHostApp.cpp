@@ -247,7 +247,8 @@ int AgentHostApp::serve() {
         return EXIT_UNAVAILABLE;
     }
     PidFile pidFile(pidFile_);
-    for (const auto& [route, instance] : host.routes()->routes)
+    const auto routes = host.routes();  // held: the loop walks a member of it
+    for (const auto& [route, instance] : routes->routes)
         log.information("route /api/" + route + "/ws -> " + instance->library().name() + " " +
                         instance->library().version());
     const char* scheme =

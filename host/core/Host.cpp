@@ -313,7 +313,9 @@ std::string Host::metricsText() const {
 
     out.family("agenthost_plugin_health", "gauge",
                "Each route's plugin health: 1 for the status it reports now, else 0.");
-    for (const auto& [route, instance] : routes()->routes) {
+    // Held for the loop: a reload may replace the table meanwhile.
+    const auto table = routes();
+    for (const auto& [route, instance] : table->routes) {
         const std::string now = plugin::healthName(instance->health().status);
         for (const char* status : {"ok", "degraded", "error"})
             out.sample("agenthost_plugin_health", {{"route", route}, {"status", status}},
