@@ -247,8 +247,7 @@ int AgentHostApp::serve() {
         return EXIT_UNAVAILABLE;
     }
     PidFile pidFile(pidFile_);
-    const auto routes = host.routes();  // held: the loop walks a member of it
-    for (const auto& [route, instance] : routes->routes)
+    for (const auto& [route, instance] : host.routes()->routes)
         log.information("route /api/" + route + "/ws -> " + instance->library().name() + " " +
                         instance->library().version());
     const char* scheme =
