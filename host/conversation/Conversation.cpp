@@ -355,6 +355,10 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
         // The turn is over: a seq reservation made by its terminal frame must not save it as
         // running again (see publishLocked).
         current_.reset();
+        // With nothing queued the key's response slot is free before the terminal frame goes
+        // out: a client that sends its next message (or reads /api/usage) once it has the frame
+        // must not find the slot still taken.
+        if (pending_.empty()) releaseResponseSlotLocked();
         // The turn record is queued before its terminal frame goes out: a client that reads the
         // conversation over HTTP once it has the frame finds the turn finished.
         if (code == nullptr) {
@@ -398,6 +402,7 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
                    true);  // before the frame, as in requestFinished
     recordEndLocked(*victim, code ? metrics::Outcome::Error : metrics::Outcome::Cancelled,
                     code ? code : "");
+    if (pending_.empty()) releaseResponseSlotLocked();  // before the frame, as in requestFinished
     publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
                   victim->turn, Kind::Other);
     return victim;
