@@ -129,8 +129,7 @@ typedef struct agenthost_buffer {
 #define AGENTHOST_EMIT_CLIENT_GONE 2u /* a protocol 1 client left: nobody will read the answer */
 #define AGENTHOST_EMIT_STOPPING 3u    /* the host is stopping or the route was removed */
 #define AGENTHOST_EMIT_INVALID 4u     /* the arguments were refused (bad kind, data not JSON) */
-#define AGENTHOST_EMIT_UNSUPPORTED 5u /* request_approval: no client can answer; apply the policy \
-                                       */
+#define AGENTHOST_EMIT_UNSUPPORTED 5u /* request_approval: nobody can answer; apply the policy */
 
 /* Why the host cancels a request. */
 #define AGENTHOST_CANCEL_CLIENT 0u     /* the client sent a cancel frame */
@@ -156,8 +155,7 @@ typedef struct agenthost_buffer {
 #define AGENTHOST_PLUGIN_NONBLOCKING_START 1u /* see "Threading" */
 
 /* agenthost_request.flags */
-#define AGENTHOST_REQUEST_CAN_ASK_APPROVAL 1u /* a protocol 2 client may answer request_approval \
-                                               */
+#define AGENTHOST_REQUEST_CAN_ASK_APPROVAL 1u /* a protocol 2 client can answer approvals */
 
 /* Host-owned handles. */
 typedef struct agenthost_instance_host agenthost_instance_host;
