@@ -93,6 +93,7 @@ struct RouteSettings {
     std::string library;                                        // library name, without .so
     std::string libraryPath;                                    // resolved <directory>/<library>.so
     std::vector<std::pair<std::string, std::string>> settings;  // resolved, for the plugin
+    int approvalTimeoutS = 300;  // an unanswered approval request is declined after it
 };
 
 struct Config {

@@ -47,6 +47,23 @@ void TurnRequest::onSessionState(std::string_view state) {
     if (auto conversation = conversation_.lock()) conversation->requestState(*this, state);
 }
 
+std::uint32_t TurnRequest::onEvent(std::string_view kind, std::string_view content,
+                                   std::string_view data) {
+    if (auto conversation = conversation_.lock())
+        return conversation->requestEvent(*this, kind, content, data);
+    return AGENTHOST_EMIT_CANCELLED;
+}
+
+std::uint32_t TurnRequest::onApprovalRequest(std::uint64_t cookie, std::string_view action,
+                                             std::string_view content, std::string_view detail) {
+    if (auto conversation = conversation_.lock())
+        return conversation->requestApproval(*this, cookie, action, content, detail);
+    return AGENTHOST_EMIT_CANCELLED;
+}
+
+// Replaced by the request's state machine (plugin calls in flight, release).
+void TurnRequest::approvalDecided(std::uint64_t, std::uint32_t) {}
+
 void TurnRequest::onFinish(const char* code, const char* text) {
     auto keepAlive = std::move(pluginReference);  // the plugin is done with this handle
     // Before the terminal frame: a client's next message already sees these tokens.

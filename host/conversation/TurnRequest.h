@@ -49,6 +49,24 @@ class TurnRequest final : public agenthost_request_host {
     void onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) override;
     void onSessionState(std::string_view state) override;
     void onFinish(const char* code, const char* message) override;
+    // Events and approvals go to the conversation (ConversationEvents.cpp).
+    std::uint32_t onEvent(std::string_view kind, std::string_view content, std::string_view data);
+    std::uint32_t onApprovalRequest(std::uint64_t cookie, std::string_view action,
+                                    std::string_view content, std::string_view detail);
+
+    // The client's answer to an approval request, for the plugin's approval_decided. Called
+    // once per approval, with no host lock held.
+    void approvalDecided(std::uint64_t cookie, std::uint32_t decision);
+
+    // Whether a client can answer request_approval (AGENTHOST_REQUEST_CAN_ASK_APPROVAL). Set
+    // before the plugin gets the request.
+    void setCanAskApproval(bool can) {
+        if (can)
+            raw_.flags |= AGENTHOST_REQUEST_CAN_ASK_APPROVAL;
+        else
+            raw_.flags &= ~AGENTHOST_REQUEST_CAN_ASK_APPROVAL;
+    }
+    bool canAskApproval() const { return (raw_.flags & AGENTHOST_REQUEST_CAN_ASK_APPROVAL) != 0; }
 
     const std::uint64_t id;
     const int turn;
