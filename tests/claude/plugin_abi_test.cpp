@@ -24,6 +24,7 @@ struct Recorded {
     int finishes = 0;
     std::string code;  // empty: success
     bool textAfterFinish = false;
+    agenthost_request_plugin_ptr context = nullptr;  // the plugin's, until released
 };
 
 std::mutex recordMutex;
@@ -33,42 +34,61 @@ Recorded& recordOf(agenthost_request_host_ptr request) {
     return *reinterpret_cast<Recorded*>(request);
 }
 
-void emitText(agenthost_request_host_ptr request, const char* data, size_t size) {
+uint32_t emitText(agenthost_request_host_ptr request, agenthost_str text) {
     std::lock_guard<std::mutex> lock(recordMutex);
     Recorded& r = recordOf(request);
     if (r.finishes > 0) r.textAfterFinish = true;
-    r.text.append(data, size);
+    r.text.append(text.data, text.size);
     recordChanged.notify_all();
+    return AGENTHOST_EMIT_OK;
+}
+uint32_t emitEvent(agenthost_request_host_ptr, agenthost_str, agenthost_str, agenthost_str) {
+    return AGENTHOST_EMIT_OK;
+}
+uint32_t requestApproval(agenthost_request_host_ptr, uint64_t, agenthost_str, agenthost_str,
+                         agenthost_str) {
+    return AGENTHOST_EMIT_UNSUPPORTED;
 }
 void reportUsage(agenthost_request_host_ptr, uint64_t, uint64_t) {}
-void setSessionState(agenthost_request_host_ptr, const char*, size_t) {}
-void finish(agenthost_request_host_ptr request, const char* code, const char*) {
+void setText(agenthost_request_host_ptr, agenthost_str) {}
+void requestLog(agenthost_request_host_ptr, uint32_t, agenthost_str) {}
+void finish(agenthost_request_host_ptr request, agenthost_str code, agenthost_str) {
     std::lock_guard<std::mutex> lock(recordMutex);
     Recorded& r = recordOf(request);
     ++r.finishes;
-    r.code = code ? code : "";
+    r.code.assign(code.data, code.size);
     recordChanged.notify_all();
 }
-void log(agenthost_instance_host_ptr, agenthost_log_level, const char*) {}
+void log(agenthost_instance_host_ptr, uint32_t, agenthost_str) {}
+uint32_t metricDefine(agenthost_instance_host_ptr, uint32_t, agenthost_str, agenthost_str) {
+    return 0;
+}
+void metricRecord(agenthost_instance_host_ptr, uint32_t, double) {}
 
 const agenthost_host_api kHost = {sizeof(agenthost_host_api),
                                   AGENTHOST_ABI_MAJOR,
                                   AGENTHOST_ABI_MINOR,
                                   &emitText,
+                                  &emitEvent,
+                                  &requestApproval,
                                   &reportUsage,
-                                  &setSessionState,
+                                  &setText,
+                                  &setText,
+                                  &requestLog,
                                   &finish,
-                                  &log};
+                                  &log,
+                                  &metricDefine,
+                                  &metricRecord};
 
 class ClaudeAbi : public ::testing::Test {
   protected:
     void SetUp() override {
         library_ = dlopen((pluginBuildDirectory() + "/claude.so").c_str(), RTLD_NOW | RTLD_LOCAL);
         ASSERT_NE(library_, nullptr) << dlerror();
-        auto entry = reinterpret_cast<agenthost_plugin_entry_fn>(
-            dlsym(library_, AGENTHOST_PLUGIN_ENTRY_SYMBOL));
-        ASSERT_NE(entry, nullptr);
-        api_ = entry(AGENTHOST_ABI_MAJOR, AGENTHOST_ABI_MINOR, &kHost);
+        auto init = reinterpret_cast<agenthost_plugin_init_fn>(
+            dlsym(library_, AGENTHOST_PLUGIN_INIT_SYMBOL));
+        ASSERT_NE(init, nullptr);
+        api_ = init(&kHost);
         ASSERT_NE(api_, nullptr);
     }
     void TearDown() override {
@@ -85,9 +105,10 @@ class ClaudeAbi : public ::testing::Test {
         config.route = {"claude", 6};
         config.settings = list.data();
         config.settings_count = list.size();
-        char reason[512] = "";
-        auto instance = api_->instance_new(&config, reason, sizeof reason);
-        if (error) *error = reason;
+        char reason[512];
+        agenthost_buffer buffer{reason, sizeof reason, 0};
+        auto instance = api_->instance_new(&config, &buffer);
+        if (error) error->assign(reason, buffer.size);
         return instance;
     }
 
@@ -97,8 +118,14 @@ class ClaudeAbi : public ::testing::Test {
         request.request_id = id;
         request.message = {"hi", 2};
         ASSERT_EQ(api_->request_start(instance, &request,
-                                      reinterpret_cast<agenthost_request_host_ptr>(&record)),
-                  0);
+                                      reinterpret_cast<agenthost_request_host_ptr>(&record),
+                                      &record.context, nullptr, nullptr),
+                  AGENTHOST_START_ACCEPTED);
+    }
+
+    // What a host does once a request is finished and no call into the plugin runs for it.
+    void release(agenthost_instance_plugin_ptr instance, std::vector<Recorded>& records) {
+        for (auto& r : records) api_->request_release(instance, r.context);
     }
 
     std::map<std::string, std::string> settingsFor(const MockAnthropic& mock) {
@@ -161,15 +188,14 @@ TEST_F(ClaudeAbi, CancelRacingWithTheAnswerFinishesExactlyOnce) {
         start(instance, records[i], i + 1);
         // Cancel some at once, some a little later, some never.
         if (i % 3 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(i % 7));
-        if (i % 3 != 2)
-            api_->request_cancel(instance,
-                                 reinterpret_cast<agenthost_request_host_ptr>(&records[i]));
+        if (i % 3 != 2) api_->request_cancel(instance, records[i].context, AGENTHOST_CANCEL_CLIENT);
     }
     EXPECT_TRUE(waitFor([&] {
         for (const auto& r : records)
             if (r.finishes == 0) return false;
         return true;
     }));
+    release(instance, records);
     api_->instance_destroy(instance);
     std::lock_guard<std::mutex> lock(recordMutex);
     for (std::size_t i = 0; i < records.size(); ++i) {
