@@ -40,6 +40,23 @@ TEST(Events, Protocol2SeesThinkingAndStatusWithConsecutiveSeqsBeforeTheMessage) 
     EXPECT_EQ(frames[3]->getValue<std::string>("content"), "hello");
 }
 
+TEST(Events, ThinkingIsStreamedInChunksLikeMessageText) {
+    auto config = eventsConfig();
+    config.sections += "\n[streaming]\nchunk_chars = 10\n";
+    HostProcess host(config);
+    auto client = startConversation(host, "events");
+    client->sendMessage("hello");
+    const auto frames = client->readUntil(terminalOfTurn(1));
+    EXPECT_EQ(shapeOf(frames), (Shape{"user", "event:thinking", "event:thinking", "event:thinking",
+                                      "event:status", "message", "complete"}));
+    std::string thinking;
+    for (const auto& frame : frames)
+        if (isEvent(frame, "thinking")) thinking += frame->getValue<std::string>("content");
+    EXPECT_EQ(thinking, "The user wrote 5 characters.");
+    EXPECT_EQ(frames[1]->getValue<std::string>("content"), "The user w");
+    EXPECT_EQ(seqsOf(frames), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
+}
+
 TEST(Events, ThinkingIsNotPartOfTheAnswerOrItsHistory) {
     HostProcess host(eventsConfig());
     auto client = startConversation(host, "events");
