@@ -28,10 +28,6 @@
 
 namespace agenthost::conversation {
 
-std::uint32_t Conversation::endedStatusLocked() const {
-    return stopping_ ? AGENTHOST_EMIT_STOPPING : AGENTHOST_EMIT_CANCELLED;
-}
-
 bool Conversation::replays(const Attachment& attachment, std::string_view storedFrame) {
     const auto kind = protocol::eventKindOfFrame(storedFrame);
     return !kind || attachment.events.admits(*kind);
@@ -45,7 +41,7 @@ std::uint32_t Conversation::requestEvent(TurnRequest& request, std::string_view 
     const auto dataJson = protocol::compactJsonObject(data);
     if (!dataJson) return AGENTHOST_EMIT_INVALID;
     std::lock_guard<std::mutex> lock(mutex_);
-    if (&request != current_.get()) return endedStatusLocked();
+    if (&request != current_.get()) return request.endedStatus();
     if (*kind == protocol::EventKind::Thinking) {
         // Streamed like the message text: pieces joined, split at chunk_chars.
         for (auto& chunk : thinkingChunker_.push(content))
@@ -71,7 +67,7 @@ std::uint32_t Conversation::requestApproval(TurnRequest& request, std::uint64_t 
     const auto detailJson = protocol::compactJsonObject(detail);
     if (!detailJson) return AGENTHOST_EMIT_INVALID;
     std::lock_guard<std::mutex> lock(mutex_);
-    if (&request != current_.get()) return endedStatusLocked();
+    if (&request != current_.get()) return request.endedStatus();
     if (!request.canAskApproval()) return AGENTHOST_EMIT_UNSUPPORTED;
     const std::string approvalId = newConversationId();  // the same unguessable form
     // The timeout resolves it on the timer's thread, unless an answer or the turn's end

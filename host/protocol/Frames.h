@@ -26,6 +26,7 @@ inline constexpr const char* kCancelled = "cancelled";
 // An approve frame named an approval that is not open (never was, already answered, timed
 // out, or its turn ended).
 inline constexpr const char* kApprovalNotFound = "approval_not_found";
+inline constexpr const char* kTimeout = "timeout";  // the route's request_timeout_s passed
 }  // namespace error_code
 
 struct Usage {
