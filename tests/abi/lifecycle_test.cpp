@@ -140,17 +140,23 @@ TEST(RequestLifecycle, SigtermWhileStreamsFinishOnPluginThreadsExitsCleanly) {
     HostProcess host(config);
     for (int round = 0; round < kRounds; ++round) {
         if (round > 0) host.restart();
-        {
-            WsClient finishing(host.port(), "/api/raw/ws");
-            finishing.authenticate(kTestKey);
-            WsClient endless(host.port(), "/api/raw/ws");
-            endless.authenticate(kTestKey);
-            endless.sendMessage("forever");
-            finishing.sendMessage(std::string(3 * (round % 7 + 1), 'x'));
-            EXPECT_EQ(endless.receiveJson()->getValue<std::string>("type"), "message");
-            // Sent while the short stream may still be running, or just finishing.
-            ASSERT_EQ(host.stop(15), 0) << "round " << round << "\n" << host.output();
-        }
+        auto finishing = std::make_unique<WsClient>(host.port(), "/api/raw/ws");
+        finishing->authenticate(kTestKey);
+        auto endless = std::make_unique<WsClient>(host.port(), "/api/raw/ws");
+        endless->authenticate(kTestKey);
+        endless->sendMessage("forever");
+        finishing->sendMessage(std::string(3 * (round % 7 + 1), 'x'));
+        EXPECT_EQ(endless->receiveJson()->getValue<std::string>("type"), "message");
+        // Sent while the short stream may still be running, or just finishing. The clients
+        // read on until the host closes them, as clients do, so the exit waits for no timeout.
+        int status = -1;
+        std::thread stopper([&] { status = host.stop(15); });
+        endless->waitForClose(10s * kSanitizerSlowdown);
+        finishing->waitForClose(10s * kSanitizerSlowdown);
+        endless.reset();
+        finishing.reset();
+        stopper.join();
+        ASSERT_EQ(status, 0) << "round " << round << "\n" << host.output();
     }
 }
 
