@@ -101,7 +101,8 @@ typedef struct agenthost_str {
 } agenthost_str;
 
 /* An agenthost_str of a string literal. */
-#define AGENTHOST_STR(literal) {(literal), sizeof(literal) - 1}
+#define AGENTHOST_STR(literal) \
+    { (literal), sizeof(literal) - 1 }
 
 /* Memory the caller owns, which the callee fills: at most `capacity` bytes at `data`, then
  * `size` set to how many it wrote. Text longer than `capacity` is cut (at a UTF-8 boundary). */
@@ -128,7 +129,7 @@ typedef struct agenthost_buffer {
 #define AGENTHOST_EMIT_CLIENT_GONE 2u /* a protocol 1 client left: nobody will read the answer */
 #define AGENTHOST_EMIT_STOPPING 3u    /* the host is stopping or the route was removed */
 #define AGENTHOST_EMIT_INVALID 4u     /* the arguments were refused (bad kind, data not JSON) */
-#define AGENTHOST_EMIT_UNSUPPORTED 5u /* request_approval: no client can answer; apply the policy */
+#define AGENTHOST_EMIT_UNSUPPORTED 5u /* request_approval: nobody can answer; apply the policy */
 
 /* Why the host cancels a request. */
 #define AGENTHOST_CANCEL_CLIENT 0u     /* the client sent a cancel frame */
@@ -154,7 +155,7 @@ typedef struct agenthost_buffer {
 #define AGENTHOST_PLUGIN_NONBLOCKING_START 1u /* see "Threading" */
 
 /* agenthost_request.flags */
-#define AGENTHOST_REQUEST_CAN_ASK_APPROVAL 1u /* a protocol 2 client may answer request_approval */
+#define AGENTHOST_REQUEST_CAN_ASK_APPROVAL 1u /* a protocol 2 client can answer approvals */
 
 /* Host-owned handles. */
 typedef struct agenthost_instance_host agenthost_instance_host;
@@ -194,8 +195,8 @@ typedef struct agenthost_turn {
  * a plugin may keep views instead of copies while it answers. */
 typedef struct agenthost_request {
     size_t struct_size;
-    uint64_t request_id;   /* unique within the host process; also in the host's log lines */
-    agenthost_str route;   /* the route the client connected to */
+    uint64_t request_id; /* unique within the host process; also in the host's log lines */
+    agenthost_str route; /* the route the client connected to */
     agenthost_str conversation_id; /* stable across reconnects and restarts of the host */
     uint32_t turn;                 /* the turn's number in the conversation, from 1 */
     uint32_t flags;                /* AGENTHOST_REQUEST_* */
@@ -240,8 +241,7 @@ typedef struct agenthost_host_api {
      * protocol 1 request: the plugin applies its configured policy instead). `cookie` is the
      * plugin's own value; several approvals may be open at once. */
     uint32_t (*request_approval)(agenthost_request_host_ptr request, uint64_t cookie,
-                                 agenthost_str action, agenthost_str content,
-                                 agenthost_str detail);
+                                 agenthost_str action, agenthost_str content, agenthost_str detail);
 
     /* Token usage for the `complete` frame and the key's quota; the last report wins. */
     void (*report_usage)(agenthost_request_host_ptr request, uint64_t input_tokens,
@@ -306,8 +306,8 @@ typedef struct agenthost_plugin_api {
      * the client gets a generic plugin error. */
     uint32_t (*request_start)(agenthost_instance_plugin_ptr instance,
                               const agenthost_request* request, agenthost_request_host_ptr handle,
-                              agenthost_request_plugin_ptr* context,
-                              agenthost_buffer* refusal_code, agenthost_buffer* refusal_message);
+                              agenthost_request_plugin_ptr* context, agenthost_buffer* refusal_code,
+                              agenthost_buffer* refusal_message);
 
     /* Asks the plugin to stop the request early (AGENTHOST_CANCEL_* says why): abort its
      * upstream work and still call finish once, promptly. Never called after request_release;
