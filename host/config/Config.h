@@ -94,6 +94,7 @@ struct RouteSettings {
     std::string libraryPath;                                    // resolved <directory>/<library>.so
     std::vector<std::pair<std::string, std::string>> settings;  // resolved, for the plugin
     long long requestTimeoutS = 0;  // request_timeout_s: cancel a request after it; 0: never
+    int approvalTimeoutS = 300;     // an unanswered approval request is declined after it
 };
 
 struct Config {

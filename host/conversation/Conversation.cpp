@@ -46,11 +46,12 @@ std::uint64_t nextAttachmentId() {
 }  // namespace
 
 Attachment::Attachment(std::shared_ptr<net::Connection> connection_, int protocol_,
-                       std::weak_ptr<AttachmentListener> listener_)
+                       std::weak_ptr<AttachmentListener> listener_, protocol::EventFilter events_)
     : id(nextAttachmentId()),
       connection(std::move(connection_)),
       protocol(protocol_),
-      listener(std::move(listener_)) {}
+      listener(std::move(listener_)),
+      events(events_) {}
 
 Conversation::Conversation(std::string id, std::string route, std::string keyName,
                            const Services& services,
@@ -108,7 +109,8 @@ bool Conversation::attach(
         trimTailLocked();
         storedUpTo = tail_.empty() ? lastSeq_ : tail_.front().seq - 1;
         for (const auto& frame : tail_)
-            if (frame.seq > *afterSeq) unstored.push_back(protocol::replayOf(frame.json));
+            if (frame.seq > *afterSeq && replays(*attachment, frame.json))
+                unstored.push_back(protocol::replayOf(frame.json));
         attachment->replaying_ = true;
     }
     // Durable frames come from the store, without the lock: live frames meanwhile wait in the
@@ -119,10 +121,12 @@ bool Conversation::attach(
             auto page = services_.store->frames(id(), after, storedUpTo, kReplayPage);
             if (page.empty()) break;
             net::Connection::Batch batch(*attachment->connection);
-            for (const auto& frame : page)
+            for (const auto& frame : page) {
+                if (!replays(*attachment, frame.json)) continue;  // a gap, as the spec says
                 attachment->connection->sendText(protocol::replayOf(frame.json));
+                ++replayed;
+            }
             after = page.back().seq;
-            replayed += page.size();
         }
     }
     metrics_.resumed(replayed);
@@ -194,7 +198,10 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
         saveTurnLocked(turn, text, "", store::TurnStatus::Running, std::nullopt, "", "", now,
                        false);
         publishLocked(protocol::userFrame(text), turn, Kind::User);
-        pending_.push_back({turn, std::move(text), sender.id, sender.protocol == 1, now});
+        // Only a protocol 2 sender that takes approval_request events can answer one.
+        const bool canAsk =
+            sender.protocol == 2 && sender.events.admits(protocol::EventKind::ApprovalRequest);
+        pending_.push_back({turn, std::move(text), sender.id, sender.protocol == 1, canAsk, now});
         metrics_.queued();
         if (!keepAlive_) keepAlive_ = shared_from_this();
         startNow = !current_;
@@ -243,6 +250,7 @@ void Conversation::deleted() {
         deleted_ = true;
         victim = std::move(current_);
         if (victim) victim->ended(AGENTHOST_CANCEL_DELETED);
+        dropApprovalsLocked();
         if (victim) recordEndLocked(*victim, metrics::Outcome::Cancelled, "");
         for (std::size_t i = 0; i < pending_.size(); ++i)
             metrics_.ended(metrics::Outcome::Cancelled, "", false, {});
@@ -282,12 +290,14 @@ void Conversation::startNext() {
         request->setTimeout(std::chrono::seconds(instance->settings().requestTimeoutS));
         request->senderAttachment = next.sender;
         request->senderIsProtocol1 = next.senderIsProtocol1;
+        request->setFlags(next.canAskApproval ? AGENTHOST_REQUEST_CAN_ASK_APPROVAL : 0u);
         request->startedAtMs = next.acceptedAtMs;
         request->limits = services_.limits;
         request->runningSince = metrics_.now();
         metrics_.started();
         current_ = request;
         chunker_ = util::Utf8Chunker(runtime_->streaming.chunkChars);
+        thinkingChunker_ = util::Utf8Chunker(runtime_->streaming.chunkChars);
         for (const auto& attachment : attachments_)
             if (attachment->id == next.sender) senderConnection = attachment->connection;
     }
@@ -403,6 +413,8 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
         // snapshot under the mutex lets commitHistoryLocked() see for sure whether it is shared.
         request.releaseHistory();
         if (&request != current_.get()) return;  // cancelled: already answered
+        dropApprovalsLocked();
+        flushThinkingLocked(request.turn);
         if (auto rest = chunker_.flush(); !rest.empty()) {
             request.responseText.append(rest);
             chunkSentLocked(request);
@@ -453,7 +465,8 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
     if (!current_) return nullptr;
     auto victim = std::move(current_);
     victim->ended(reason);  // before the lock is let go: the plugin's next emit learns why
-    paced_.clear();         // nothing more of the ended response goes out
+    dropApprovalsLocked();
+    paced_.clear();  // nothing more of the ended response goes out
     commitHistoryLocked(victim->message, victim->responseText, false);
     saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
                    code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,
@@ -520,16 +533,17 @@ void Conversation::releaseResponseSlotLocked() {
 
 // ---- Frames
 
-void Conversation::emitLocked(std::string frame, int turn) {
+void Conversation::emitLocked(std::string frame, int turn, Kind kind, protocol::EventKind event) {
     if (runtime_->streaming.chunkDelayMs == 0 && paced_.empty()) {
-        publishLocked(std::move(frame), turn, Kind::Other);
+        publishLocked(std::move(frame), turn, kind, event);
         return;
     }
-    paced_.push_back({std::move(frame), turn});
+    paced_.push_back({std::move(frame), turn, kind, event});
     if (!pacingScheduled_) drainPacedLocked();
 }
 
-void Conversation::publishLocked(std::string frame, int turn, Kind kind) {
+void Conversation::publishLocked(std::string frame, int turn, Kind kind,
+                                 protocol::EventKind event) {
     if (deleted_) return;
     if (reserveSeqsLocked() && current_)
         saveTurnLocked(current_->turn, current_->message, current_->responseText,
@@ -542,8 +556,9 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind) {
     std::string protocol1;  // built once, if a protocol 1 connection is attached
     for (const auto& attachment : attachments_) {
         if (attachment->protocol == 2) {
-            deliverLocked(*attachment, tagged.json);
-        } else if (kind != Kind::User) {
+            if (kind != Kind::Event || attachment->events.admits(event))
+                deliverLocked(*attachment, tagged.json);
+        } else if (kind == Kind::Other) {
             if (protocol1.empty()) protocol1 = tagged.protocol1();
             deliverLocked(*attachment, protocol1);
         }
@@ -624,7 +639,8 @@ void Conversation::drainPacedLocked() {
                                       when);
             return;
         }
-        publishLocked(std::move(paced_.front().frame), paced_.front().turn, Kind::Other);
+        auto& next = paced_.front();
+        publishLocked(std::move(next.frame), next.turn, next.kind, next.event);
         paced_.pop_front();
         nextPacedSend_ = now + delay;
     }

@@ -14,14 +14,18 @@
 // then mutex_, then a connection's I/O lock.
 #pragma once
 
+#include <Poco/Util/TimerTask.h>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conversation/History.h"
@@ -31,6 +35,7 @@
 #include "limits/KeyLimits.h"
 #include "metrics/Metrics.h"
 #include "net/Connection.h"
+#include "protocol/EventKinds.h"
 #include "store/ConversationStore.h"
 #include "util/Utf8.h"
 
@@ -51,12 +56,14 @@ class AttachmentListener {
 class Attachment {
   public:
     Attachment(std::shared_ptr<net::Connection> connection, int protocol,
-               std::weak_ptr<AttachmentListener> listener);
+               std::weak_ptr<AttachmentListener> listener,
+               protocol::EventFilter events = protocol::EventFilter::all());
 
     const std::uint64_t id;  // unique in the process
     const std::shared_ptr<net::Connection> connection;
     const int protocol;  // 1 or 2
     const std::weak_ptr<AttachmentListener> listener;
+    const protocol::EventFilter events;  // the event kinds it gets (protocol 2 only)
 
   private:
     friend class Conversation;
@@ -113,6 +120,10 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void end(const char* code, const std::string& message, bool final, std::uint32_t reason);
     // Deleted through the HTTP API: stops everything and tells the attached connections.
     void deleted();
+    // A client's answer to an approval request (any connection on the conversation may give
+    // it). False when no such approval is open: never was, answered, timed out, or its turn
+    // ended.
+    bool approve(const std::string& approvalId, bool accept);
 
     bool running() const;
 
@@ -124,9 +135,12 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
         std::string text;
         std::uint64_t sender = 0;
         bool senderIsProtocol1 = false;
+        bool canAskApproval = false;  // see ConversationEvents.cpp
         std::int64_t acceptedAtMs = 0;
     };
-    enum class Kind { User, Other };  // user frames never go to protocol 1 connections
+    // User and event frames never go to protocol 1 connections; an event goes to the protocol 2
+    // ones whose filter admits its kind.
+    enum class Kind { User, Event, Other };
     struct TailFrame {
         std::int64_t seq;
         std::string json;
@@ -135,6 +149,14 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     struct PacedFrame {
         std::string frame;
         int turn;
+        Kind kind;
+        protocol::EventKind event;  // for Kind::Event
+    };
+    // An approval request the plugin waits on; its turn is the running one.
+    struct OpenApproval {
+        std::shared_ptr<TurnRequest> request;
+        std::uint64_t cookie = 0;
+        Poco::Util::TimerTask::Ptr timeout;
     };
 
     void startNext();
@@ -154,6 +176,17 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output);
     void requestStopReason(TurnRequest& request, std::string_view reason);
     void requestState(TurnRequest& request, std::string_view state);
+    // ConversationEvents.cpp: AGENTHOST_EMIT_* statuses.
+    std::uint32_t requestEvent(TurnRequest& request, std::string_view kind,
+                               std::string_view content, std::string_view data);
+    std::uint32_t requestApproval(TurnRequest& request, std::uint64_t cookie,
+                                  std::string_view action, std::string_view content,
+                                  std::string_view detail);
+    // Resolves an open approval once: the client's answer, or a decline at its timeout.
+    bool decideApproval(const std::string& approvalId, bool accept, bool timedOut);
+    // The turn ended: its open approvals are never answered (the plugin is not told).
+    void dropApprovalsLocked();
+    void flushThinkingLocked(int turn);
     void requestFinished(TurnRequest& request, std::string_view code, std::string_view message);
 
     // Ends the running turn and/or the queued ones with a terminal frame; returns the running
@@ -163,9 +196,15 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                                                   const std::string& message, std::uint32_t reason);
     void endPendingLocked(const Pending& pending, const char* code, const std::string& message);
 
-    void emitLocked(std::string frame, int turn);                // paced, when pacing is on
-    void publishLocked(std::string frame, int turn, Kind kind);  // seq, store, deliver
+    // Paced, when pacing is on. `event` names the kind of an event frame.
+    void emitLocked(std::string frame, int turn, Kind kind = Kind::Other,
+                    protocol::EventKind event = protocol::EventKind::Status);
+    // Seq, store, deliver.
+    void publishLocked(std::string frame, int turn, Kind kind,
+                       protocol::EventKind event = protocol::EventKind::Status);
     void deliverLocked(Attachment& attachment, const std::string& text);
+    // Whether a replayed stored frame goes to `attachment` (its event filter).
+    static bool replays(const Attachment& attachment, std::string_view storedFrame);
     void drainPacedLocked();
     void trimTailLocked();
     bool reserveSeqsLocked();
@@ -204,6 +243,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     // Held while a turn runs or waits, so the work goes on with nobody attached.
     std::shared_ptr<Conversation> keepAlive_;
     util::Utf8Chunker chunker_{100};
+    util::Utf8Chunker thinkingChunker_{100};         // the running turn's thinking events
+    std::map<std::string, OpenApproval> approvals_;  // by approval id
     std::shared_ptr<History> history_;
     std::string pluginState_;
     std::deque<TailFrame> tail_;    // frames the store has not made durable yet

@@ -174,13 +174,19 @@ std::uint32_t TurnRequest::onText(std::string_view text) {
     return endedStatus();
 }
 
-std::uint32_t TurnRequest::onEvent(std::string_view, std::string_view, std::string_view) {
-    return AGENTHOST_EMIT_UNSUPPORTED;
+// Events and approvals: the conversation delivers them (ConversationEvents.cpp).
+std::uint32_t TurnRequest::onEvent(std::string_view kind, std::string_view content,
+                                   std::string_view data) {
+    if (auto conversation = conversation_.lock())
+        return conversation->requestEvent(*this, kind, content, data);
+    return endedStatus();
 }
 
-std::uint32_t TurnRequest::onApprovalRequest(std::uint64_t, std::string_view, std::string_view,
-                                             std::string_view) {
-    return AGENTHOST_EMIT_UNSUPPORTED;
+std::uint32_t TurnRequest::onApprovalRequest(std::uint64_t cookie, std::string_view action,
+                                             std::string_view content, std::string_view detail) {
+    if (auto conversation = conversation_.lock())
+        return conversation->requestApproval(*this, cookie, action, content, detail);
+    return endedStatus();
 }
 
 void TurnRequest::onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) {

@@ -108,6 +108,9 @@ class TurnRequest final : public agenthost_request_host,
     void onSessionState(std::string_view state) override;
     void onLog(std::uint32_t level, std::string_view message) override;
     void onFinish(std::string_view code, std::string_view message) override;
+    // Whether a client can answer request_approval (AGENTHOST_REQUEST_CAN_ASK_APPROVAL in the
+    // flags set before start).
+    bool canAskApproval() const { return (raw_.flags & AGENTHOST_REQUEST_CAN_ASK_APPROVAL) != 0; }
 
     const std::uint64_t id;
     const int turn;

@@ -9,7 +9,7 @@ namespace {
 
 bool sameSettings(const config::RouteSettings& a, const config::RouteSettings& b) {
     return a.library == b.library && a.libraryPath == b.libraryPath && a.settings == b.settings &&
-           a.requestTimeoutS == b.requestTimeoutS;
+           a.approvalTimeoutS == b.approvalTimeoutS && a.requestTimeoutS == b.requestTimeoutS;
 }
 
 // Whether `path` may be loaded from; an untrusted one is an error, or a warning when the

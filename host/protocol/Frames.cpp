@@ -1,12 +1,15 @@
 #include "protocol/Frames.h"
 
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <sstream>
 #include <string_view>
 #include <variant>
 
@@ -166,6 +169,51 @@ std::string messageFrame(std::string_view chunk) {
     return FrameWriter("message").field("content", chunk).timestamp().finish();
 }
 
+std::string eventFrame(std::string_view kind, std::string_view content, std::string_view dataJson) {
+    // "kind" right after "type": eventKindOfFrame() reads it there.
+    return FrameWriter("event")
+        .field("kind", kind)
+        .field("content", content)
+        .raw("data", dataJson)
+        .timestamp()
+        .finish();
+}
+
+std::string approvalRequestData(std::string_view approvalId, std::string_view action,
+                                std::string_view detailJson) {
+    std::string data = "{\"approval_id\":";
+    appendJsonString(data, approvalId);
+    data += ",\"action\":";
+    appendJsonString(data, action);
+    data += ",\"detail\":";
+    data += detailJson;
+    data.push_back('}');
+    return data;
+}
+
+std::string approvalDecisionData(std::string_view approvalId, bool accepted, bool timedOut) {
+    std::string data = "{\"approval_id\":";
+    appendJsonString(data, approvalId);
+    data += accepted ? ",\"decision\":\"accept\"" : ",\"decision\":\"decline\"";
+    data += timedOut ? ",\"by\":\"timeout\"}" : ",\"by\":\"client\"}";
+    return data;
+}
+
+std::optional<std::string> compactJsonObject(std::string_view json) {
+    if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::string("{}");
+    Poco::Dynamic::Var parsed;
+    try {
+        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));  // keep the key order
+        parsed = parser.parse(std::string(json));
+    } catch (const Poco::Exception&) {
+        return std::nullopt;
+    }
+    if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) return std::nullopt;
+    std::ostringstream out;
+    Poco::JSON::Stringifier::condense(parsed, out);
+    return out.str();
+}
+
 std::string completeFrame(const std::optional<Usage>& usage) {
     FrameWriter frame("complete");
     frame.field("content", "Response complete");
@@ -206,9 +254,10 @@ namespace {
 // The two fields a client frame is read for. A field that is absent stays empty; one that is
 // present but not a string is marked so.
 struct ClientFields {
-    std::optional<std::string> type, content, conversationId;
+    std::optional<std::string> type, content, conversationId, approvalId, decision;
     std::optional<std::int64_t> afterSeq;
     bool typeNotString = false, contentNotString = false, conversationIdNotString = false;
+    bool approvalIdNotString = false, decisionNotString = false;
     bool afterSeqNotInteger = false;
 };
 
@@ -251,6 +300,8 @@ std::optional<ClientFields> scanFlatObject(std::string_view text) {
             auto* field = *key == "type"              ? &fields.type
                           : *key == "content"         ? &fields.content
                           : *key == "conversation_id" ? &fields.conversationId
+                          : *key == "approval_id"     ? &fields.approvalId
+                          : *key == "decision"        ? &fields.decision
                                                       : nullptr;
             if (field) {
                 if (*field) return std::nullopt;  // repeated: let the full parser decide
@@ -297,6 +348,8 @@ std::variant<ClientFields, std::string> parseAnyObject(const std::string& text) 
     read("type", fields.type, fields.typeNotString);
     read("content", fields.content, fields.contentNotString);
     read("conversation_id", fields.conversationId, fields.conversationIdNotString);
+    read("approval_id", fields.approvalId, fields.approvalIdNotString);
+    read("decision", fields.decision, fields.decisionNotString);
     if (object->has("after_seq")) {
         auto var = object->get("after_seq");
         if (var.isInteger())
@@ -318,6 +371,17 @@ ClientFrame interpret(const ClientFields& fields) {
         if (fields.afterSeqNotInteger)
             return {ClientFrame::Kind::Invalid, "\"after_seq\" must be an integer"};
         return {ClientFrame::Kind::Resume, *fields.conversationId, fields.afterSeq.value_or(0)};
+    }
+    if (type == "approve") {
+        if (!fields.approvalId || fields.approvalIdNotString)
+            return {ClientFrame::Kind::Invalid, "an approve needs a string \"approval_id\""};
+        if (!fields.decision || fields.decisionNotString ||
+            (*fields.decision != "accept" && *fields.decision != "decline"))
+            return {ClientFrame::Kind::Invalid,
+                    "an approve needs \"decision\": \"accept\" or \"decline\""};
+        ClientFrame frame{ClientFrame::Kind::Approve, *fields.approvalId};
+        frame.accept = *fields.decision == "accept";
+        return frame;
     }
     if (type != "message") return {ClientFrame::Kind::Invalid, "unknown type \"" + type + "\""};
     if (!fields.content || fields.contentNotString)

@@ -1,6 +1,6 @@
 // The JSON frames of the wire protocol (see docs/protocol.md): what the server sends, and what
 // a client text frame asks for. Protocol 2 adds seq/turn to the frames of a turn (TurnFrame),
-// the user, resumed and replayed frames, and the resume client frame.
+// the user, event, resumed and replayed frames, and the resume and approve client frames.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,9 @@ inline constexpr const char* kConversationNotFound = "conversation_not_found";
 inline constexpr const char* kConversationDeleted = "conversation_deleted";
 inline constexpr const char* kInterrupted = "interrupted";
 inline constexpr const char* kCancelled = "cancelled";
+// An approve frame named an approval that is not open (never was, already answered, timed
+// out, or its turn ended).
+inline constexpr const char* kApprovalNotFound = "approval_not_found";
 inline constexpr const char* kTimeout = "timeout";  // the route's request_timeout_s passed
 }  // namespace error_code
 
@@ -46,6 +49,18 @@ std::string readyFrame(const ReadyInfo& ready);
 std::string resumedFrame(const std::string& conversationId, std::int64_t lastSeq, bool running);
 std::string userFrame(std::string_view content);
 std::string messageFrame(std::string_view chunk);
+// {"type":"event","kind":...,"content":...,"data":{...},"timestamp":...}. `dataJson` is a
+// JSON object as compactJsonObject() returns it.
+std::string eventFrame(std::string_view kind, std::string_view content, std::string_view dataJson);
+// The data of an approval_request event: {"approval_id","action","detail":{...}}.
+std::string approvalRequestData(std::string_view approvalId, std::string_view action,
+                                std::string_view detailJson);
+// The data of the status event that says how an approval ended:
+// {"approval_id","decision":"accept"|"decline","by":"client"|"timeout"}.
+std::string approvalDecisionData(std::string_view approvalId, bool accepted, bool timedOut);
+// A plugin's JSON object, checked with a real parser and written back compact (key order
+// kept); "" or only spaces gives {}. Nullopt when it is not one JSON object.
+std::optional<std::string> compactJsonObject(std::string_view json);
 std::string completeFrame(const std::optional<Usage>& usage);
 std::string cancelledFrame();
 std::string errorFrame(std::string_view code, std::string_view content);
@@ -68,10 +83,12 @@ std::string replayOf(std::string_view storedFrame);
 
 // What one client text frame asks for.
 struct ClientFrame {
-    enum class Kind { Message, Cancel, Ping, Resume, Invalid };
+    enum class Kind { Message, Cancel, Ping, Resume, Approve, Invalid };
     Kind kind = Kind::Invalid;
-    std::string content;        // the message text, the resumed conversation, or why it is invalid
+    // The message text, the resumed conversation, the approval id, or why it is invalid.
+    std::string content;
     std::int64_t afterSeq = 0;  // resume
+    bool accept = false;        // approve: "decision":"accept" (else "decline")
 };
 
 ClientFrame parseClientFrame(const std::string& text);

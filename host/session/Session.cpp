@@ -102,8 +102,8 @@ std::string Session::readyFrameLocked(const std::string& conversationId,
 // On a new conversation; `greetingError` (an error frame, or "") follows the ready frame.
 void Session::attachNewLocked(const std::string& greetingError) {
     conversation_ = environment_.hub->create(keyName_, instance_);
-    attachment_ =
-        std::make_shared<conversation::Attachment>(connection_, protocol_, weak_from_this());
+    attachment_ = std::make_shared<conversation::Attachment>(connection_, protocol_,
+                                                             weak_from_this(), options_.events);
     const std::string id = conversation_->id();
     conversation_->attach(attachment_, std::nullopt, [&](std::int64_t lastSeq, bool) {
         return readyFrameLocked(id, lastSeq);
@@ -125,8 +125,8 @@ void Session::attachFromUrl() {
         refusal = protocol::errorFrame(protocol::error_code::kInvalidMessage,
                                        "conversation is not a well-formed conversation id");
     } else if (auto found = environment_.hub->open(*options_.conversationId, keyName_, instance_)) {
-        auto attachment =
-            std::make_shared<conversation::Attachment>(connection_, protocol_, weak_from_this());
+        auto attachment = std::make_shared<conversation::Attachment>(
+            connection_, protocol_, weak_from_this(), options_.events);
         const bool attached = found->attach(
             attachment, options_.afterSeq.value_or(0),
             [&](std::int64_t lastSeq, bool) { return readyFrameLocked(found->id(), lastSeq); });
@@ -158,8 +158,8 @@ void Session::resume(const std::string& conversationId, std::int64_t afterSeq) {
                                                        "no such conversation"));
             return;
         }
-        auto attachment =
-            std::make_shared<conversation::Attachment>(connection_, 2, weak_from_this());
+        auto attachment = std::make_shared<conversation::Attachment>(
+            connection_, 2, weak_from_this(), options_.events);
         const bool same = found == conversation_;
         const bool attached = found->attach(
             attachment, afterSeq,
@@ -297,6 +297,9 @@ void Session::handleFrame(const std::string& text) {
         case protocol::ClientFrame::Kind::Ping:
             connection_->sendText(protocol::pongFrame());
             break;
+        case protocol::ClientFrame::Kind::Approve:
+            approve(frame.content, frame.accept);
+            break;
         case protocol::ClientFrame::Kind::Resume:
             // It may read the store: never on the loop thread.
             queue_->post([self = shared_from_this(), id = std::move(frame.content),
@@ -306,6 +309,19 @@ void Session::handleFrame(const std::string& text) {
             sendError(protocol::error_code::kInvalidMessage, frame.content);
             break;
     }
+}
+
+// Any connection on the conversation may answer; the decision reaches the plugin from here.
+void Session::approve(const std::string& approvalId, bool accept) {
+    std::shared_ptr<conversation::Conversation> conversation;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        conversation = conversation_;
+    }
+    if (conversation && conversation->approve(approvalId, accept)) return;
+    sendError(protocol::error_code::kApprovalNotFound,
+              "no open approval request has this approval_id: it was answered, timed out, or "
+              "its turn ended");
 }
 
 void Session::submit(std::string content) {

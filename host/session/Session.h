@@ -64,6 +64,7 @@ class Session final : public net::ConnectionHandler,
     void resume(const std::string& conversationId, std::int64_t afterSeq);
     void handleFrame(const std::string& text);
     void submit(std::string content);
+    void approve(const std::string& approvalId, bool accept);
     void refreshInstanceLocked();
     std::string readyFrameLocked(const std::string& conversationId, std::int64_t lastSeq) const;
     void sendError(const char* code, const std::string& message);

@@ -1,7 +1,6 @@
 #include "session/UpgradeOptions.h"
 
 #include <Poco/Exception.h>
-#include <Poco/StringTokenizer.h>
 #include <Poco/URI.h>
 
 #include <charconv>
@@ -43,14 +42,14 @@ UpgradeOptions parseUpgradeOptions(const std::string& query) {
             options.afterSeq = parseInteger(value);
             if (!options.afterSeq) options.invalid = "after_seq must be an integer";
         } else if (name == "events") {
-            std::vector<std::string> kinds;
-            Poco::StringTokenizer tokens(
-                value, ",",
-                Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
-            for (const auto& kind : tokens) kinds.push_back(kind);
-            options.events = std::move(kinds);
+            std::string unknown;
+            if (auto filter = protocol::EventFilter::parse(value, &unknown))
+                options.events = *filter;
+            else
+                options.invalid = "events: \"" + unknown + "\" is not an event kind";
         }
     }
+    if (!options.invalid.empty()) options.events = protocol::EventFilter::all();
     // A resume is a protocol 2 request, with or without protocol=2.
     if (options.conversationId || options.afterSeq) options.protocol = 2;
     return options;

@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
+
+#include "protocol/EventKinds.h"
 
 namespace agenthost::session {
 
@@ -13,7 +14,9 @@ struct UpgradeOptions {
     int protocol = 1;
     std::optional<std::string> conversationId;
     std::optional<std::int64_t> afterSeq;
-    std::optional<std::vector<std::string>> events;  // nullopt: every kind
+    // The event kinds a protocol 2 connection gets (`events=`); every kind without it, and when
+    // a value is malformed (the URL is then refused as a whole).
+    protocol::EventFilter events = protocol::EventFilter::all();
     std::string invalid;  // why a value is malformed ("" when all are fine)
 };
 

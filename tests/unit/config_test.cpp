@@ -332,6 +332,28 @@ TEST_F(ConfigTest, RoutesGetResolvedSettingsAndLibraryPaths) {
     }
 }
 
+TEST_F(ConfigTest, ApprovalTimeoutIsAHostKeyNotPassedToThePlugin) {
+    auto result = load(
+        "[plugin.echo]\n[plugin.ask]\nlibrary = echo\napproval_timeout_s = 5\n"
+        "ask_approval = true\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    ASSERT_EQ(result.config.routes.size(), 2u);
+    for (const auto& route : result.config.routes) {
+        if (route.route == "echo") {
+            EXPECT_EQ(route.approvalTimeoutS, 300);  // the default
+            continue;
+        }
+        EXPECT_EQ(route.approvalTimeoutS, 5);
+        EXPECT_EQ(route.settings,
+                  (std::vector<std::pair<std::string, std::string>>{{"ask_approval", "true"}}));
+    }
+    for (const char* bad : {"0", "-1", "86401", "soon"}) {
+        result = load(std::string("[plugin.echo]\napproval_timeout_s = ") + bad + "\n");
+        EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "approval_timeout_s", "whole number"))
+            << bad;
+    }
+}
+
 TEST_F(ConfigTest, AbsolutePluginDirectoryIsKept) {
     const auto result = load("[plugins]\ndirectory = /opt/agenthost/plugins\n[plugin.echo]\n");
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);

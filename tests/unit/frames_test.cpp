@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "protocol/EventKinds.h"
 #include "support/WsClient.h"
 
 namespace agenthost::protocol {
@@ -214,6 +219,74 @@ TEST(ClientFrames, EveryShapeParsesTheSame) {
         EXPECT_EQ(frame.kind, c.kind) << c.text;
         EXPECT_EQ(frame.content, c.content) << c.text;
     }
+}
+
+}  // namespace
+}  // namespace agenthost::protocol
+
+namespace agenthost::protocol {
+namespace {
+
+TEST(EventFrames, EventFrameHasKindContentDataAndTimestampBeforeSeqAndTurn) {
+    const auto tagged = tagTurn(eventFrame("status", "echoing", R"({"characters":5})"), 3, 1);
+    const auto frame = test::parseJson(tagged.json);
+    std::vector<std::string> names;
+    frame->getNames(names);
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"content", "data", "kind", "seq", "timestamp",
+                                               "turn", "type"}));
+    EXPECT_EQ(frame->getValue<std::string>("type"), "event");
+    EXPECT_EQ(frame->getValue<std::string>("kind"), "status");
+    EXPECT_EQ(frame->getValue<std::string>("content"), "echoing");
+    EXPECT_EQ(frame->getObject("data")->getValue<int>("characters"), 5);
+    EXPECT_EQ(frame->getValue<int>("seq"), 3);
+    EXPECT_EQ(eventKindOfFrame(tagged.json), EventKind::Status);
+    EXPECT_EQ(eventKindOfFrame(replayOf(tagged.json)), EventKind::Status);
+    EXPECT_EQ(eventKindOfFrame(messageFrame("{\"type\":\"event\"")), std::nullopt);
+}
+
+TEST(EventFrames, DataMustBeOneJsonObject) {
+    EXPECT_EQ(compactJsonObject(""), "{}");
+    EXPECT_EQ(compactJsonObject("  "), "{}");
+    EXPECT_EQ(compactJsonObject(R"( { "b" : 1, "a" : [true, null, "x"] } )"),
+              R"({"b":1,"a":[true,null,"x"]})");
+    EXPECT_EQ(compactJsonObject("[1]"), std::nullopt);
+    EXPECT_EQ(compactJsonObject("\"text\""), std::nullopt);
+    EXPECT_EQ(compactJsonObject("{\"a\":"), std::nullopt);
+    EXPECT_EQ(compactJsonObject("not json"), std::nullopt);
+}
+
+TEST(EventFrames, FilterParsesKindsAndRefusesUnknownOnes) {
+    auto filter = EventFilter::parse(" thinking , status");
+    ASSERT_TRUE(filter);
+    EXPECT_TRUE(filter->admits(EventKind::Thinking));
+    EXPECT_TRUE(filter->admits(EventKind::Status));
+    EXPECT_FALSE(filter->admits(EventKind::ApprovalRequest));
+    auto none = EventFilter::parse("");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->admits(EventKind::Thinking));
+    std::string unknown;
+    EXPECT_FALSE(EventFilter::parse("thinking,reasoning", &unknown));
+    EXPECT_EQ(unknown, "reasoning");
+    EXPECT_TRUE(EventFilter::all().admits(EventKind::FileChange));
+}
+
+TEST(EventFrames, ApproveFrame) {
+    auto accept = parseClientFrame(R"({"type":"approve","approval_id":"abc","decision":"accept"})");
+    EXPECT_EQ(accept.kind, ClientFrame::Kind::Approve);
+    EXPECT_EQ(accept.content, "abc");
+    EXPECT_TRUE(accept.accept);
+    auto decline = parseClientFrame(
+        R"({ "decision": "decline", "approval_id": "a\u0062c", "type": "approve" })");
+    EXPECT_EQ(decline.kind, ClientFrame::Kind::Approve);
+    EXPECT_EQ(decline.content, "abc");
+    EXPECT_FALSE(decline.accept);
+    for (const char* bad :
+         {R"({"type":"approve","decision":"accept"})", R"({"type":"approve","approval_id":"abc"})",
+          R"({"type":"approve","approval_id":"abc","decision":"yes"})",
+          R"({"type":"approve","approval_id":7,"decision":"accept"})",
+          R"({"type":"approve","approval_id":"abc","decision":true})"})
+        EXPECT_EQ(parseClientFrame(bad).kind, ClientFrame::Kind::Invalid) << bad;
 }
 
 }  // namespace
