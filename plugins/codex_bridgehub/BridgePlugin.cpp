@@ -52,7 +52,7 @@ class BridgePlugin final : public agenthost::Plugin {
         const std::string threadId =
             settings_.format == OutputFormat::CodexJson ? request.sessionState : std::string();
         const Invocation invocation = buildInvocation(settings_, request.message, threadId);
-        const auto stream = makeStream(response);
+        const auto stream = makeStream(request, response);
 
         RunControl control;
         control.onStdout = [&stream](std::string_view bytes) { stream->onStdout(bytes); };
@@ -65,9 +65,12 @@ class BridgePlugin final : public agenthost::Plugin {
     }
 
   private:
-    std::unique_ptr<OutputStream> makeStream(agenthost::Response& response) const {
+    std::unique_ptr<OutputStream> makeStream(const agenthost::Request& request,
+                                             agenthost::Response& response) const {
+        // Only protocol 2 clients can answer approvals, so this also says one sees events.
         if (settings_.format == OutputFormat::CodexJson)
-            return std::make_unique<CodexStream>(settings_.command, response);
+            return std::make_unique<CodexStream>(settings_.command, response,
+                                                 request.canAskApproval);
         return std::make_unique<TextStream>(settings_.command, response);
     }
 
