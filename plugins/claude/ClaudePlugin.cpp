@@ -123,10 +123,8 @@ class ClaudePlugin final : public Plugin {
         std::vector<std::shared_ptr<MessageCall>> calls;
         for (auto& [raw, call] : live_) calls.push_back(call);
         live_.clear();
-        for (auto& call : calls)
-            call->abort("plugin_unavailable",
-                        "The claude plugin was shut down (agenthost is stopping or reloading its "
-                        "configuration). Send the message again.");
+        const Failure failure = shutDownFailure();
+        for (auto& call : calls) call->abort(failure.code, failure.message);
     }
 
     void warnAboutUnknownKeys(const Settings& settings) const {
