@@ -1,7 +1,5 @@
 // claude.so through its C ABI alone, with a recording host: finish exactly once per request,
 // whatever races with it, and instance_destroy ends every transfer before it returns.
-#include <agenthost/plugin_abi.h>
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,105 +12,34 @@
 
 #include "MockAnthropic.h"
 #include "support/BuildPaths.h"
+#include "support/RecordingHost.h"
 
 namespace agenthost::test {
 namespace {
 
-// What the plugin told the "host" about one request. The handle the plugin sees is its address.
-struct Recorded {
-    std::string text;
-    int finishes = 0;
-    std::string code;  // empty: success
-    bool textAfterFinish = false;
-};
-
-std::mutex recordMutex;
-std::condition_variable recordChanged;
-
-Recorded& recordOf(agenthost_request_host_ptr request) {
-    return *reinterpret_cast<Recorded*>(request);
-}
-
-void emitText(agenthost_request_host_ptr request, const char* data, size_t size) {
-    std::lock_guard<std::mutex> lock(recordMutex);
-    Recorded& r = recordOf(request);
-    if (r.finishes > 0) r.textAfterFinish = true;
-    r.text.append(data, size);
-    recordChanged.notify_all();
-}
-void reportUsage(agenthost_request_host_ptr, uint64_t, uint64_t) {}
-void setSessionState(agenthost_request_host_ptr, const char*, size_t) {}
-void finish(agenthost_request_host_ptr request, const char* code, const char*) {
-    std::lock_guard<std::mutex> lock(recordMutex);
-    Recorded& r = recordOf(request);
-    ++r.finishes;
-    r.code = code ? code : "";
-    recordChanged.notify_all();
-}
-void log(agenthost_instance_host_ptr, agenthost_log_level, const char*) {}
-
-const agenthost_host_api kHost = {sizeof(agenthost_host_api),
-                                  AGENTHOST_ABI_MAJOR,
-                                  AGENTHOST_ABI_MINOR,
-                                  &emitText,
-                                  &reportUsage,
-                                  &setSessionState,
-                                  &finish,
-                                  &log};
-
 class ClaudeAbi : public ::testing::Test {
   protected:
-    void SetUp() override {
-        library_ = dlopen((pluginBuildDirectory() + "/claude.so").c_str(), RTLD_NOW | RTLD_LOCAL);
-        ASSERT_NE(library_, nullptr) << dlerror();
-        auto entry = reinterpret_cast<agenthost_plugin_entry_fn>(
-            dlsym(library_, AGENTHOST_PLUGIN_ENTRY_SYMBOL));
-        ASSERT_NE(entry, nullptr);
-        api_ = entry(AGENTHOST_ABI_MAJOR, AGENTHOST_ABI_MINOR, &kHost);
-        ASSERT_NE(api_, nullptr);
-    }
-    void TearDown() override {
-        if (library_) dlclose(library_);
-    }
-
-    agenthost_instance_plugin_ptr newInstance(std::map<std::string, std::string> settings,
-                                              std::string* error = nullptr) {
-        std::vector<agenthost_setting> list;
-        for (const auto& [key, value] : settings)
-            list.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
-        agenthost_instance_config config{};
-        config.struct_size = sizeof config;
-        config.route = {"claude", 6};
-        config.settings = list.data();
-        config.settings_count = list.size();
-        char reason[512] = "";
-        auto instance = api_->instance_new(&config, reason, sizeof reason);
-        if (error) *error = reason;
-        return instance;
-    }
-
-    void start(agenthost_instance_plugin_ptr instance, Recorded& record, std::uint64_t id) {
-        agenthost_request request{};
-        request.struct_size = sizeof request;
-        request.request_id = id;
-        request.message = {"hi", 2};
-        ASSERT_EQ(api_->request_start(instance, &request,
-                                      reinterpret_cast<agenthost_request_host_ptr>(&record)),
-                  0);
-    }
-
     std::map<std::string, std::string> settingsFor(const MockAnthropic& mock) {
         return {{"api_key", "k"}, {"base_url", mock.baseUrl()}, {"max_retries", "0"}};
     }
+    void start(agenthost_instance_plugin_ptr instance, Recorded& record, std::uint64_t id) {
+        ASSERT_EQ(host.start(instance, record, "hi", id), AGENTHOST_START_ACCEPTED);
+    }
+    // What a host does once a request is finished and no call into the plugin runs for it.
+    void release(agenthost_instance_plugin_ptr instance, std::vector<Recorded>& records) {
+        for (auto& r : records) host.api().request_release(instance, r.context);
+    }
+    agenthost_instance_plugin_ptr newInstance(const std::map<std::string, std::string>& settings,
+                                              std::string* error = nullptr) {
+        return host.newInstance(settings, error);
+    }
+    bool waitFor(const std::function<bool()>& condition) {
+        return RecordingHost::waitFor(condition);
+    }
 
-    void* library_ = nullptr;
-    const agenthost_plugin_api* api_ = nullptr;
+    RecordingHost host{pluginBuildDirectory() + "/claude.so"};
+    const agenthost_plugin_api* api_ = &host.api();
 };
-
-bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock<std::mutex> lock(recordMutex);
-    return recordChanged.wait_for(lock, timeout, condition);
-}
 
 TEST_F(ClaudeAbi, RefusesInvalidSettingsWithAReason) {
     std::string error;
@@ -138,11 +65,11 @@ TEST_F(ClaudeAbi, DestroyEndsEveryStreamAndFinishesEachRequestOnce) {
     const auto began = std::chrono::steady_clock::now();
     api_->instance_destroy(instance);
     EXPECT_LT(std::chrono::steady_clock::now() - began, 2s);
-    std::lock_guard<std::mutex> lock(recordMutex);
+    std::lock_guard<std::mutex> lock(RecordingHost::mutex());
     for (const auto& r : records) {
         EXPECT_EQ(r.finishes, 1);
         EXPECT_FALSE(r.code.empty());  // not a success: the answer was cut off
-        EXPECT_FALSE(r.textAfterFinish);
+        EXPECT_FALSE(r.sentAfterFinish);
     }
     // Every upstream connection was closed (the mock notices within its 20 ms ping period).
     const auto deadline = std::chrono::steady_clock::now() + 3s;
@@ -161,20 +88,19 @@ TEST_F(ClaudeAbi, CancelRacingWithTheAnswerFinishesExactlyOnce) {
         start(instance, records[i], i + 1);
         // Cancel some at once, some a little later, some never.
         if (i % 3 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(i % 7));
-        if (i % 3 != 2)
-            api_->request_cancel(instance,
-                                 reinterpret_cast<agenthost_request_host_ptr>(&records[i]));
+        if (i % 3 != 2) api_->request_cancel(instance, records[i].context, AGENTHOST_CANCEL_CLIENT);
     }
     EXPECT_TRUE(waitFor([&] {
         for (const auto& r : records)
             if (r.finishes == 0) return false;
         return true;
     }));
+    release(instance, records);
     api_->instance_destroy(instance);
-    std::lock_guard<std::mutex> lock(recordMutex);
+    std::lock_guard<std::mutex> lock(RecordingHost::mutex());
     for (std::size_t i = 0; i < records.size(); ++i) {
         EXPECT_EQ(records[i].finishes, 1) << i;
-        EXPECT_FALSE(records[i].textAfterFinish) << i;
+        EXPECT_FALSE(records[i].sentAfterFinish) << i;
         if (i % 3 == 2) {
             EXPECT_EQ(records[i].code, "") << i;
             EXPECT_EQ(records[i].text, "abc") << i;

@@ -1,4 +1,4 @@
-// agenthost plugin SDK: a small header-only C++ layer over plugin_abi.h.
+// agenthost plugin SDK: a small header-only C++ layer over plugin_abi.h (ABI 2).
 //
 // A plugin is a class derived from agenthost::Plugin plus one AGENTHOST_PLUGIN(...) line:
 //
@@ -13,13 +13,25 @@
 //
 // Two ways to answer:
 //   - Blocking: override respond(). The SDK runs it on threads it owns (never the host's), so it
-//     may block on I/O. Poll response.cancelled() in long loops. Returning completes the response
-//     unless it was already finished; an exception fails it with code "plugin_error".
+//     may block on I/O. Poll response.cancelled() (or look at what text() returns) in long
+//     loops. Returning completes the response unless it was already finished; an exception
+//     fails it with code "plugin_error".
 //   - Asynchronous: override start(), keep the shared Response and answer from your own threads.
 //     start() must return promptly. Register response->onCancel() to abort upstream work.
 // Either way the response is finished exactly once: by complete()/fail(), or by the SDK when
 // the last reference to an unfinished Response goes away (as an error, so a bug never hangs a
 // client).
+//
+// Besides text, a Response carries what the agent did (event(), thinking()), asks the client
+// for permission (askApproval()), and logs lines tied to the request (log()). Context::metrics
+// defines counters and histograms that appear in the host's /metrics.
+//
+// start() runs on a host worker thread. A plugin whose start() never blocks (it answers at once
+// or hands the request to its own thread) says so with
+//     static constexpr bool nonBlockingStart = true;
+// and the host may then call it on its event loop, saving a thread hand-off per message.
+//
+// The SDK needs nothing newer than host ABI 2.0 (the table's min_host_minor is 0).
 //
 // Nothing in this header throws across the C boundary, and it keeps no function-local statics
 // (those become STB_GNU_UNIQUE symbols, which stop the library from ever being unloaded).
@@ -29,6 +41,7 @@
 #include <agenthost/plugin_abi.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -38,11 +51,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -107,20 +122,114 @@ class Settings {
     std::map<std::string, std::string> values_;
 };
 
+inline agenthost_str str(std::string_view s) {
+    return {s.data(), s.size()};
+}
+
+// What the host answered to something the plugin sent (AGENTHOST_EMIT_*).
+enum class Emit : std::uint32_t {
+    Ok = AGENTHOST_EMIT_OK,
+    Cancelled = AGENTHOST_EMIT_CANCELLED,     // stop working; the SDK still finishes once
+    ClientGone = AGENTHOST_EMIT_CLIENT_GONE,  // a protocol 1 client left: nobody reads on
+    Stopping = AGENTHOST_EMIT_STOPPING,       // the host is stopping or the route went away
+    Invalid = AGENTHOST_EMIT_INVALID,         // refused: bad kind, data not a JSON object, ...
+    Unsupported = AGENTHOST_EMIT_UNSUPPORTED  // askApproval: no client can answer
+};
+
+// Why the host cancelled a request (AGENTHOST_CANCEL_*).
+enum class CancelReason : std::uint32_t {
+    Client = AGENTHOST_CANCEL_CLIENT,
+    Disconnect = AGENTHOST_CANCEL_DISCONNECT,
+    Shutdown = AGENTHOST_CANCEL_SHUTDOWN,
+    Drain = AGENTHOST_CANCEL_DRAIN,
+    Timeout = AGENTHOST_CANCEL_TIMEOUT,
+    Deleted = AGENTHOST_CANCEL_DELETED
+};
+
+// A client's answer to askApproval().
+enum class Decision { Accept, Decline };
+
+namespace detail {
+
+inline void logTo(const agenthost_host_api* host, agenthost_instance_host_ptr instance,
+                  std::uint32_t level, std::string_view message) {
+    if (host && host->log && instance) host->log(instance, level, str(message));
+}
+
+}  // namespace detail
+
 // Writes to the host's log, tagged with the route. Cheap to copy; valid while the instance is.
 class Logger {
   public:
     Logger() = default;
     Logger(const agenthost_host_api* host, agenthost_instance_host_ptr instance)
         : host_(host), instance_(instance) {}
-    void debug(const std::string& m) const { write(AGENTHOST_LOG_DEBUG, m); }
-    void info(const std::string& m) const { write(AGENTHOST_LOG_INFO, m); }
-    void warning(const std::string& m) const { write(AGENTHOST_LOG_WARNING, m); }
-    void error(const std::string& m) const { write(AGENTHOST_LOG_ERROR, m); }
+    void debug(std::string_view m) const {
+        detail::logTo(host_, instance_, AGENTHOST_LOG_DEBUG, m);
+    }
+    void info(std::string_view m) const { detail::logTo(host_, instance_, AGENTHOST_LOG_INFO, m); }
+    void warning(std::string_view m) const {
+        detail::logTo(host_, instance_, AGENTHOST_LOG_WARNING, m);
+    }
+    void error(std::string_view m) const {
+        detail::logTo(host_, instance_, AGENTHOST_LOG_ERROR, m);
+    }
 
   private:
-    void write(agenthost_log_level level, const std::string& m) const {
-        if (host_ && host_->log) host_->log(instance_, level, m.c_str());
+    const agenthost_host_api* host_ = nullptr;
+    agenthost_instance_host_ptr instance_ = nullptr;
+};
+
+// One metric the plugin defined (see Metrics). Recording is cheap; a metric the host refused
+// (bad name) records nothing.
+class Metric {
+  public:
+    Metric() = default;
+    Metric(const agenthost_host_api* host, agenthost_instance_host_ptr instance, std::uint32_t id)
+        : host_(host), instance_(instance), id_(id) {}
+    bool defined() const { return id_ != 0; }
+
+  protected:
+    void record(double value) const {
+        if (id_ != 0) host_->metric_record(instance_, id_, value);
+    }
+
+  private:
+    const agenthost_host_api* host_ = nullptr;
+    agenthost_instance_host_ptr instance_ = nullptr;
+    std::uint32_t id_ = 0;
+};
+
+class Counter : public Metric {
+  public:
+    using Metric::Metric;
+    void add(double value = 1) const { record(value); }
+};
+
+class Histogram : public Metric {
+  public:
+    using Metric::Metric;
+    void observe(double value) const { record(value); }
+};
+
+// Defines the instance's metrics: agenthost_plugin_<name>{route="..."} in the host's /metrics.
+// `name` is [a-z_][a-z0-9_]*; define them in the constructor and keep the handles.
+class Metrics {
+  public:
+    Metrics() = default;
+    Metrics(const agenthost_host_api* host, agenthost_instance_host_ptr instance)
+        : host_(host), instance_(instance) {}
+    Counter counter(std::string_view name, std::string_view help) const {
+        return Counter(host_, instance_, define(AGENTHOST_METRIC_COUNTER, name, help));
+    }
+    Histogram histogram(std::string_view name, std::string_view help) const {
+        return Histogram(host_, instance_, define(AGENTHOST_METRIC_HISTOGRAM, name, help));
+    }
+
+  private:
+    std::uint32_t define(std::uint32_t kind, std::string_view name, std::string_view help) const {
+        if (!host_ || !host_->metric_define || !instance_) return 0;
+        return host_->metric_define(instance_, kind, str(name), str(help));
     }
     const agenthost_host_api* host_ = nullptr;
     agenthost_instance_host_ptr instance_ = nullptr;
@@ -131,6 +240,7 @@ struct Context {
     std::string route;
     Settings settings;
     Logger log;
+    Metrics metrics;
 };
 
 // One earlier turn of the conversation: views into the host's copy, valid until the response
@@ -140,19 +250,22 @@ struct Turn {
     std::string_view content;
 };
 
-// One client message and what the host knows about its session (an owned copy).
+// One client message and what the host knows about its conversation (an owned copy).
 struct Request {
     std::uint64_t id = 0;
     std::string route;
-    std::string sessionId;
+    std::string conversationId;  // stable across reconnects and restarts
+    int turn = 0;                // the turn's number in the conversation, from 1
     std::string keyName;
     std::string message;
-    std::vector<Turn> history;  // earlier completed turns, oldest first
-    std::string sessionState;   // what the plugin stored last time, or empty
+    std::vector<Turn> history;             // earlier turns, oldest first
+    std::string sessionState;              // what the plugin stored last time, or empty
+    std::chrono::milliseconds timeout{0};  // the host cancels after this; 0: no deadline
+    bool canAskApproval = false;           // a protocol 2 client can answer askApproval()
 };
 
 struct Health {
-    agenthost_health_status status = AGENTHOST_HEALTH_OK;
+    std::uint32_t status = AGENTHOST_HEALTH_OK;
     std::string detail;
 
     static Health ok(std::string detail = "") { return {AGENTHOST_HEALTH_OK, std::move(detail)}; }
@@ -162,68 +275,83 @@ struct Health {
     static Health error(std::string detail) { return {AGENTHOST_HEALTH_ERROR, std::move(detail)}; }
 };
 
-class Response;
-
-namespace detail {
-
-// The instance's unfinished requests, so that a cancel from the host finds its Response.
-class LiveRequests {
+// Log lines tied to one request: the host adds route, request id, conversation and turn.
+// Lines written after the response finished are dropped.
+class RequestLog {
   public:
-    void add(agenthost_request_host_ptr handle, const std::shared_ptr<Response>& response) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        live_[handle] = response;
-    }
-    void remove(agenthost_request_host_ptr handle) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        live_.erase(handle);
-    }
-    std::shared_ptr<Response> find(agenthost_request_host_ptr handle) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        auto it = live_.find(handle);
-        return it == live_.end() ? nullptr : it->second.lock();
-    }
-    std::vector<std::shared_ptr<Response>> snapshot() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        std::vector<std::shared_ptr<Response>> out;
-        for (auto& entry : live_)
-            if (auto r = entry.second.lock()) out.push_back(std::move(r));
-        return out;
-    }
+    explicit RequestLog(std::function<void(std::uint32_t, std::string_view)> write)
+        : write_(std::move(write)) {}
+    void debug(std::string_view m) const { write_(AGENTHOST_LOG_DEBUG, m); }
+    void info(std::string_view m) const { write_(AGENTHOST_LOG_INFO, m); }
+    void warning(std::string_view m) const { write_(AGENTHOST_LOG_WARNING, m); }
+    void error(std::string_view m) const { write_(AGENTHOST_LOG_ERROR, m); }
 
   private:
-    std::mutex mutex_;
-    std::unordered_map<agenthost_request_host_ptr, std::weak_ptr<Response>> live_;
+    std::function<void(std::uint32_t, std::string_view)> write_;
 };
 
-}  // namespace detail
-
 // The answer to one Request. Thread-safe; finished exactly once.
+//
+// Every call that reaches the host is made under mutex_, which is what makes "nothing after
+// finish" hold: the host's request handle is invalid once finish returns. The host never calls
+// into the plugin from inside these calls, so holding mutex_ across them cannot deadlock.
 class Response {
   public:
-    Response(const agenthost_host_api* host, agenthost_request_host_ptr handle,
-             std::shared_ptr<detail::LiveRequests> registry)
-        : host_(host), handle_(handle), registry_(std::move(registry)) {}
+    Response(const agenthost_host_api* host, agenthost_request_host_ptr handle)
+        : host_(host), handle_(handle), log_([this](std::uint32_t level, std::string_view m) {
+              std::lock_guard<std::mutex> lock(mutex_);
+              if (!finished_) host_->request_log(handle_, level, str(m));
+          }) {}
     Response(const Response&) = delete;
     Response& operator=(const Response&) = delete;
     ~Response() { fail("plugin_error", "the plugin ended the request without an answer"); }
 
-    // Sends text to the client now. Ignored after the response finished.
-    void text(std::string_view piece) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!finished_ && !piece.empty()) host_->emit_text(handle_, piece.data(), piece.size());
+    // Sends text to the client now.
+    Emit text(std::string_view piece) {
+        if (piece.empty()) return current();
+        return send([&] { return host_->emit_text(handle_, str(piece)); });
     }
+    // Streams reasoning text, like text() but as `thinking` events.
+    Emit thinking(std::string_view piece) { return event("thinking", piece); }
+    // Something the agent did besides writing: kind tool_call, tool_result, command,
+    // file_change or status; `content` one line a person reads; `dataJson` a JSON object.
+    Emit event(std::string_view kind, std::string_view content, std::string_view dataJson = "{}") {
+        return send(
+            [&] { return host_->emit_event(handle_, str(kind), str(content), str(dataJson)); });
+    }
+
+    // Asks the client whether the agent may act ("command" or "file_change"). Emit::Ok: the
+    // question went out and `decided` runs once, on a host thread (must not block), with the
+    // client's answer or Decline at the route's approval timeout; it does not run when the
+    // request is cancelled or finished first. Emit::Unsupported: no client can answer (a
+    // protocol 1 request): apply your configured policy.
+    Emit askApproval(std::string_view action, std::string_view question,
+                     std::string_view detailJson, std::function<void(Decision)> decided) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (finished_) return Emit::Invalid;
+        const std::uint64_t cookie = ++lastCookie_;
+        approvals_[cookie] = std::move(decided);
+        const auto status = static_cast<Emit>(
+            host_->request_approval(handle_, cookie, str(action), str(question), str(detailJson)));
+        if (status != Emit::Ok) approvals_.erase(cookie);
+        return status;
+    }
+
     void usage(std::uint64_t inputTokens, std::uint64_t outputTokens) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!finished_) host_->report_usage(handle_, inputTokens, outputTokens);
     }
+    void stopReason(std::string_view reason) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!finished_) host_->set_stop_reason(handle_, str(reason));
+    }
     void sessionState(std::string_view state) {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (!finished_) host_->set_session_state(handle_, state.data(), state.size());
+        if (!finished_) host_->set_session_state(handle_, str(state));
     }
-    void complete() { finish(nullptr, nullptr); }
+    void complete() { finish("", ""); }
     void fail(std::string_view code, std::string_view message) {
-        std::string c(code), m(message);
-        finish(c.c_str(), m.c_str());
+        finish(code.empty() ? std::string_view("plugin_error") : code, message);
     }
 
     bool finished() const {
@@ -231,47 +359,87 @@ class Response {
         return finished_;
     }
     bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+    std::optional<CancelReason> cancelReason() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return reason_;
+    }
+    const RequestLog& log() const { return log_; }
 
     // Runs `onCancel` once when the host cancels this request (at once if it already did).
     // It runs on a host thread: it must not block; just signal your worker to stop.
     void onCancel(std::function<void()> onCancel) {
+        this->onCancel([onCancel = std::move(onCancel)](CancelReason) { onCancel(); });
+    }
+    void onCancel(std::function<void(CancelReason)> onCancel) {
+        CancelReason reason;
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            if (!cancelled()) {
+            if (!reason_) {
                 onCancel_ = std::move(onCancel);
                 return;
             }
+            reason = *reason_;
         }
-        onCancel();
+        onCancel(reason);
     }
 
-    // Called by the SDK when the host cancels.
-    void cancel() {
-        std::function<void()> callback;
+    // Called by the SDK when the host cancels (request_cancel).
+    void cancel(CancelReason reason) {
+        std::function<void(CancelReason)> callback;
+        Approvals unanswered;  // dropped after the lock: they may hold the last reference to us
         {
             std::lock_guard<std::mutex> lock(mutex_);
+            if (reason_) return;
+            reason_ = reason;
             cancelled_.store(true, std::memory_order_release);
             callback = std::move(onCancel_);
+            unanswered.swap(approvals_);  // a cancelled request's questions get no answer
         }
-        if (callback) callback();
+        if (callback) callback(reason);
+    }
+
+    // Called by the SDK with the client's answer (approval_decided).
+    void decide(std::uint64_t cookie, Decision decision) {
+        std::function<void(Decision)> decided;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            auto it = approvals_.find(cookie);
+            if (finished_ || it == approvals_.end()) return;
+            decided = std::move(it->second);
+            approvals_.erase(it);
+        }
+        if (decided) decided(decision);
     }
 
   private:
-    void finish(const char* code, const char* message) {
+    template <class Call>
+    Emit send(Call call) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (finished_) return Emit::Invalid;
+        return static_cast<Emit>(call());
+    }
+    Emit current() const { return cancelled() ? Emit::Cancelled : Emit::Ok; }
+
+    void finish(std::string_view code, std::string_view message) {
+        Approvals unanswered;  // dropped after the lock, as in cancel()
         std::lock_guard<std::mutex> lock(mutex_);
         if (finished_) return;
         finished_ = true;
-        registry_->remove(handle_);
-        host_->finish(handle_, code, message);
+        unanswered.swap(approvals_);
+        host_->finish(handle_, str(code), str(message));
     }
 
     const agenthost_host_api* host_;
-    agenthost_request_host_ptr handle_;
-    std::shared_ptr<detail::LiveRequests> registry_;
+    agenthost_request_host_ptr handle_;  // invalid once finished_
+    RequestLog log_;
     mutable std::mutex mutex_;
     bool finished_ = false;
     std::atomic<bool> cancelled_{false};
-    std::function<void()> onCancel_;
+    std::optional<CancelReason> reason_;
+    std::function<void(CancelReason)> onCancel_;
+    std::uint64_t lastCookie_ = 0;
+    using Approvals = std::unordered_map<std::uint64_t, std::function<void(Decision)>>;
+    Approvals approvals_;  // asked and not yet answered, by cookie
 };
 
 namespace detail {
@@ -340,6 +508,9 @@ class Plugin {
   public:
     virtual ~Plugin() = default;
 
+    // See the file comment; hide it with `true` in a plugin whose start() never blocks.
+    static constexpr bool nonBlockingStart = false;
+
     // Reported at /api/health and /api/status. Called from host threads; keep it cheap.
     virtual Health health() const { return Health::ok(); }
 
@@ -377,12 +548,21 @@ class Plugin {
 
 namespace detail {
 
-inline void copyTo(char* out, std::size_t size, const std::string& text) {
-    if (!out || size == 0) return;
-    std::size_t n = text.size() < size - 1 ? text.size() : size - 1;
-    std::memcpy(out, text.data(), n);
-    out[n] = '\0';
+// Writes `text` into a host buffer, cut at a UTF-8 boundary when it does not fit.
+inline void copyTo(agenthost_buffer* out, std::string_view text) {
+    if (!out || !out->data) return;
+    std::size_t n = text.size() < out->capacity ? text.size() : out->capacity;
+    while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    std::memcpy(out->data, text.data(), n);
+    out->size = n;
 }
+
+// The plugin's per-request context (agenthost_request_plugin_ptr): how a cancel or an approval
+// answer from the host finds its Response. Weak, so that a Response the plugin drops unfinished
+// is destroyed (and fails the request) as in any other place; freed by request_release.
+struct RequestSlot {
+    std::weak_ptr<Response> response;
+};
 
 // What the plugin's instance pointer really points to.
 class Instance {
@@ -394,18 +574,28 @@ class Instance {
     }
 
     // Order matters: cancel what runs, let blocking jobs return, destroy the plugin (which
-    // joins its own threads), then fail whatever a buggy plugin left unfinished.
+    // joins its own threads), then fail whatever a buggy plugin left unfinished, and free the
+    // contexts the host will no longer release.
     ~Instance() {
-        for (auto& response : live_->snapshot()) response->cancel();
+        for (auto& response : responses()) response->cancel(CancelReason::Shutdown);
         runner_->stop();
         plugin_.reset();
-        for (auto& response : live_->snapshot())
+        for (auto& response : responses())
             response->fail("plugin_unavailable", "the plugin was shut down");
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (RequestSlot* slot : slots_) delete slot;
+        slots_.clear();
     }
 
-    int start(const agenthost_request* raw, agenthost_request_host_ptr handle) {
-        auto response = std::make_shared<Response>(host_, handle, live_);
-        live_->add(handle, response);
+    std::uint32_t start(const agenthost_request* raw, agenthost_request_host_ptr handle,
+                        agenthost_request_plugin_ptr* context) {
+        auto response = std::make_shared<Response>(host_, handle);
+        auto slot = std::make_unique<RequestSlot>(RequestSlot{response});
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            slots_.insert(slot.get());
+        }
+        *context = slot.release();
         try {
             plugin_->start(toRequest(*raw), response);
         } catch (const std::exception& e) {
@@ -413,28 +603,56 @@ class Instance {
         } catch (...) {
             response->fail("plugin_error", "unknown exception in plugin");
         }
-        return 0;
+        return AGENTHOST_START_ACCEPTED;
     }
 
-    void cancel(agenthost_request_host_ptr handle) {
-        if (auto response = live_->find(handle)) response->cancel();
+    static void cancel(agenthost_request_plugin_ptr context, std::uint32_t reason) {
+        if (auto response = static_cast<RequestSlot*>(context)->response.lock())
+            response->cancel(static_cast<CancelReason>(reason));
     }
 
-    agenthost_health_status health(char* detail, std::size_t size) const {
+    static void decide(agenthost_request_plugin_ptr context, std::uint64_t cookie,
+                       std::uint32_t decision) {
+        if (auto response = static_cast<RequestSlot*>(context)->response.lock())
+            response->decide(cookie, decision == AGENTHOST_APPROVAL_ACCEPT ? Decision::Accept
+                                                                           : Decision::Decline);
+    }
+
+    void release(agenthost_request_plugin_ptr context) {
+        auto* slot = static_cast<RequestSlot*>(context);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            slots_.erase(slot);
+        }
+        delete slot;
+    }
+
+    std::uint32_t health(agenthost_buffer* detail) const {
         Health h = plugin_->health();
-        copyTo(detail, size, h.detail);
+        copyTo(detail, h.detail);
         return h.status;
     }
 
   private:
+    std::vector<std::shared_ptr<Response>> responses() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<std::shared_ptr<Response>> out;
+        for (RequestSlot* slot : slots_)
+            if (auto r = slot->response.lock()) out.push_back(std::move(r));
+        return out;
+    }
+
     static Request toRequest(const agenthost_request& raw) {
         Request r;
         r.id = raw.request_id;
         r.route = toString(raw.route);
-        r.sessionId = toString(raw.session_id);
+        r.conversationId = toString(raw.conversation_id);
+        r.turn = static_cast<int>(raw.turn);
         r.keyName = toString(raw.key_name);
         r.message = toString(raw.message);
         r.sessionState = toString(raw.session_state);
+        r.timeout = std::chrono::milliseconds(raw.timeout_ms);
+        r.canAskApproval = (raw.flags & AGENTHOST_REQUEST_CAN_ASK_APPROVAL) != 0;
         r.history.reserve(raw.history_count);
         for (std::size_t i = 0; i < raw.history_count; ++i)
             r.history.push_back({view(raw.history[i].role), view(raw.history[i].content)});
@@ -442,15 +660,16 @@ class Instance {
     }
 
     const agenthost_host_api* host_;
-    std::shared_ptr<LiveRequests> live_ = std::make_shared<LiveRequests>();
+    std::mutex mutex_;                        // guards slots_
+    std::unordered_set<RequestSlot*> slots_;  // accepted and not yet released
     std::unique_ptr<BlockingRunner> runner_;
     std::unique_ptr<Plugin> plugin_;
 };
 
 template <class P>
 agenthost_instance_plugin_ptr newInstance(const agenthost_host_api* host,
-                                          const agenthost_instance_config* config, char* error,
-                                          std::size_t errorSize) {
+                                          const agenthost_instance_config* config,
+                                          agenthost_buffer* error) {
     try {
         Context context;
         context.route = toString(config->route);
@@ -459,12 +678,13 @@ agenthost_instance_plugin_ptr newInstance(const agenthost_host_api* host,
             values[toString(config->settings[i].key)] = toString(config->settings[i].value);
         context.settings = Settings(std::move(values));
         context.log = Logger(host, config->host);
+        context.metrics = Metrics(host, config->host);
         auto runner = std::make_unique<BlockingRunner>();
         return new Instance(host, std::make_unique<P>(context), std::move(runner));
     } catch (const std::exception& e) {
-        copyTo(error, errorSize, e.what());
+        copyTo(error, e.what());
     } catch (...) {
-        copyTo(error, errorSize, "unknown exception while creating the plugin");
+        copyTo(error, "unknown exception while creating the plugin");
     }
     return nullptr;
 }
@@ -476,31 +696,51 @@ inline void destroyInstance(agenthost_instance_plugin_ptr instance) {
     }
 }
 
-inline agenthost_health_status instanceHealth(agenthost_instance_plugin_ptr instance, char* detail,
-                                              std::size_t size) {
+inline std::uint32_t instanceHealth(agenthost_instance_plugin_ptr instance,
+                                    agenthost_buffer* detail) {
     try {
-        return static_cast<Instance*>(instance)->health(detail, size);
+        return static_cast<Instance*>(instance)->health(detail);
     } catch (const std::exception& e) {
-        copyTo(detail, size, e.what());
+        copyTo(detail, e.what());
     } catch (...) {
-        copyTo(detail, size, "health check failed");
+        copyTo(detail, "health check failed");
     }
     return AGENTHOST_HEALTH_ERROR;
 }
 
-inline int requestStart(agenthost_instance_plugin_ptr instance, const agenthost_request* request,
-                        agenthost_request_host_ptr handle) {
+inline std::uint32_t requestStart(agenthost_instance_plugin_ptr instance,
+                                  const agenthost_request* request,
+                                  agenthost_request_host_ptr handle,
+                                  agenthost_request_plugin_ptr* context,
+                                  agenthost_buffer* /*refusalCode*/,
+                                  agenthost_buffer* /*refusalMessage*/) {
     try {
-        return static_cast<Instance*>(instance)->start(request, handle);
+        return static_cast<Instance*>(instance)->start(request, handle, context);
     } catch (...) {
-        return 1;  // could not even allocate the Response; finish was not called
+        return AGENTHOST_START_REFUSED;  // could not even allocate the Response
     }
 }
 
-inline void requestCancel(agenthost_instance_plugin_ptr instance,
-                          agenthost_request_host_ptr handle) {
+inline void requestCancel(agenthost_instance_plugin_ptr, agenthost_request_plugin_ptr context,
+                          std::uint32_t reason) {
     try {
-        static_cast<Instance*>(instance)->cancel(handle);
+        Instance::cancel(context, reason);
+    } catch (...) {
+    }
+}
+
+inline void requestRelease(agenthost_instance_plugin_ptr instance,
+                           agenthost_request_plugin_ptr context) {
+    try {
+        static_cast<Instance*>(instance)->release(context);
+    } catch (...) {
+    }
+}
+
+inline void approvalDecided(agenthost_instance_plugin_ptr, agenthost_request_plugin_ptr context,
+                            std::uint64_t cookie, std::uint32_t decision) {
+    try {
+        Instance::decide(context, cookie, decision);
     } catch (...) {
     }
 }
@@ -514,32 +754,37 @@ inline void requestCancel(agenthost_instance_plugin_ptr instance,
 #define AGENTHOST_EXPORT __attribute__((visibility("default")))
 #endif
 
-// Declares the plugin class, its name and version, and exports the ABI entry function.
-// Use once per library, at namespace scope, outside any namespace.
-#define AGENTHOST_PLUGIN(PluginClass, NAME, VERSION)                                              \
-    namespace {                                                                                   \
-    const agenthost_host_api* agenthost_sdk_host_api = nullptr;                                   \
-    agenthost_instance_plugin_ptr agenthost_sdk_instance_new(                                     \
-        const agenthost_instance_config* config, char* error, size_t error_size) {                \
-        return ::agenthost::detail::newInstance<PluginClass>(agenthost_sdk_host_api, config,      \
-                                                             error, error_size);                  \
-    }                                                                                             \
-    const agenthost_plugin_api agenthost_sdk_plugin_api = {sizeof(agenthost_plugin_api),          \
-                                                           AGENTHOST_ABI_MAJOR,                   \
-                                                           AGENTHOST_ABI_MINOR,                   \
-                                                           NAME,                                  \
-                                                           VERSION,                               \
-                                                           &agenthost_sdk_instance_new,           \
-                                                           &::agenthost::detail::destroyInstance, \
-                                                           &::agenthost::detail::instanceHealth,  \
-                                                           &::agenthost::detail::requestStart,    \
-                                                           &::agenthost::detail::requestCancel};  \
-    }                                                                                             \
-    extern "C" AGENTHOST_EXPORT const agenthost_plugin_api* agenthost_plugin_entry(               \
-        uint32_t host_abi_major, uint32_t /*host_abi_minor*/, const agenthost_host_api* host) {   \
-        if (host_abi_major != AGENTHOST_ABI_MAJOR || host == nullptr) return nullptr;             \
-        agenthost_sdk_host_api = host;                                                            \
-        return &agenthost_sdk_plugin_api;                                                         \
+// Declares the plugin class, its name and version (string literals), and exports the ABI's init
+// function. Use once per library, at namespace scope, outside any namespace.
+#define AGENTHOST_PLUGIN(PluginClass, NAME, VERSION)                                         \
+    namespace {                                                                              \
+    const agenthost_host_api* agenthost_sdk_host_api = nullptr;                              \
+    agenthost_instance_plugin_ptr agenthost_sdk_instance_new(                                \
+        const agenthost_instance_config* config, agenthost_buffer* error) {                  \
+        return ::agenthost::detail::newInstance<PluginClass>(agenthost_sdk_host_api, config, \
+                                                             error);                         \
+    }                                                                                        \
+    const agenthost_plugin_api agenthost_sdk_plugin_api = {                                  \
+        sizeof(agenthost_plugin_api),                                                        \
+        AGENTHOST_ABI_MAJOR,                                                                 \
+        AGENTHOST_ABI_MINOR,                                                                 \
+        0, /* min_host_minor: the SDK uses nothing newer than 2.0 */                         \
+        PluginClass::nonBlockingStart ? AGENTHOST_PLUGIN_NONBLOCKING_START : 0u,             \
+        AGENTHOST_STR(NAME),                                                                 \
+        AGENTHOST_STR(VERSION),                                                              \
+        &agenthost_sdk_instance_new,                                                         \
+        &::agenthost::detail::destroyInstance,                                               \
+        &::agenthost::detail::instanceHealth,                                                \
+        &::agenthost::detail::requestStart,                                                  \
+        &::agenthost::detail::requestCancel,                                                 \
+        &::agenthost::detail::requestRelease,                                                \
+        &::agenthost::detail::approvalDecided};                                              \
+    }                                                                                        \
+    extern "C" AGENTHOST_EXPORT const agenthost_plugin_api* agenthost_plugin_init(           \
+        const agenthost_host_api* host) {                                                    \
+        if (host == nullptr || host->abi_major != AGENTHOST_ABI_MAJOR) return nullptr;       \
+        agenthost_sdk_host_api = host;                                                       \
+        return &agenthost_sdk_plugin_api;                                                    \
     }
 
 #endif  // AGENTHOST_PLUGIN_HPP
