@@ -38,6 +38,19 @@ class ClaudeAbi : public ::testing::Test {
     bool waitFor(const std::function<bool()>& condition) {
         return RecordingHost::waitFor(condition);
     }
+    // One request on a new instance, from start to instance_destroy; `record` may say what the
+    // host answers the plugin's emits with.
+    Recorded answerOne(const std::map<std::string, std::string>& settings, Recorded record = {}) {
+        auto instance = newInstance(settings);
+        EXPECT_NE(instance, nullptr);
+        if (instance == nullptr) return record;
+        std::vector<Recorded> records{record};  // its address is the request handle
+        start(instance, records[0], 1);
+        EXPECT_TRUE(waitFor([&] { return records[0].finishes == 1; }));
+        release(instance, records);
+        api_->instance_destroy(instance);
+        return records[0];
+    }
 
     RecordingHost host{pluginBuildDirectory() + "/claude.so"};
     const agenthost_plugin_api* api_ = &host.api();
@@ -49,12 +62,17 @@ TEST_F(ClaudeAbi, RefusesInvalidSettingsWithAReason) {
     EXPECT_NE(error.find("max_tokens"), std::string::npos) << error;
 }
 
-TEST_F(ClaudeAbi, DestroyEndsEveryStreamAndFinishesEachRequestOnce) {
-    MockAnthropic mock;
-    mock.setDefault([&mock](Exchange& exchange) {
+// Streams "part", then pings until the plugin drops the connection.
+Behaviour partUntilClientGone(MockAnthropic& mock) {
+    return [&mock](Exchange& exchange) {
         exchange.write(messageStartEvent(1) + textDeltaEvent("part"));
         if (exchange.waitUntilClientGone(10s)) mock.noteClientGone();
-    });
+    };
+}
+
+TEST_F(ClaudeAbi, DestroyEndsEveryStreamAndFinishesEachRequestOnce) {
+    MockAnthropic mock;
+    mock.setDefault(partUntilClientGone(mock));
     auto instance = newInstance(settingsFor(mock));
     ASSERT_NE(instance, nullptr);
     std::vector<Recorded> records(5);
@@ -123,15 +141,7 @@ TEST_F(ClaudeAbi, ThinkingComesAsThinkingEventsBeforeTheText) {
     auto settings = settingsFor(mock);
     settings["thinking_budget_tokens"] = "2048";
     settings["max_tokens"] = "8000";
-    auto instance = newInstance(settings);
-    ASSERT_NE(instance, nullptr);
-    std::vector<Recorded> records(1);
-    start(instance, records[0], 1);
-    ASSERT_TRUE(waitFor([&] { return records[0].finishes == 1; }));
-    release(instance, records);
-    api_->instance_destroy(instance);
-
-    const Recorded& r = records[0];
+    const Recorded r = answerOne(settings);
     EXPECT_EQ(r.code, "") << r.message;
     EXPECT_EQ(r.text, "The greatest common divisor of 1071 and 462 is **21**.");
     EXPECT_EQ(r.events, (std::vector<std::string>{
@@ -157,18 +167,12 @@ TEST_F(ClaudeAbi, RedactedThinkingIsOneStatus) {
         exchange.write(messageStartEvent(3) + redacted + redacted + textDeltaEvent("ok") +
                        messageEndEvents(2));
     });
-    auto instance = newInstance(settingsFor(mock));
-    ASSERT_NE(instance, nullptr);
-    std::vector<Recorded> records(1);
-    start(instance, records[0], 1);
-    ASSERT_TRUE(waitFor([&] { return records[0].finishes == 1; }));
-    release(instance, records);
-    api_->instance_destroy(instance);
-    ASSERT_EQ(records[0].events.size(), 1u);
-    EXPECT_EQ(records[0].events[0],
+    const Recorded r = answerOne(settingsFor(mock));
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(r.events[0],
               "status: Part of the model's reasoning was encrypted by the API's safety systems "
               "and is not shown.");
-    EXPECT_EQ(records[0].text, "ok");
+    EXPECT_EQ(r.text, "ok");
 }
 
 // The host answers an emit with "cancelled" (or "client gone", "stopping"): the plugin stops
@@ -177,22 +181,13 @@ TEST_F(ClaudeAbi, AnEmitAnsweredCancelledClosesTheUpstreamConnection) {
     for (const std::uint32_t answer :
          {AGENTHOST_EMIT_CANCELLED, AGENTHOST_EMIT_CLIENT_GONE, AGENTHOST_EMIT_STOPPING}) {
         MockAnthropic mock;
-        mock.setDefault([&mock](Exchange& exchange) {
-            exchange.write(messageStartEvent(1) + textDeltaEvent("part"));
-            if (exchange.waitUntilClientGone(10s)) mock.noteClientGone();
-        });
-        auto instance = newInstance(settingsFor(mock));
-        ASSERT_NE(instance, nullptr);
-        std::vector<Recorded> records(1);
-        records[0].emitAnswer = answer;
-        start(instance, records[0], 1);
-        ASSERT_TRUE(waitFor([&] { return records[0].finishes == 1; })) << answer;
+        mock.setDefault(partUntilClientGone(mock));
+        Recorded told;
+        told.emitAnswer = answer;
+        const Recorded r = answerOne(settingsFor(mock), told);
         EXPECT_TRUE(mock.waitForClientGone(3s)) << answer;
-        release(instance, records);
-        api_->instance_destroy(instance);
-        EXPECT_EQ(records[0].text, "part");
-        EXPECT_EQ(records[0].code,
-                  answer == AGENTHOST_EMIT_STOPPING ? "plugin_unavailable" : "cancelled");
+        EXPECT_EQ(r.text, "part");
+        EXPECT_EQ(r.code, answer == AGENTHOST_EMIT_STOPPING ? "plugin_unavailable" : "cancelled");
     }
 }
 
