@@ -302,8 +302,10 @@ void readRoute(SectionReader s, const std::string& route, const std::string& plu
         s.error("library", "must be a plugin name such as \"echo\" (loads <directory>/echo.so)");
     r.libraryPath =
         Poco::Path(Poco::Path::forDirectory(pluginDir)).setFileName(r.library + ".so").toString();
+    s.integer("request_timeout_s", r.requestTimeoutS, 0, 7 * 24 * 3600);
     for (const auto& key : s.keys()) {
-        if (key == "library" || key == "enabled") continue;
+        // The host's own keys; the plugin gets the rest.
+        if (key == "library" || key == "enabled" || key == "request_timeout_s") continue;
         if (enabled.value_or(false)) {
             if (auto value = s.resolved(key)) r.settings.emplace_back(key, *value);
         }

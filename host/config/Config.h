@@ -93,6 +93,7 @@ struct RouteSettings {
     std::string library;                                        // library name, without .so
     std::string libraryPath;                                    // resolved <directory>/<library>.so
     std::vector<std::pair<std::string, std::string>> settings;  // resolved, for the plugin
+    long long requestTimeoutS = 0;  // request_timeout_s: cancel a request after it; 0: never
 };
 
 struct Config {

@@ -30,8 +30,8 @@ Poco::Logger& log() {
 }
 
 // A plugin's error code as clients may rely on it: a short [a-z0-9_] word, else the generic one.
-std::string errorCodeFrom(const char* code) {
-    const std::string text = code;
+std::string errorCodeFrom(std::string_view code) {
+    const std::string text(code);
     const bool wellFormed =
         !text.empty() && text.size() <= 64 &&
         text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
@@ -137,7 +137,6 @@ bool Conversation::attach(
 
 void Conversation::detach(const Attachment& attachment) {
     std::shared_ptr<TurnRequest> victim;
-    std::shared_ptr<plugin::PluginInstance> instance;
     std::shared_ptr<Conversation> release;
     bool more = false;
     {
@@ -157,11 +156,10 @@ void Conversation::detach(const Attachment& attachment) {
             }
             pending_ = std::move(kept);
         }
-        instance = instance_;
         more = victim && !pending_.empty();
         releaseIfIdleLocked(release);
     }
-    if (victim) instance->cancel(victim.get());
+    if (victim) victim->cancel(AGENTHOST_CANCEL_DISCONNECT);
     if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
 }
 
@@ -206,24 +204,22 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
 
 void Conversation::cancel() {
     std::shared_ptr<TurnRequest> victim;
-    std::shared_ptr<plugin::PluginInstance> instance;
     std::shared_ptr<Conversation> release;
     bool more = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         victim = endCurrentLocked(store::TurnStatus::Cancelled, nullptr, "");
         if (!victim) return;
-        instance = instance_;
         more = !pending_.empty();
         releaseIfIdleLocked(release);
     }
-    instance->cancel(victim.get());
+    victim->cancel(AGENTHOST_CANCEL_CLIENT);
     if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
 }
 
-void Conversation::end(const char* code, const std::string& message, bool final) {
+void Conversation::end(const char* code, const std::string& message, bool final,
+                       std::uint32_t reason) {
     std::shared_ptr<TurnRequest> victim;
-    std::shared_ptr<plugin::PluginInstance> instance;
     std::shared_ptr<Conversation> release;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -231,15 +227,13 @@ void Conversation::end(const char* code, const std::string& message, bool final)
         victim = endCurrentLocked(store::TurnStatus::Error, code, message);
         for (const auto& pending : pending_) endPendingLocked(pending, code, message);
         pending_.clear();
-        instance = instance_;
         releaseIfIdleLocked(release);
     }
-    if (victim) instance->cancel(victim.get());
+    if (victim) victim->cancel(reason);
 }
 
 void Conversation::deleted() {
     std::shared_ptr<TurnRequest> victim;
-    std::shared_ptr<plugin::PluginInstance> instance;
     std::shared_ptr<Conversation> release;
     std::vector<std::shared_ptr<Attachment>> attached;
     {
@@ -254,10 +248,9 @@ void Conversation::deleted() {
         tail_.clear();
         attached = std::move(attachments_);
         attachments_.clear();
-        instance = instance_;
         releaseIfIdleLocked(release);
     }
-    if (victim) instance->cancel(victim.get());
+    if (victim) victim->cancel(AGENTHOST_CANCEL_DELETED);
     for (const auto& attachment : attached)
         if (auto listener = attachment->listener.lock()) listener->conversationDeleted();
 }
@@ -283,7 +276,7 @@ void Conversation::startNext() {
         request = std::make_shared<TurnRequest>(
             weak_from_this(), services_.requestIds->fetch_add(1) + 1, next.turn,
             std::move(next.text), identity_, history_, pluginState_);
-        request->pluginReference = request;
+        request->setTimeout(std::chrono::seconds(instance->settings().requestTimeoutS));
         request->senderAttachment = next.sender;
         request->senderIsProtocol1 = next.senderIsProtocol1;
         request->startedAtMs = next.acceptedAtMs;
@@ -295,14 +288,66 @@ void Conversation::startNext() {
         for (const auto& attachment : attachments_)
             if (attachment->id == next.sender) senderConnection = attachment->connection;
     }
+    // request_start may block for milliseconds (ABI): off the event loop, whose thread every
+    // connection shares, unless the plugin promised it never blocks.
+    if (instance->nonBlockingStart()) {
+        startRequest(request, instance, senderConnection);
+        return;
+    }
+    queue_->post([self = shared_from_this(), request, instance, senderConnection] {
+        self->startRequest(request, instance, senderConnection);
+    });
+}
+
+void Conversation::startRequest(const std::shared_ptr<TurnRequest>& request,
+                                const std::shared_ptr<plugin::PluginInstance>& instance,
+                                const std::shared_ptr<net::Connection>& senderConnection) {
     // Frames the plugin sends before start returns (an answer it had at hand) leave in one write.
     std::optional<net::Connection::Batch> batch;
     if (senderConnection) batch.emplace(*senderConnection);
-    if (!instance->start(request->raw(), request.get())) {
-        request->pluginReference.reset();
-        requestFinished(*request, protocol::error_code::kPluginError,
-                        "the plugin refused the request");
+    const auto timeout = std::chrono::seconds(instance->settings().requestTimeoutS);
+    if (timeout.count() > 0) scheduleTimeout(request, timeout);
+    auto started = request->start(instance, *services_.reaper);
+    if (started.accepted) return;
+    // The plugin's own code and sentence when it gave them (a code that is not a well-formed
+    // word becomes plugin_error).
+    requestFinished(
+        *request,
+        started.refusalCode.empty() ? protocol::error_code::kPluginError : started.refusalCode,
+        started.refusalMessage.empty() ? "the plugin refused the request" : started.refusalMessage);
+}
+
+void Conversation::scheduleTimeout(const std::shared_ptr<TurnRequest>& request,
+                                   std::chrono::seconds after) {
+    Poco::Clock when;
+    when += std::chrono::duration_cast<std::chrono::microseconds>(after).count();
+    std::weak_ptr<Conversation> weakSelf = weak_from_this();
+    std::weak_ptr<TurnRequest> weakRequest = request;
+    services_.timer->schedule(new util::CallbackTimerTask([weakSelf, weakRequest, after] {
+                                  auto self = weakSelf.lock();
+                                  auto timedOut = weakRequest.lock();
+                                  if (self && timedOut) self->requestTimedOut(timedOut, after);
+                              }),
+                              when);
+}
+
+void Conversation::requestTimedOut(const std::shared_ptr<TurnRequest>& request,
+                                   std::chrono::seconds after) {
+    std::shared_ptr<TurnRequest> victim;
+    std::shared_ptr<Conversation> release;
+    bool more = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (request != current_) return;  // it ended in time
+        victim =
+            endCurrentLocked(store::TurnStatus::Error, protocol::error_code::kTimeout,
+                             "the plugin did not answer within " + std::to_string(after.count()) +
+                                 " s (request_timeout_s of [plugin." + route() + "])");
+        more = !pending_.empty();
+        releaseIfIdleLocked(release);
     }
+    victim->cancel(AGENTHOST_CANCEL_TIMEOUT);
+    if (more) queue_->post([self = shared_from_this()] { self->startNext(); });
 }
 
 void Conversation::moveToInstanceLocked(std::shared_ptr<plugin::PluginInstance> newest) {
@@ -311,9 +356,9 @@ void Conversation::moveToInstanceLocked(std::shared_ptr<plugin::PluginInstance> 
     instance_ = std::move(newest);
 }
 
-void Conversation::requestText(TurnRequest& request, std::string_view text) {
+bool Conversation::requestText(TurnRequest& request, std::string_view text) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (&request != current_.get()) return;
+    if (&request != current_.get()) return false;
     for (auto& chunk : chunker_.push(text)) {
         if (firstChunk_.turn != request.turn) firstChunk_ = {request.turn, util::epochMillis()};
         if (request.responseText.size() < kMaxHistoryResponseBytes)
@@ -321,11 +366,17 @@ void Conversation::requestText(TurnRequest& request, std::string_view text) {
         chunkSentLocked(request);
         emitLocked(protocol::messageFrame(chunk), request.turn);
     }
+    return true;
 }
 
 void Conversation::requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (&request == current_.get()) request.usage = protocol::Usage{input, output};
+}
+
+void Conversation::requestStopReason(TurnRequest& request, std::string_view reason) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request == current_.get()) request.stopReason = util::repairUtf8(reason.substr(0, 64));
 }
 
 void Conversation::requestState(TurnRequest& request, std::string_view state) {
@@ -338,7 +389,8 @@ void Conversation::requestState(TurnRequest& request, std::string_view state) {
     request.newState = std::string(state);
 }
 
-void Conversation::requestFinished(TurnRequest& request, const char* code, const char* message) {
+void Conversation::requestFinished(TurnRequest& request, std::string_view code,
+                                   std::string_view message) {
     std::shared_ptr<Conversation> release;  // declared first: let go of after the lock
     bool more = false;
     {
@@ -361,7 +413,7 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
         if (pending_.empty()) releaseResponseSlotLocked();
         // The turn record is queued before its terminal frame goes out: a client that reads the
         // conversation over HTTP once it has the frame finds the turn finished.
-        if (code == nullptr) {
+        if (code.empty()) {
             if (request.newState) {
                 pluginState_ = *request.newState;
                 if (services_.store && !deleted_)
@@ -376,7 +428,7 @@ void Conversation::requestFinished(TurnRequest& request, const char* code, const
         } else {
             const std::string errorCode = errorCodeFrom(code);
             const std::string text =
-                util::repairUtf8(message && *message ? message : "the plugin reported an error");
+                util::repairUtf8(!message.empty() ? message : "the plugin reported an error");
             commitHistoryLocked(request.message, request.responseText, false);
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Error, request.usage, errorCode, text,

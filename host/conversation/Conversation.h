@@ -14,6 +14,7 @@
 // then mutex_, then a connection's I/O lock.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -104,11 +105,12 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     // (with the reason in *refusal) when one of the key's limits refuses it.
     Submitted submit(const Attachment& sender, std::string text,
                      limits::Refusal* refusal = nullptr);
-    // Stops the running response; the next queued message starts.
+    // Stops the running response (the client's cancel frame); the next queued message starts.
     void cancel();
     // The running and queued turns end with an error frame (the host is stopping, the route
-    // was removed). With `final`, no new message is taken after it.
-    void end(const char* code, const std::string& message, bool final);
+    // was removed); the plugin is cancelled with `reason` (AGENTHOST_CANCEL_*). With `final`,
+    // no new message is taken after it.
+    void end(const char* code, const std::string& message, bool final, std::uint32_t reason);
     // Deleted through the HTTP API: stops everything and tells the attached connections.
     void deleted();
 
@@ -136,14 +138,23 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     };
 
     void startNext();
+    // request_start (see startNext for the thread), then what a refusal means for the turn.
+    void startRequest(const std::shared_ptr<TurnRequest>& request,
+                      const std::shared_ptr<plugin::PluginInstance>& instance,
+                      const std::shared_ptr<net::Connection>& senderConnection);
+    // The route's request_timeout_s: the turn ends with `timeout` and the plugin is cancelled.
+    void scheduleTimeout(const std::shared_ptr<TurnRequest>& request, std::chrono::seconds after);
+    void requestTimedOut(const std::shared_ptr<TurnRequest>& request, std::chrono::seconds after);
     // `newest`: the route's instance in the newest generation (null when it was removed).
     void moveToInstanceLocked(std::shared_ptr<plugin::PluginInstance> newest);
 
-    // From TurnRequest, on plugin threads.
-    void requestText(TurnRequest& request, std::string_view text);
+    // From TurnRequest, on plugin threads. requestText is false when the turn was ended (the
+    // text went nowhere). An empty code finishes with success.
+    bool requestText(TurnRequest& request, std::string_view text);
     void requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output);
+    void requestStopReason(TurnRequest& request, std::string_view reason);
     void requestState(TurnRequest& request, std::string_view state);
-    void requestFinished(TurnRequest& request, const char* code, const char* message);
+    void requestFinished(TurnRequest& request, std::string_view code, std::string_view message);
 
     // Ends the running turn and/or the queued ones with a terminal frame; returns the running
     // request, which the caller cancels in the plugin once the lock is released.

@@ -162,7 +162,8 @@ void ConversationHub::shutdownAll() {
             if (auto conversation = weak.lock()) conversations.push_back(std::move(conversation));
     }
     for (const auto& conversation : conversations)
-        conversation->end(protocol::error_code::kShuttingDown, "the server is shutting down", true);
+        conversation->end(protocol::error_code::kShuttingDown, "the server is shutting down", true,
+                          AGENTHOST_CANCEL_SHUTDOWN);
 }
 
 }  // namespace agenthost::conversation

@@ -1,6 +1,10 @@
 #include "conversation/TurnRequest.h"
 
+#include <Poco/Logger.h>
+
 #include "conversation/Conversation.h"
+#include "plugin/InstanceReaper.h"
+#include "util/Utf8.h"
 
 namespace agenthost::conversation {
 namespace {
@@ -25,7 +29,8 @@ TurnRequest::TurnRequest(std::weak_ptr<Conversation> conversation, std::uint64_t
     raw_.struct_size = sizeof raw_;
     raw_.request_id = id;
     raw_.route = view(identity_->route);
-    raw_.session_id = view(identity_->conversationId);
+    raw_.conversation_id = view(identity_->conversationId);
+    raw_.turn = static_cast<std::uint32_t>(turn);
     raw_.key_name = view(identity_->keyName);
     raw_.message = view(message);
     raw_.history = history_->data();
@@ -33,8 +38,150 @@ TurnRequest::TurnRequest(std::weak_ptr<Conversation> conversation, std::uint64_t
     raw_.session_state = view(state_);
 }
 
-void TurnRequest::onText(std::string_view text) {
-    if (auto conversation = conversation_.lock()) conversation->requestText(*this, text);
+// ---- Host -> plugin
+
+plugin::PluginInstance::Started TurnRequest::start(
+    const std::shared_ptr<plugin::PluginInstance>& instance, plugin::InstanceReaper& reaper) {
+    {
+        std::lock_guard<std::mutex> lock(lifecycle_);
+        // Weak: a request the plugin never finishes must not keep its instance from being
+        // destroyed (instance_destroy is what makes the plugin finish it).
+        instance_ = instance;
+        reaper_ = &reaper;
+        if (heldCancel_) {  // ended before it started: the plugin never sees it
+            startReturned_ = finished_ = released_ = true;
+            inFlight_ = 0;
+            return {};
+        }
+        self_ = shared_from_this();
+    }
+    auto started = instance->start(raw_, this);
+    std::optional<std::uint32_t> cancel;
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> decisions;
+    std::shared_ptr<TurnRequest> keep;  // let go of last, after the lock
+    {
+        std::lock_guard<std::mutex> lock(lifecycle_);
+        startReturned_ = true;
+        if (!started.accepted) {  // no finish, no release: the plugin has no context for it
+            finished_ = released_ = true;
+            inFlight_ = 0;
+            keep = std::move(self_);
+            return started;
+        }
+        context_ = started.context;
+        if (!finished_) {
+            cancel = heldCancel_;
+            decisions = std::move(heldDecisions_);
+            inFlight_ += static_cast<int>(decisions.size()) + (cancel ? 1 : 0);
+        }
+    }
+    // request_start's own count goes last, so nothing is released between these calls.
+    for (const auto& [cookie, decision] : decisions) {
+        instance->approvalDecided(started.context, cookie, decision);
+        leaveCall(instance);
+    }
+    if (cancel) {
+        instance->cancel(started.context, *cancel);
+        leaveCall(instance);
+    }
+    leaveCall(instance);
+    return started;
+}
+
+void TurnRequest::cancel(std::uint32_t reason) {
+    std::uint32_t none = kNotCancelled;
+    cancelReason_.compare_exchange_strong(none, reason);
+    Call call;
+    {
+        std::lock_guard<std::mutex> lock(lifecycle_);
+        if (finished_ || released_) return;  // nothing left to stop
+        if (!startReturned_) {
+            if (!heldCancel_) heldCancel_ = reason;
+            return;
+        }
+        call.instance = instance_.lock();
+        if (!call.instance) return;  // being destroyed: instance_destroy finishes everything
+        call.context = context_;
+        ++inFlight_;
+    }
+    call.instance->cancel(call.context, reason);
+    leaveCall(call.instance);
+    handOver(std::move(call.instance));
+}
+
+void TurnRequest::approvalDecided(std::uint64_t cookie, std::uint32_t decision) {
+    Call call;
+    {
+        std::lock_guard<std::mutex> lock(lifecycle_);
+        if (finished_ || released_) return;
+        if (!startReturned_) {
+            heldDecisions_.emplace_back(cookie, decision);
+            return;
+        }
+        call.instance = instance_.lock();
+        if (!call.instance) return;
+        call.context = context_;
+        ++inFlight_;
+    }
+    call.instance->approvalDecided(call.context, cookie, decision);
+    leaveCall(call.instance);
+    handOver(std::move(call.instance));
+}
+
+void TurnRequest::leaveCall(const std::shared_ptr<plugin::PluginInstance>& instance) {
+    std::shared_ptr<TurnRequest> keep;  // the release's reference; dropped last
+    {
+        std::lock_guard<std::mutex> lock(lifecycle_);
+        if (--inFlight_ == 0 && finished_ && !released_) {
+            released_ = true;
+            keep = std::move(self_);
+        }
+    }
+    if (keep) releaseNow(instance);
+}
+
+// A reference taken from the weak one may turn out to be the instance's last: it is dropped on
+// the reaper's thread, like every other.
+void TurnRequest::handOver(std::shared_ptr<plugin::PluginInstance> instance) {
+    plugin::InstanceReaper* reaper = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(lifecycle_);
+        reaper = reaper_;
+    }
+    if (reaper) reaper->release(std::move(instance));
+}
+
+void TurnRequest::releaseNow(const std::shared_ptr<plugin::PluginInstance>& instance) {
+    instance->release(context_);  // released_ is set: context_ no longer changes
+}
+
+std::uint32_t TurnRequest::endedStatus() const {
+    switch (cancelReason_.load()) {
+        case AGENTHOST_CANCEL_DISCONNECT:
+            return AGENTHOST_EMIT_CLIENT_GONE;
+        case AGENTHOST_CANCEL_SHUTDOWN:
+        case AGENTHOST_CANCEL_DRAIN:
+            return AGENTHOST_EMIT_STOPPING;
+        default:
+            return AGENTHOST_EMIT_CANCELLED;
+    }
+}
+
+// ---- Plugin -> host
+
+std::uint32_t TurnRequest::onText(std::string_view text) {
+    if (auto conversation = conversation_.lock())
+        if (conversation->requestText(*this, text)) return AGENTHOST_EMIT_OK;
+    return endedStatus();
+}
+
+std::uint32_t TurnRequest::onEvent(std::string_view, std::string_view, std::string_view) {
+    return AGENTHOST_EMIT_UNSUPPORTED;
+}
+
+std::uint32_t TurnRequest::onApprovalRequest(std::uint64_t, std::string_view, std::string_view,
+                                             std::string_view) {
+    return AGENTHOST_EMIT_UNSUPPORTED;
 }
 
 void TurnRequest::onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) {
@@ -43,15 +190,52 @@ void TurnRequest::onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens)
         conversation->requestUsage(*this, inputTokens, outputTokens);
 }
 
+void TurnRequest::onStopReason(std::string_view reason) {
+    if (auto conversation = conversation_.lock()) conversation->requestStopReason(*this, reason);
+}
+
 void TurnRequest::onSessionState(std::string_view state) {
     if (auto conversation = conversation_.lock()) conversation->requestState(*this, state);
 }
 
-void TurnRequest::onFinish(const char* code, const char* text) {
-    auto keepAlive = std::move(pluginReference);  // the plugin is done with this handle
+void TurnRequest::onLog(std::uint32_t level, std::string_view text) {
+    plugin::logAtLevel(Poco::Logger::get("plugin"), level,
+                       "[" + identity_->route + "] request " + std::to_string(id) +
+                           " conversation " + identity_->conversationId + " turn " +
+                           std::to_string(turn) + ": " + util::repairUtf8(text));
+}
+
+void TurnRequest::onFinish(std::string_view code, std::string_view text) {
+    if (finishing_.exchange(true)) {
+        Poco::Logger::get("plugin").error("[" + identity_->route + "] request " +
+                                          std::to_string(id) +
+                                          " was finished twice; the second finish is ignored");
+        return;
+    }
     // Before the terminal frame: a client's next message already sees these tokens.
     if (limits) limits->addTokens(identity_->keyName, reportedTokens_.load());
-    if (auto conversation = conversation_.lock()) conversation->requestFinished(*this, code, text);
+    if (auto conversation = conversation_.lock())
+        conversation->requestFinished(*this, code, text);
+    else
+        releaseHistory();
+    std::shared_ptr<TurnRequest> keep;  // released below, or let go of: the plugin is done
+    plugin::InstanceReaper* reaper = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(lifecycle_);
+        finished_ = true;
+        if (inFlight_ == 0 && !released_) {
+            released_ = true;
+            keep = std::move(self_);
+            reaper = reaper_;
+        }
+    }
+    if (!keep || !reaper) return;
+    // Not inside the plugin's callback: on the reaper's thread, which then also drops the
+    // instance reference (a release always precedes instance_destroy).
+    auto instance = instance_.lock();
+    if (!instance) return;  // being destroyed: an unreleased request is never released
+    reaper->post(
+        [self = std::move(keep), instance = std::move(instance)] { self->releaseNow(instance); });
 }
 
 }  // namespace agenthost::conversation

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "plugin/PluginMetrics.h"
 #include "session/Session.h"
 #include "store/OpenStore.h"
 #include "util/CallbackTimerTask.h"
@@ -321,6 +322,10 @@ std::string Host::metricsText() const {
             out.sample("agenthost_plugin_health", {{"route", route}, {"status", status}},
                        std::int64_t{now == status ? 1 : 0});
     }
+    std::vector<plugin::RouteMetrics> pluginMetrics;  // what the plugins defined themselves
+    for (const auto& [route, instance] : table->routes)
+        pluginMetrics.push_back({route, instance->metrics().samples()});
+    plugin::writePluginMetrics(out, pluginMetrics);
     out.family("agenthost_store_errors_total", "counter",
                "Conversation store failures: write batches not committed, writes dropped, reads "
                "that could not start.");

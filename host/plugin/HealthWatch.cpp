@@ -22,7 +22,7 @@ long secondsSince(Clock::time_point then) {
 
 }  // namespace
 
-std::string healthName(agenthost_health_status status) {
+std::string healthName(std::uint32_t status) {
     switch (status) {
         case AGENTHOST_HEALTH_OK:
             return "ok";

@@ -12,6 +12,7 @@
 #include <agenthost/plugin_abi.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,11 +21,11 @@
 namespace agenthost::plugin {
 
 struct Health {
-    agenthost_health_status status = AGENTHOST_HEALTH_OK;
+    std::uint32_t status = AGENTHOST_HEALTH_OK;
     std::string detail;
 };
 
-std::string healthName(agenthost_health_status status);
+std::string healthName(std::uint32_t status);
 
 class HealthWatch {
   public:

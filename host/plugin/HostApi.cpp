@@ -2,7 +2,12 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "plugin/PluginMetrics.h"
 #include "util/LogExceptions.h"
+#include "util/Utf8.h"
 
 namespace agenthost::plugin {
 namespace {
@@ -13,9 +18,39 @@ void guarded(F&& f) {
     util::logExceptions("plugin callback", f);
 }
 
-void emitText(agenthost_request_host_ptr request, const char* data, size_t size) {
-    if (request == nullptr || (data == nullptr && size != 0)) return;
-    guarded([&] { request->onText(std::string_view(data, size)); });
+// The view of a plugin's string, or nothing when it is malformed (no data but a size).
+std::optional<std::string_view> view(agenthost_str s) {
+    if (s.data == nullptr) {
+        if (s.size != 0) return std::nullopt;
+        return std::string_view();
+    }
+    return std::string_view(s.data, s.size);
+}
+
+uint32_t emitText(agenthost_request_host_ptr request, agenthost_str text) {
+    const auto t = view(text);
+    if (request == nullptr || !t) return AGENTHOST_EMIT_INVALID;
+    uint32_t status = AGENTHOST_EMIT_INVALID;
+    guarded([&] { status = request->onText(*t); });
+    return status;
+}
+
+uint32_t emitEvent(agenthost_request_host_ptr request, agenthost_str kind, agenthost_str content,
+                   agenthost_str data) {
+    const auto k = view(kind), c = view(content), d = view(data);
+    if (request == nullptr || !k || !c || !d) return AGENTHOST_EMIT_INVALID;
+    uint32_t status = AGENTHOST_EMIT_INVALID;
+    guarded([&] { status = request->onEvent(*k, *c, *d); });
+    return status;
+}
+
+uint32_t requestApproval(agenthost_request_host_ptr request, uint64_t cookie, agenthost_str action,
+                         agenthost_str content, agenthost_str detail) {
+    const auto a = view(action), c = view(content), d = view(detail);
+    if (request == nullptr || !a || !c || !d) return AGENTHOST_EMIT_INVALID;
+    uint32_t status = AGENTHOST_EMIT_INVALID;
+    guarded([&] { status = request->onApprovalRequest(cookie, *a, *c, *d); });
+    return status;
 }
 
 void reportUsage(agenthost_request_host_ptr request, uint64_t input, uint64_t output) {
@@ -23,35 +58,56 @@ void reportUsage(agenthost_request_host_ptr request, uint64_t input, uint64_t ou
     guarded([&] { request->onUsage(input, output); });
 }
 
-void setSessionState(agenthost_request_host_ptr request, const char* data, size_t size) {
-    if (request == nullptr || (data == nullptr && size != 0)) return;
-    guarded([&] { request->onSessionState(std::string_view(data, size)); });
+void setStopReason(agenthost_request_host_ptr request, agenthost_str reason) {
+    const auto r = view(reason);
+    if (request == nullptr || !r) return;
+    guarded([&] { request->onStopReason(*r); });
 }
 
-void finish(agenthost_request_host_ptr request, const char* code, const char* message) {
+void setSessionState(agenthost_request_host_ptr request, agenthost_str state) {
+    const auto s = view(state);
+    if (request == nullptr || !s) return;
+    guarded([&] { request->onSessionState(*s); });
+}
+
+void requestLog(agenthost_request_host_ptr request, uint32_t level, agenthost_str message) {
+    const auto m = view(message);
+    if (request == nullptr || !m) return;
+    guarded([&] { request->onLog(level, *m); });
+}
+
+void finish(agenthost_request_host_ptr request, agenthost_str code, agenthost_str message) {
     if (request == nullptr) return;
-    guarded([&] { request->onFinish(code, message); });
+    // A malformed string still finishes the request (it must end exactly once): as an error.
+    const auto c = view(code), m = view(message);
+    guarded([&] {
+        if (!c || !m)
+            request->onFinish("plugin_error", "the plugin finished with a malformed string");
+        else
+            request->onFinish(*c, *m);
+    });
 }
 
-void log(agenthost_instance_host_ptr instance, agenthost_log_level level, const char* message) {
-    if (instance == nullptr || instance->logger == nullptr || message == nullptr) return;
+void log(agenthost_instance_host_ptr instance, uint32_t level, agenthost_str message) {
+    const auto m = view(message);
+    if (instance == nullptr || instance->logger == nullptr || !m) return;
     guarded([&] {
-        std::string line = "[" + instance->route + "] " + message;
-        switch (level) {
-            case AGENTHOST_LOG_DEBUG:
-                instance->logger->debug(line);
-                break;
-            case AGENTHOST_LOG_INFO:
-                instance->logger->information(line);
-                break;
-            case AGENTHOST_LOG_WARNING:
-                instance->logger->warning(line);
-                break;
-            default:
-                instance->logger->error(line);
-                break;
-        }
+        logAtLevel(*instance->logger, level, "[" + instance->route + "] " + util::repairUtf8(*m));
     });
+}
+
+uint32_t metricDefine(agenthost_instance_host_ptr instance, uint32_t kind, agenthost_str name,
+                      agenthost_str help) {
+    const auto n = view(name), h = view(help);
+    if (instance == nullptr || instance->metrics == nullptr || !n || !h) return 0;
+    uint32_t id = 0;
+    guarded([&] { id = instance->metrics->define(kind, *n, *h); });
+    return id;
+}
+
+void metricRecord(agenthost_instance_host_ptr instance, uint32_t metric, double value) {
+    if (instance == nullptr || instance->metrics == nullptr) return;
+    instance->metrics->record(metric, value);  // noexcept: no allocation, no lock
 }
 
 const agenthost_host_api kHostApi = {
@@ -59,16 +115,62 @@ const agenthost_host_api kHostApi = {
     AGENTHOST_ABI_MAJOR,
     AGENTHOST_ABI_MINOR,
     &emitText,
+    &emitEvent,
+    &requestApproval,
     &reportUsage,
+    &setStopReason,
     &setSessionState,
+    &requestLog,
     &finish,
     &log,
+    &metricDefine,
+    &metricRecord,
 };
+
+// Bytes of the incomplete UTF-8 sequence at the end of `text` (0 when it ends whole).
+std::size_t incompleteTail(std::string_view text) {
+    std::size_t back = 0;
+    while (back < text.size() && back < 4 &&
+           (static_cast<unsigned char>(text[text.size() - 1 - back]) & 0xC0) == 0x80)
+        ++back;
+    if (back == text.size()) return 0;  // nothing but continuation bytes: repaired below
+    const auto lead = static_cast<unsigned char>(text[text.size() - 1 - back]);
+    const std::size_t length = lead < 0x80    ? 1
+                               : lead >= 0xF0 ? 4
+                               : lead >= 0xE0 ? 3
+                               : lead >= 0xC0 ? 2
+                                              : 1;
+    return length > back + 1 ? back + 1 : 0;
+}
 
 }  // namespace
 
 const agenthost_host_api* hostApi() {
     return &kHostApi;
+}
+
+void logAtLevel(Poco::Logger& logger, std::uint32_t level, const std::string& line) {
+    switch (level) {
+        case AGENTHOST_LOG_DEBUG:
+            logger.debug(line);
+            break;
+        case AGENTHOST_LOG_INFO:
+            logger.information(line);
+            break;
+        case AGENTHOST_LOG_WARNING:
+            logger.warning(line);
+            break;
+        default:
+            logger.error(line);
+            break;
+    }
+}
+
+std::string bufferText(const agenthost_buffer& buffer) {
+    if (buffer.data == nullptr) return "";
+    std::string_view text(buffer.data, std::min(buffer.size, buffer.capacity));
+    text.remove_suffix(incompleteTail(text));
+    return util::repairUtf8(text);
 }
 
 }  // namespace agenthost::plugin

@@ -12,26 +12,47 @@ namespace Poco {
 class Logger;
 }
 
-// One request as the plugin sees it. The host implements it (session/Request.h); the C
-// callbacks below only forward to it.
+namespace agenthost::plugin {
+class PluginMetrics;
+}
+
+// One request as the plugin sees it. The host implements it (conversation/TurnRequest.h); the
+// C callbacks below only check their arguments and forward to it. Every string is borrowed for
+// the call. The uint32_t results are AGENTHOST_EMIT_*.
 struct agenthost_request_host {
-    virtual ~agenthost_request_host() = default;
-    virtual void onText(std::string_view text) = 0;
-    virtual void onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) = 0;
+    virtual std::uint32_t onText(std::string_view text) = 0;
+    virtual std::uint32_t onEvent(std::string_view kind, std::string_view content,
+                                  std::string_view data) = 0;
+    virtual std::uint32_t onApprovalRequest(std::uint64_t cookie, std::string_view action,
+                                            std::string_view content, std::string_view detail) = 0;
+    virtual void onUsage(std::uint64_t in, std::uint64_t out) = 0;
+    virtual void onStopReason(std::string_view reason) = 0;
     virtual void onSessionState(std::string_view state) = 0;
-    // code is null on success.
-    virtual void onFinish(const char* code, const char* message) = 0;
+    virtual void onLog(std::uint32_t level, std::string_view message) = 0;
+    virtual void onFinish(std::string_view code,
+                          std::string_view message) = 0;  // code empty: success
+
+  protected:
+    ~agenthost_request_host() = default;  // never deleted through the ABI handle
 };
 
-// One plugin instance as the plugin sees it: where its log lines go.
+// One plugin instance as the plugin sees it: where its log lines and metrics go.
 struct agenthost_instance_host {
     std::string route;
     Poco::Logger* logger = nullptr;
+    agenthost::plugin::PluginMetrics* metrics = nullptr;  // null: metric_define refuses
 };
 
 namespace agenthost::plugin {
 
 // The host's callback table; static, valid for the life of the process.
 const agenthost_host_api* hostApi();
+
+// A plugin log line at AGENTHOST_LOG_* `level` (an unknown level logs as an error).
+void logAtLevel(Poco::Logger& logger, std::uint32_t level, const std::string& line);
+
+// The text a plugin wrote into `buffer`: at most its capacity, cut back to a whole UTF-8
+// sequence, ill-formed bytes replaced.
+std::string bufferText(const agenthost_buffer& buffer);
 
 }  // namespace agenthost::plugin

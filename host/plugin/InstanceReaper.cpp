@@ -3,6 +3,7 @@
 #include <Poco/Logger.h>
 
 #include "plugin/PluginInstance.h"
+#include "util/LogExceptions.h"
 
 namespace agenthost::plugin {
 
@@ -14,12 +15,17 @@ InstanceReaper::~InstanceReaper() {
 
 void InstanceReaper::release(std::shared_ptr<PluginInstance> instance) {
     if (!instance) return;
+    // The job holds the reference; destroying the job on this thread destroys the instance.
+    post([instance = std::move(instance)] {});
+}
+
+void InstanceReaper::post(std::function<void()> job) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopped_) {
-        kept_.push_back(std::move(instance));
+        kept_.push_back(std::move(job));
         return;
     }
-    queue_.push_back(std::move(instance));
+    queue_.push_back(std::move(job));
     wake_.notify_one();
 }
 
@@ -29,13 +35,17 @@ void InstanceReaper::run() {
         wake_.wait_for(lock, std::chrono::milliseconds(20),
                        [&] { return stopping_ || !queue_.empty(); });
         while (!queue_.empty()) {
-            auto instance = std::move(queue_.front());
+            auto job = std::move(queue_.front());
             queue_.pop_front();
             lock.unlock();
-            instance.reset();  // the last reference: instance_destroy runs here
+            util::logExceptions("plugin release", job);
+            job = nullptr;  // the last references it held (instance_destroy) go here
             lock.lock();
         }
-        if (stopping_) return;
+        if (stopping_) {
+            stopped_ = true;  // under the same lock as the last empty queue: nothing is lost
+            return;
+        }
     }
 }
 
@@ -50,8 +60,6 @@ void InstanceReaper::drain(std::chrono::milliseconds timeout) {
         wake_.notify_one();
     }
     thread_.join();
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopped_ = true;
     if (PluginInstance::alive() > 0)
         Poco::Logger::get("agenthost")
             .warning(

@@ -21,11 +21,11 @@ constexpr std::chrono::milliseconds kHealthStopTimeout{1000};
 std::function<Health()> healthCall(const agenthost_plugin_api& api,
                                    agenthost_instance_plugin_ptr instance) {
     return [ask = api.instance_health, instance] {
-        char detail[1024] = "";
+        char detail[1024];
+        agenthost_buffer buffer{detail, sizeof detail, 0};
         Health health;
-        health.status = ask(instance, detail, sizeof detail);
-        detail[sizeof detail - 1] = '\0';
-        health.detail = detail;
+        health.status = ask(instance, &buffer);
+        health.detail = bufferText(buffer);
         return health;
     };
 }
@@ -37,6 +37,7 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library,
     : library_(std::move(library)), settings_(route) {
     host_.route = route.route;
     host_.logger = &Poco::Logger::get("plugin");
+    host_.metrics = &metrics_;
 
     std::vector<agenthost_setting> settings;
     for (const auto& [key, value] : settings_.settings)
@@ -48,11 +49,14 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library,
     config.settings_count = settings.size();
     config.host = &host_;
 
-    char error[1024] = "";
-    instance_ = library_->api().instance_new(&config, error, sizeof error);
-    if (instance_ == nullptr)
+    char error[1024];
+    agenthost_buffer buffer{error, sizeof error, 0};
+    instance_ = library_->api().instance_new(&config, &buffer);
+    if (instance_ == nullptr) {
+        const std::string reason = bufferText(buffer);
         throw LoadError("plugin " + library_->name() + " refused the settings of [plugin." +
-                        route.route + "]: " + (error[0] ? error : "no reason given"));
+                        route.route + "]: " + (reason.empty() ? "no reason given" : reason));
+    }
     health_ =
         std::make_unique<HealthWatch>(healthCall(library_->api(), instance_), library_->name());
 }
@@ -75,13 +79,38 @@ Health PluginInstance::health() const {
     return health_->current(kHealthTimeout);
 }
 
-bool PluginInstance::start(const agenthost_request& request,
-                           agenthost_request_host_ptr handle) const {
-    return library_->api().request_start(instance_, &request, handle) == 0;
+PluginInstance::Started PluginInstance::start(const agenthost_request& request,
+                                              agenthost_request_host_ptr handle) const {
+    char code[64];
+    char message[1024];
+    agenthost_buffer codeBuffer{code, sizeof code, 0};
+    agenthost_buffer messageBuffer{message, sizeof message, 0};
+    Started started;
+    const std::uint32_t answer = library_->api().request_start(
+        instance_, &request, handle, &started.context, &codeBuffer, &messageBuffer);
+    started.accepted = answer == AGENTHOST_START_ACCEPTED;
+    if (!started.accepted) {
+        started.context = nullptr;
+        started.refusalCode = bufferText(codeBuffer);
+        started.refusalMessage = bufferText(messageBuffer);
+    }
+    return started;
 }
 
-void PluginInstance::cancel(agenthost_request_host_ptr handle) const {
-    library_->api().request_cancel(instance_, handle);
+void PluginInstance::cancel(agenthost_request_plugin_ptr context, std::uint32_t reason) const {
+    library_->api().request_cancel(instance_, context, reason);
+}
+
+void PluginInstance::release(agenthost_request_plugin_ptr context) const {
+    library_->api().request_release(instance_, context);
+}
+
+bool PluginInstance::approvalDecided(agenthost_request_plugin_ptr context, std::uint64_t cookie,
+                                     std::uint32_t decision) const {
+    const auto decided = library_->api().approval_decided;
+    if (decided == nullptr) return false;
+    decided(instance_, context, cookie, decision);
+    return true;
 }
 
 }  // namespace agenthost::plugin

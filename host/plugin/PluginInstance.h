@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "plugin/HealthWatch.h"
 #include "plugin/HostApi.h"
 #include "plugin/PluginLibrary.h"
+#include "plugin/PluginMetrics.h"
 
 namespace agenthost::plugin {
 
@@ -34,9 +36,27 @@ class PluginInstance {
     // (HealthWatch).
     Health health() const;
 
-    // False when the plugin refused the request at once (it will not call finish).
-    bool start(const agenthost_request& request, agenthost_request_host_ptr handle) const;
-    void cancel(agenthost_request_host_ptr handle) const;
+    // The plugin promised that request_start never blocks: it may run on the event loop.
+    bool nonBlockingStart() const { return library_->nonBlockingStart(); }
+
+    // request_start. Accepted: the plugin calls finish once, and `context` is its pointer for
+    // the calls below. Refused: it will not call finish; its code and sentence, if it gave them.
+    struct Started {
+        bool accepted = false;
+        agenthost_request_plugin_ptr context = nullptr;
+        std::string refusalCode;
+        std::string refusalMessage;
+    };
+    Started start(const agenthost_request& request, agenthost_request_host_ptr handle) const;
+    // The per-request calls; conversation::TurnRequest decides when each is allowed.
+    void cancel(agenthost_request_plugin_ptr context, std::uint32_t reason) const;
+    void release(agenthost_request_plugin_ptr context) const;
+    // False when the plugin has no approval_decided.
+    bool approvalDecided(agenthost_request_plugin_ptr context, std::uint64_t cookie,
+                         std::uint32_t decision) const;
+
+    // The metrics the plugin defined, for /metrics.
+    const PluginMetrics& metrics() const { return metrics_; }
 
     // Open WebSocket sessions on this instance, for /api/health and /api/status.
     std::atomic<int> connections{0};
@@ -47,6 +67,7 @@ class PluginInstance {
   private:
     std::shared_ptr<PluginLibrary> library_;
     config::RouteSettings settings_;
+    PluginMetrics metrics_;
     agenthost_instance_host host_;
     agenthost_instance_plugin_ptr instance_ = nullptr;
     std::unique_ptr<HealthWatch> health_;

@@ -11,9 +11,15 @@ std::string versionString(std::uint32_t major, std::uint32_t minor) {
     return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// Every field of the version 1.0 table; a smaller table is not a v1 plugin.
-constexpr std::size_t kMinimumApiSize =
-    offsetof(agenthost_plugin_api, request_cancel) + sizeof(agenthost_plugin_api::request_cancel);
+const std::string kHostAbi = versionString(AGENTHOST_ABI_MAJOR, AGENTHOST_ABI_MINOR);
+
+// Every field of the 2.0 table; later minors add fields after it.
+constexpr std::size_t kMinimumApiSize = offsetof(agenthost_plugin_api, approval_decided) +
+                                        sizeof(agenthost_plugin_api::approval_decided);
+
+bool validString(agenthost_str s) {
+    return s.data != nullptr || s.size == 0;
+}
 
 }  // namespace
 
@@ -26,20 +32,24 @@ std::string PluginLibrary::abiVersion() const {
 }
 
 std::string PluginLibrary::checkCompatible(const agenthost_plugin_api& api) {
-    const std::string host = versionString(AGENTHOST_ABI_MAJOR, AGENTHOST_ABI_MINOR);
     const std::string plugin = versionString(api.abi_major, api.abi_minor);
     if (api.abi_major != AGENTHOST_ABI_MAJOR)
-        return "plugin ABI " + plugin + " is incompatible with host ABI " + host +
+        return "plugin ABI " + plugin + " is incompatible with host ABI " + kHostAbi +
                " (major versions differ)";
-    if (api.abi_minor > AGENTHOST_ABI_MINOR)
-        return "plugin ABI " + plugin + " is newer than host ABI " + host +
-               " (rebuild the plugin against this host's SDK or upgrade agenthost)";
+    // Read before the size check: min_host_minor is in every table of this major.
+    if (api.min_host_minor > AGENTHOST_ABI_MINOR)
+        return "plugin ABI " + plugin + " needs host ABI " +
+               versionString(AGENTHOST_ABI_MAJOR, api.min_host_minor) +
+               " or newer; this host has ABI " + kHostAbi + " (upgrade agenthost)";
     if (api.struct_size < kMinimumApiSize)
         return "plugin function table is too small (" + std::to_string(api.struct_size) +
-               " bytes) for ABI " + plugin;
+               " bytes, ABI " + versionString(AGENTHOST_ABI_MAJOR, 0) + " needs " +
+               std::to_string(kMinimumApiSize) + ") for ABI " + plugin;
     if (!api.instance_new || !api.instance_destroy || !api.instance_health || !api.request_start ||
-        !api.request_cancel)
+        !api.request_cancel || !api.request_release)
         return "plugin function table has empty entries";
+    if (!validString(api.name) || !validString(api.version))
+        return "plugin function table has a malformed name or version";
     return "";
 }
 
@@ -51,15 +61,19 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& file,
     } catch (const std::exception& e) {
         throw LoadError("cannot load " + path + ": " + e.what());
     }
-    if (!library.has(AGENTHOST_PLUGIN_ENTRY_SYMBOL))
+    if (!library.has(AGENTHOST_PLUGIN_INIT_SYMBOL)) {
+        if (library.has(AGENTHOST_PLUGIN_ENTRY_SYMBOL_ABI1))
+            throw LoadError(path + " was built for plugin ABI 1, which this host (ABI " + kHostAbi +
+                            ") no longer loads: rebuild it against agenthost SDK 2 "
+                            "(find_package(AgenthostSDK) and agenthost_add_plugin(); see "
+                            "docs/plugins.md)");
         throw LoadError(path + " is not an agenthost plugin: it exports no " +
-                        std::string(AGENTHOST_PLUGIN_ENTRY_SYMBOL) + "()");
-    auto& entry = library.get<std::remove_pointer_t<agenthost_plugin_entry_fn>>(
-        AGENTHOST_PLUGIN_ENTRY_SYMBOL);
-    const agenthost_plugin_api* api = entry(AGENTHOST_ABI_MAJOR, AGENTHOST_ABI_MINOR, hostApi());
-    if (api == nullptr)
-        throw LoadError(path + " refused host ABI " +
-                        versionString(AGENTHOST_ABI_MAJOR, AGENTHOST_ABI_MINOR));
+                        std::string(AGENTHOST_PLUGIN_INIT_SYMBOL) + "()");
+    }
+    auto& init =
+        library.get<std::remove_pointer_t<agenthost_plugin_init_fn>>(AGENTHOST_PLUGIN_INIT_SYMBOL);
+    const agenthost_plugin_api* api = init(hostApi());
+    if (api == nullptr) throw LoadError(path + " refused host ABI " + kHostAbi);
     if (std::string reason = checkCompatible(*api); !reason.empty())
         throw LoadError(path + ": " + reason);
     return std::shared_ptr<PluginLibrary>(new PluginLibrary(std::move(library), api, path));

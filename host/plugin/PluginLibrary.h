@@ -18,20 +18,24 @@ class LoadError : public std::runtime_error {
 
 class PluginLibrary {
   public:
-    // Loads `file` (RTLD_NOW, local symbols), calls its entry function and checks the ABI
-    // version it returns. `path` is the name to report (the file the user installed, when
-    // `file` is a private copy of it). Throws LoadError.
+    // Loads `file` (RTLD_NOW, local symbols), calls its init function and checks the table it
+    // returns (the handshake rules in plugin_abi.h). `path` is the name to report (the file the
+    // user installed, when `file` is a private copy of it). Throws LoadError.
     static std::shared_ptr<PluginLibrary> load(const std::string& file, const std::string& path);
     static std::shared_ptr<PluginLibrary> load(const std::string& path) { return load(path, path); }
 
     const agenthost_plugin_api& api() const { return *api_; }
     const std::string& path() const { return path_; }
-    std::string name() const { return api_->name ? api_->name : ""; }
-    std::string version() const { return api_->version ? api_->version : ""; }
+    std::string name() const { return std::string(api_->name.data, api_->name.size); }
+    std::string version() const { return std::string(api_->version.data, api_->version.size); }
+    // The ABI the plugin was built with, "major.minor".
     std::string abiVersion() const;
+    // The plugin promised that request_start never blocks (AGENTHOST_PLUGIN_NONBLOCKING_START).
+    bool nonBlockingStart() const {
+        return (api_->flags & AGENTHOST_PLUGIN_NONBLOCKING_START) != 0;
+    }
 
-    // The host accepts a plugin whose major equals its own and whose minor is not newer.
-    // Returns an empty string when compatible, else the reason.
+    // Returns an empty string when the host accepts `api`, else the reason.
     static std::string checkCompatible(const agenthost_plugin_api& api);
 
   private:

@@ -8,7 +8,8 @@ namespace agenthost::plugin {
 namespace {
 
 bool sameSettings(const config::RouteSettings& a, const config::RouteSettings& b) {
-    return a.library == b.library && a.libraryPath == b.libraryPath && a.settings == b.settings;
+    return a.library == b.library && a.libraryPath == b.libraryPath && a.settings == b.settings &&
+           a.requestTimeoutS == b.requestTimeoutS;
 }
 
 // Whether `path` may be loaded from; an untrusted one is an error, or a warning when the

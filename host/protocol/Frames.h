@@ -23,6 +23,7 @@ inline constexpr const char* kConversationNotFound = "conversation_not_found";
 inline constexpr const char* kConversationDeleted = "conversation_deleted";
 inline constexpr const char* kInterrupted = "interrupted";
 inline constexpr const char* kCancelled = "cancelled";
+inline constexpr const char* kTimeout = "timeout";  // the route's request_timeout_s passed
 }  // namespace error_code
 
 struct Usage {

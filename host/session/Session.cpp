@@ -196,8 +196,9 @@ void Session::conversationDeleted() {
 }
 
 void Session::onText(std::string message) {
-    // On the loop thread when the session is idle: a plugin's request_start must return
-    // promptly (ABI), so this costs other connections microseconds and saves a hand-off.
+    // On the loop thread when the session is idle, which saves a hand-off: a plugin's
+    // request_start runs here only if the plugin declared it non-blocking (Conversation::
+    // startNext moves it to a worker otherwise).
     queue_->runOrPost(
         [self = shared_from_this(), message = std::move(message)] { self->handleFrame(message); });
 }
@@ -245,7 +246,8 @@ void Session::closeForRestart() {
         }
         if (conversation)
             conversation->end(protocol::error_code::kPluginUnavailable,
-                              "this route was removed from the server's configuration", false);
+                              "this route was removed from the server's configuration", false,
+                              AGENTHOST_CANCEL_DRAIN);
         self->connection_->close(ws::close_code::kServiceRestart, "route removed");
     });
 }

@@ -52,37 +52,62 @@ TEST(AbiHandshake, GoodPluginLoads) {
     EXPECT_EQ(library->path(), fixture("abi_good"));
 }
 
-TEST(AbiHandshake, WrongMajorNamesBothVersions) {
+TEST(AbiHandshake, NewerMajorNamesBothVersions) {
     const std::string error = loadError("abi_wrong_major");
     const std::string pluginAbi = std::to_string(AGENTHOST_ABI_MAJOR + 1) + ".0";
     EXPECT_CONTAINS(error, "plugin ABI " + pluginAbi);
     EXPECT_CONTAINS(error, "host ABI " + kHostAbi);
+    EXPECT_CONTAINS(error, "major versions differ");
     EXPECT_CONTAINS(error, "abi_wrong_major.so");
 }
 
-TEST(AbiHandshake, NewerMinorNamesBothVersions) {
-    const std::string error = loadError("abi_newer_minor");
-    const std::string pluginAbi =
+TEST(AbiHandshake, OlderMajorInTheTableIsRefused) {
+    const std::string error = loadError("abi_old_major");
+    EXPECT_CONTAINS(error, "plugin ABI 1.0");
+    EXPECT_CONTAINS(error, "major versions differ");
+}
+
+TEST(AbiHandshake, Abi1LibraryIsRefusedWithHowToRebuild) {
+    const std::string error = loadError("abi_v1");
+    EXPECT_CONTAINS(error, "abi_v1.so was built for plugin ABI 1");
+    EXPECT_CONTAINS(error, "rebuild it against agenthost SDK 2");
+    EXPECT_CONTAINS(error, "find_package(AgenthostSDK)");
+    EXPECT_CONTAINS(error, "agenthost_add_plugin");
+    EXPECT_CONTAINS(error, "docs/plugins.md");
+}
+
+TEST(AbiHandshake, PluginNeedingANewerHostMinorIsRefused) {
+    const std::string error = loadError("abi_needs_newer_host");
+    const std::string needed =
         std::to_string(AGENTHOST_ABI_MAJOR) + "." + std::to_string(AGENTHOST_ABI_MINOR + 1);
-    EXPECT_CONTAINS(error, "plugin ABI " + pluginAbi);
-    EXPECT_CONTAINS(error, "host ABI " + kHostAbi);
-    EXPECT_CONTAINS(error, "newer");
+    EXPECT_CONTAINS(error, "needs host ABI " + needed + " or newer");
+    EXPECT_CONTAINS(error, "host has ABI " + kHostAbi);
+}
+
+TEST(AbiHandshake, NewerBuildThatNeedsOnlyThisHostLoads) {
+    // Built with a newer SDK minor, min_host_minor 0: a 2.0 host takes it.
+    auto library = PluginLibrary::load(fixture("abi_newer_minor"));
+    ASSERT_TRUE(library);
+    EXPECT_EQ(library->abiVersion(),
+              std::to_string(AGENTHOST_ABI_MAJOR) + "." + std::to_string(AGENTHOST_ABI_MINOR + 1));
+    PluginInstance instance(library, routeFor("abi_newer_minor"));
+    EXPECT_EQ(instance.health().status, AGENTHOST_HEALTH_OK);
 }
 
 TEST(AbiHandshake, TooSmallTableIsRefused) {
     const std::string error = loadError("abi_small_struct");
     EXPECT_CONTAINS(error, "too small");
     EXPECT_CONTAINS(error,
-                    std::to_string(offsetof(agenthost_plugin_api, request_cancel)) + " bytes");
+                    std::to_string(offsetof(agenthost_plugin_api, approval_decided)) + " bytes");
 }
 
 TEST(AbiHandshake, LibraryWithoutEntrySymbolIsNotAPlugin) {
     const std::string error = loadError("abi_no_entry");
     EXPECT_CONTAINS(error, "not an agenthost plugin");
-    EXPECT_CONTAINS(error, AGENTHOST_PLUGIN_ENTRY_SYMBOL);
+    EXPECT_CONTAINS(error, AGENTHOST_PLUGIN_INIT_SYMBOL);
 }
 
-TEST(AbiHandshake, EntryReturningNullRefusesTheHost) {
+TEST(AbiHandshake, InitReturningNullRefusesTheHost) {
     const std::string error = loadError("abi_entry_null");
     EXPECT_CONTAINS(error, "refused host ABI " + kHostAbi);
     EXPECT_CONTAINS(error, "abi_entry_null.so");
@@ -113,10 +138,13 @@ TEST(AbiInstance, GoodPluginCreatesAndDestroysAnInstance) {
     EXPECT_EQ(health.status, AGENTHOST_HEALTH_OK);
     EXPECT_EQ(health.detail, "fixture is fine");
     EXPECT_EQ(healthName(health.status), "ok");
-    // The fixture refuses every request at once, which start() reports as false.
+    // The fixture refuses every request at once, with no code: no context comes back.
     agenthost_request request{};
     request.struct_size = sizeof request;
-    EXPECT_FALSE(instance->start(request, nullptr));
+    const auto started = instance->start(request, nullptr);
+    EXPECT_FALSE(started.accepted);
+    EXPECT_EQ(started.context, nullptr);
+    EXPECT_EQ(started.refusalCode, "");
     instance.reset();  // instance_destroy; must not crash
 }
 
@@ -158,6 +186,14 @@ TEST_F(CheckConfig, WrongMajorFailsNamingSectionAndReason) {
     EXPECT_CONTAINS(result.output, "[plugin.bad]");
     EXPECT_CONTAINS(result.output, "major versions differ");
     EXPECT_CONTAINS(result.output, "host ABI " + kHostAbi);
+}
+
+TEST_F(CheckConfig, Abi1LibraryFailsWithHowToRebuild) {
+    const auto result = check("abi_v1");
+    EXPECT_NE(result.status, 0) << result.output;
+    EXPECT_CONTAINS(result.output, "[plugin.bad]");
+    EXPECT_CONTAINS(result.output, "built for plugin ABI 1");
+    EXPECT_CONTAINS(result.output, "rebuild it against agenthost SDK 2");
 }
 
 TEST_F(CheckConfig, MissingEntryFailsNamingSectionAndReason) {
