@@ -76,7 +76,6 @@ TEST_F(ClaudeThinking, ProtocolTwoClientsGetTheThinkingFirstThenTheAnswer) {
     const Reply reply = client.chat("gcd?");
     ASSERT_EQ(reply.terminalType(), "complete") << content(reply);
     EXPECT_EQ(reply.text, kAnswer);
-    EXPECT_EQ(reply.terminal->getValue<std::string>("stop_reason"), "end_turn");
 
     std::string thinking;
     bool answerStarted = false;
