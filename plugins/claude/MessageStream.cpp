@@ -108,9 +108,11 @@ void MessageStream::text(const std::string& piece) {
 
 void MessageStream::thinking(const std::string& piece) {
     if (piece.empty() || !sinks_.thinking) return;
-    if (std::exchange(thinkingBlockApart_, false)) sinks_.thinking("\n\n");
     sentThinking_ = true;
-    sinks_.thinking(piece);
+    if (std::exchange(thinkingBlockApart_, false))
+        sinks_.thinking("\n\n" + piece);
+    else
+        sinks_.thinking(piece);
 }
 
 }  // namespace agenthost::claude

@@ -43,10 +43,10 @@ void CodexStream::show(const std::string& text) {
     shownAnything_ = true;
 }
 
-// Reasoning summaries likewise, as paragraphs of one thinking text.
+// Reasoning summaries likewise, as paragraphs of one thinking text (the separator travels with
+// the next piece: each event is a stored frame).
 void CodexStream::think(const std::string& text) {
-    if (thoughtAnything_) response_.thinking("\n\n");
-    response_.thinking(text);
+    response_.thinking(thoughtAnything_ ? "\n\n" + text : text);
     thoughtAnything_ = true;
 }
 

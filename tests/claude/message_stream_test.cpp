@@ -213,7 +213,7 @@ TEST(MessageStream, SeparatesThinkingBlocksAndCountsRedactedOnes) {
         event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"refusal"}})") +
         event("message_stop", R"({"type":"message_stop"})");
     const Outcome o = run(bytes, everyByte(bytes));
-    EXPECT_EQ(o.thinkingPieces, (std::vector<std::string>{"first", "\n\n", "second"}));
+    EXPECT_EQ(o.thinkingPieces, (std::vector<std::string>{"first", "\n\nsecond"}));
     EXPECT_EQ(o.text, "answer");
     EXPECT_EQ(o.redactedBlocks, 1);
     EXPECT_EQ(o.stopReason, "refusal");

@@ -27,9 +27,8 @@ const char* const kCodexLines[] = {
 };
 
 const std::vector<std::string> kEvents = {
-    "thinking: **Listing files**", "status: Running: bash -lc ls",
-    "command: bash -lc ls",        "thinking: \n\n",
-    "thinking: **Editing**",       "file_change: Changed README.md (update)"};
+    "thinking: **Listing files**", "status: Running: bash -lc ls", "command: bash -lc ls",
+    "thinking: \n\n**Editing**", "file_change: Changed README.md (update)"};
 
 class CodexAbiEvents : public ::testing::Test {
   protected:
