@@ -38,15 +38,15 @@ void CodexStream::onLine(std::string_view line) {
 
 // Pieces of text are shown as paragraphs of one answer.
 void CodexStream::show(const std::string& text) {
-    if (shownAnything_) response_.text("\n\n");
-    response_.text(text);
+    if (shownAnything_) note(response_.text("\n\n"));
+    note(response_.text(text));
     shownAnything_ = true;
 }
 
 // Reasoning summaries likewise, as paragraphs of one thinking text (the separator travels with
 // the next piece: each event is a stored frame).
 void CodexStream::think(const std::string& text) {
-    response_.thinking(thoughtAnything_ ? "\n\n" + text : text);
+    note(response_.thinking(thoughtAnything_ ? "\n\n" + text : text));
     thoughtAnything_ = true;
 }
 
@@ -54,7 +54,7 @@ void CodexStream::think(const std::string& text) {
 // client sees it (a protocol 1 conversation, or a host that takes no events), what protocol 1
 // clients were always shown of it stays in the answer text.
 void CodexStream::report(const AgentEvent& event) {
-    const agenthost::Emit emitted = response_.event(event.kind, event.content, event.data);
+    const agenthost::Emit emitted = note(response_.event(event.kind, event.content, event.data));
     const bool seen = eventsReachAClient_ && emitted == agenthost::Emit::Ok;
     if (!seen && !event.protocol1Text.empty()) show(event.protocol1Text);
 }

@@ -3,6 +3,7 @@
 // requests no protocol 2 client sees.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -32,30 +33,33 @@ const std::vector<std::string> kEvents = {
 
 class CodexAbiEvents : public ::testing::Test {
   protected:
-    void SetUp() override {
+    void SetUp() override { useCodex(""); }
+    void TearDown() override {
+        if (instance_) host_.api().instance_destroy(instance_);
+    }
+
+    // A new instance whose codex prints kCodexLines, then runs `tail` (shell lines).
+    void useCodex(const std::string& tail) {
+        if (instance_) host_.api().instance_destroy(instance_);
         std::string script = "#!/bin/sh\ncat > /dev/null\n";
         for (const char* line : kCodexLines)
             script += "printf '%s\\n' '" + std::string(line) + "'\n";
-        command_ = dir_.write("codex", script, true);
-        instance_ = host_.newInstance({{"command", command_}});
+        const std::string command = dir_.write("codex", script + tail, true);
+        instance_ = host_.newInstance({{"command", command}});
         ASSERT_NE(instance_, nullptr);
-    }
-    void TearDown() override {
-        if (instance_) host_.api().instance_destroy(instance_);
     }
 
     // Runs one request to its end and releases it.
     void run(Recorded& record, std::uint32_t flags) {
         ASSERT_EQ(host_.start(instance_, record, "update the readme", 1, flags),
                   AGENTHOST_START_ACCEPTED);
-        ASSERT_TRUE(RecordingHost::waitFor([&] { return record.finishes == 1; }));
+        ASSERT_TRUE(
+            RecordingHost::waitFor([&] { return record.finishes == 1; }, std::chrono::seconds(10)));
         host_.api().request_release(instance_, record.context);
-        EXPECT_EQ(record.code, "") << record.message;
         EXPECT_EQ(record.sessionState, "0199a213-81c0-7800-8aa1-bbab2a035a53");
     }
 
     TempDir dir_;
-    std::string command_;
     RecordingHost host_{pluginBuildDirectory() + "/codex_bridgehub.so"};
     agenthost_instance_plugin_ptr instance_ = nullptr;
 };
@@ -63,6 +67,7 @@ class CodexAbiEvents : public ::testing::Test {
 TEST_F(CodexAbiEvents, AProtocolTwoClientGetsEventsAndTheAnswerAlone) {
     Recorded record;
     run(record, AGENTHOST_REQUEST_CAN_ASK_APPROVAL);
+    EXPECT_EQ(record.code, "") << record.message;
     EXPECT_EQ(record.events, kEvents);
     EXPECT_EQ(record.text, "Updated the README.");
 }
@@ -71,6 +76,7 @@ TEST_F(CodexAbiEvents, AProtocolTwoClientGetsEventsAndTheAnswerAlone) {
 TEST_F(CodexAbiEvents, WithoutAProtocolTwoClientCommandsStayInTheText) {
     Recorded record;
     run(record, 0);
+    EXPECT_EQ(record.code, "") << record.message;
     EXPECT_EQ(record.events, kEvents);
     EXPECT_EQ(record.text, "[ran: bash -lc ls (exit 0)]\n\nUpdated the README.");
 }
@@ -80,6 +86,24 @@ TEST_F(CodexAbiEvents, AHostThatTakesNoEventsGetsTheCommandsAsText) {
     record.emitAnswer = AGENTHOST_EMIT_UNSUPPORTED;
     run(record, AGENTHOST_REQUEST_CAN_ASK_APPROVAL);
     EXPECT_EQ(record.text, "[ran: bash -lc ls (exit 0)]\n\nUpdated the README.");
+}
+
+// The host answers an emit with cancelled, client gone or stopping: nobody wants the rest, so
+// the child is stopped at once instead of running to its end.
+TEST_F(CodexAbiEvents, AnEmitAnsweredCancelledStopsTheChild) {
+    for (const std::uint32_t answer :
+         {AGENTHOST_EMIT_CANCELLED, AGENTHOST_EMIT_CLIENT_GONE, AGENTHOST_EMIT_STOPPING}) {
+        useCodex("sleep 30\n");
+        Recorded record;
+        record.emitAnswer = answer;
+        const auto began = std::chrono::steady_clock::now();
+        run(record, AGENTHOST_REQUEST_CAN_ASK_APPROVAL);
+        EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10)) << answer;
+        ASSERT_FALSE(record.events.empty()) << answer;
+        EXPECT_EQ(record.events.front(), "thinking: **Listing files**") << answer;
+        EXPECT_EQ(record.code, answer == AGENTHOST_EMIT_STOPPING ? "plugin_unavailable" : "")
+            << answer;
+    }
 }
 
 }  // namespace
