@@ -1,6 +1,6 @@
 // codex_bridgehub.so through its C ABI alone (a recording host), running a fake `codex` that
-// prints real `codex exec --json` lines: what goes out as events, and what stays answer text for
-// requests no protocol 2 client sees.
+// prints what the real CLI printed (tests/codex/data): what goes out as events, and what stays
+// answer text for requests no protocol 2 client sees.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,22 +14,22 @@
 namespace agenthost::test {
 namespace {
 
-// One line per event, as Codex prints them.
-const char* const kCodexLines[] = {
-    R"({"type":"thread.started","thread_id":"0199a213-81c0-7800-8aa1-bbab2a035a53"})",
-    R"({"type":"turn.started"})",
-    R"({"type":"item.completed","item":{"id":"item_0","type":"reasoning","text":"**Listing files**"}})",
-    R"({"type":"item.started","item":{"id":"item_1","type":"command_execution","command":"bash -lc ls","aggregated_output":"","exit_code":null,"status":"in_progress"}})",
-    R"({"type":"item.completed","item":{"id":"item_1","type":"command_execution","command":"bash -lc ls","aggregated_output":"README.md","exit_code":0,"status":"completed"}})",
-    R"({"type":"item.completed","item":{"id":"item_2","type":"reasoning","text":"**Editing**"}})",
-    R"({"type":"item.completed","item":{"id":"item_3","type":"file_change","changes":[{"path":"README.md","kind":"update"}],"status":"completed"}})",
-    R"({"type":"item.completed","item":{"id":"item_4","type":"agent_message","text":"Updated the README."}})",
-    R"({"type":"turn.completed","usage":{"input_tokens":120,"cached_input_tokens":0,"output_tokens":30}})",
-};
-
+// What protocol 2 clients are shown of tests/codex/data/codex-exec-0.171.0.jsonl, a run of the
+// real CLI (record_codex_exec.py).
 const std::vector<std::string> kEvents = {
-    "thinking: **Listing files**", "status: Running: bash -lc ls", "command: bash -lc ls",
-    "thinking: \n\n**Editing**", "file_change: Changed README.md (update)"};
+    "status: Codex: Model metadata for `gpt-5` not found. Defaulting to fallback metadata; this "
+    "can degrade performance and cause issues.",
+    "thinking: **Looking around**\n\nI will list the files.",
+    "status: Running: /bin/bash -lc 'ls -a'",
+    "command: /bin/bash -lc 'ls -a'",
+    "file_change: Changed /home/me/project/hello.txt (add)",
+    "status: Running: /bin/bash -lc 'exit 3'",
+    "command: /bin/bash -lc 'exit 3'"};
+const std::string kAnswer = "Added hello.txt.";
+// What protocol 1 clients were always shown: the commands as lines of the answer.
+const std::string kProtocol1Answer =
+    "[ran: /bin/bash -lc 'ls -a' (exit 0)]\n\n[ran: /bin/bash -lc 'exit 3' (exit 3)]\n\n"
+    "Added hello.txt.";
 
 class CodexAbiEvents : public ::testing::Test {
   protected:
@@ -38,13 +38,13 @@ class CodexAbiEvents : public ::testing::Test {
         if (instance_) host_.api().instance_destroy(instance_);
     }
 
-    // A new instance whose codex prints kCodexLines, then runs `tail` (shell lines).
+    // A new instance whose codex prints the recorded run, then runs `tail` (shell lines).
     void useCodex(const std::string& tail) {
         if (instance_) host_.api().instance_destroy(instance_);
-        std::string script = "#!/bin/sh\ncat > /dev/null\n";
-        for (const char* line : kCodexLines)
-            script += "printf '%s\\n' '" + std::string(line) + "'\n";
-        const std::string command = dir_.write("codex", script + tail, true);
+        const std::string recorded =
+            sourceDirectory() + "/tests/codex/data/codex-exec-0.171.0.jsonl";
+        const std::string command = dir_.write(
+            "codex", "#!/bin/sh\ncat > /dev/null\ncat '" + recorded + "'\n" + tail, true);
         instance_ = host_.newInstance({{"command", command}});
         ASSERT_NE(instance_, nullptr);
     }
@@ -56,7 +56,7 @@ class CodexAbiEvents : public ::testing::Test {
         ASSERT_TRUE(
             RecordingHost::waitFor([&] { return record.finishes == 1; }, std::chrono::seconds(10)));
         host_.api().request_release(instance_, record.context);
-        EXPECT_EQ(record.sessionState, "0199a213-81c0-7800-8aa1-bbab2a035a53");
+        EXPECT_EQ(record.sessionState, "01a21cc3-c514-7f63-b6d2-671135406a89");
     }
 
     TempDir dir_;
@@ -69,7 +69,7 @@ TEST_F(CodexAbiEvents, AProtocolTwoClientGetsEventsAndTheAnswerAlone) {
     run(record, AGENTHOST_REQUEST_CAN_ASK_APPROVAL);
     EXPECT_EQ(record.code, "") << record.message;
     EXPECT_EQ(record.events, kEvents);
-    EXPECT_EQ(record.text, "Updated the README.");
+    EXPECT_EQ(record.text, kAnswer);
 }
 
 // The events are still stored with the conversation; the text is what protocol 1 always showed.
@@ -78,14 +78,14 @@ TEST_F(CodexAbiEvents, WithoutAProtocolTwoClientCommandsStayInTheText) {
     run(record, 0);
     EXPECT_EQ(record.code, "") << record.message;
     EXPECT_EQ(record.events, kEvents);
-    EXPECT_EQ(record.text, "[ran: bash -lc ls (exit 0)]\n\nUpdated the README.");
+    EXPECT_EQ(record.text, kProtocol1Answer);
 }
 
 TEST_F(CodexAbiEvents, AHostThatTakesNoEventsGetsTheCommandsAsText) {
     Recorded record;
     record.emitAnswer = AGENTHOST_EMIT_UNSUPPORTED;
     run(record, AGENTHOST_REQUEST_CAN_ASK_APPROVAL);
-    EXPECT_EQ(record.text, "[ran: bash -lc ls (exit 0)]\n\nUpdated the README.");
+    EXPECT_EQ(record.text, kProtocol1Answer);
 }
 
 // The host answers an emit with cancelled, client gone or stopping: nobody wants the rest, so
@@ -100,7 +100,7 @@ TEST_F(CodexAbiEvents, AnEmitAnsweredCancelledStopsTheChild) {
         run(record, AGENTHOST_REQUEST_CAN_ASK_APPROVAL);
         EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10)) << answer;
         ASSERT_FALSE(record.events.empty()) << answer;
-        EXPECT_EQ(record.events.front(), "thinking: **Listing files**") << answer;
+        EXPECT_EQ(record.events.front(), kEvents.front()) << answer;
         EXPECT_EQ(record.code, answer == AGENTHOST_EMIT_STOPPING ? "plugin_unavailable" : "")
             << answer;
     }

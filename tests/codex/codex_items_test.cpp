@@ -6,7 +6,10 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "CodexJsonEvents.h"
 
@@ -170,6 +173,39 @@ TEST(CodexItems, MessagesAndReasoningInProgressAreNotShownTwice) {
          R"({"type":"item.started","item":{"id":"i","type":"web_search","query":"q"}})",
          R"({"type":"item.completed","item":{"id":"i","type":"collab_tool_call","tool":"wait"}})"})
         EXPECT_EQ(parseCodexEvent(line).kind, Kind::Ignored) << line;
+}
+
+// What codex-cli 0.171.0 printed against a scripted Responses API (record_codex_exec.py):
+// reasoning, a command, a patch, a failing command and the answer, each mapped as documented.
+TEST(CodexItems, ARecordedRunOfTheRealCliMapsAsDocumented) {
+    std::ifstream in(std::string(CODEX_TEST_DATA) + "/codex-exec-0.171.0.jsonl");
+    ASSERT_TRUE(in);
+    std::vector<std::string> shown;
+    for (std::string line; std::getline(in, line);) {
+        const CodexEvent e = parseCodexEvent(line);
+        if (e.kind == Kind::Event) shown.push_back(e.event.kind + ": " + e.event.content);
+        if (e.kind == Kind::Text) shown.push_back("text: " + e.text);
+        if (e.kind == Kind::Thinking) shown.push_back("thinking: " + e.text);
+        if (e.kind == Kind::ThreadStarted) shown.push_back("thread: " + e.text);
+        if (e.kind == Kind::TurnCompleted)
+            shown.push_back("usage: " + std::to_string(e.inputTokens) + "/" +
+                            std::to_string(e.outputTokens));
+        if (e.kind == Kind::Failed) shown.push_back("failed: " + e.text);
+    }
+    EXPECT_EQ(shown,
+              (std::vector<std::string>{
+                  "thread: 01a21cc3-c514-7f63-b6d2-671135406a89",
+                  "status: Codex: Model metadata for `gpt-5` not found. Defaulting to fallback "
+                  "metadata; this can degrade performance and cause issues.",
+                  "thinking: **Looking around**\n\nI will list the files.",
+                  "status: Running: /bin/bash -lc 'ls -a'",
+                  "command: /bin/bash -lc 'ls -a'",
+                  "file_change: Changed /home/me/project/hello.txt (add)",
+                  "status: Running: /bin/bash -lc 'exit 3'",
+                  "command: /bin/bash -lc 'exit 3'",
+                  "text: Added hello.txt.",
+                  "usage: 40/20",
+              }));
 }
 
 }  // namespace
