@@ -31,6 +31,12 @@ std::string buildMessagesBody(const ClaudeConfig& config, const std::vector<Turn
     body.set("stream", true);
     if (config.system) body.set("system", *config.system);
     if (config.temperature) body.set("temperature", *config.temperature);
+    if (config.thinkingBudgetTokens > 0) {
+        Poco::JSON::Object::Ptr thinking = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        thinking->set("type", "enabled");
+        thinking->set("budget_tokens", config.thinkingBudgetTokens);
+        body.set("thinking", thinking);
+    }
     body.set("messages", messages);
     std::ostringstream out;
     body.stringify(out);

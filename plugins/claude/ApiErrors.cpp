@@ -171,6 +171,12 @@ Failure notAStreamFailure(const ClaudeConfig& config, const std::string& content
                                   " section."};
 }
 
+Failure shutDownFailure() {
+    return {"plugin_unavailable",
+            "The claude plugin was shut down (agenthost is stopping or reloading its "
+            "configuration). Send the message again."};
+}
+
 void noteAttempts(Failure& failure, int attempts) {
     if (attempts > 1)
         failure.message += " (gave up after " + std::to_string(attempts) + " attempts)";

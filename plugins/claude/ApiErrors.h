@@ -40,6 +40,9 @@ Failure truncatedFailure(const std::string& requestId);
 // A 200 that is not an event stream (e.g. a proxy's page).
 Failure notAStreamFailure(const ClaudeConfig& config, const std::string& contentType);
 
+// The instance is going away (the host stops or reloads) with the request still running.
+Failure shutDownFailure();
+
 // Adds " (after N attempts)" when retries were spent.
 void noteAttempts(Failure& failure, int attempts);
 

@@ -8,9 +8,19 @@
 namespace agenthost::claude {
 namespace {
 
-const std::vector<std::string> kKnownKeys = {
-    "api_key",           "model",     "base_url",    "max_tokens", "system", "temperature",
-    "anthropic_version", "timeout_s", "max_retries", "ca_file"};
+const std::vector<std::string> kKnownKeys = {"api_key",
+                                             "model",
+                                             "base_url",
+                                             "max_tokens",
+                                             "system",
+                                             "temperature",
+                                             "anthropic_version",
+                                             "timeout_s",
+                                             "max_retries",
+                                             "ca_file",
+                                             "thinking_budget_tokens"};
+
+constexpr long long kMinThinkingBudget = 1024;  // the Messages API refuses less
 
 std::string checkedBaseUrl(std::string url) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
@@ -18,6 +28,28 @@ std::string checkedBaseUrl(std::string url) {
                                     "\"");
     while (!url.empty() && url.back() == '/') url.pop_back();
     return url;
+}
+
+// The API's rules for extended thinking, checked here so that a misconfigured route fails at
+// startup instead of with an invalid_request on every message.
+long long checkedThinkingBudget(const Settings& settings, const ClaudeConfig& c) {
+    const long long budget = settings.getInt("thinking_budget_tokens", 0);
+    if (budget == 0) return 0;
+    if (budget < kMinThinkingBudget)
+        throw std::invalid_argument(
+            "thinking_budget_tokens must be 0 (no extended thinking) or at least " +
+            std::to_string(kMinThinkingBudget) + ", the Anthropic API's minimum; got " +
+            std::to_string(budget));
+    if (c.maxTokens <= budget)
+        throw std::invalid_argument("max_tokens (" + std::to_string(c.maxTokens) +
+                                    ") must be larger than thinking_budget_tokens (" +
+                                    std::to_string(budget) +
+                                    "): the thinking budget is part of max_tokens");
+    if (c.temperature && *c.temperature != 1.0)
+        throw std::invalid_argument(
+            "temperature cannot be changed when thinking_budget_tokens is set: the Anthropic "
+            "API allows extended thinking only at the default temperature");
+    return budget;
 }
 
 }  // namespace
@@ -48,6 +80,7 @@ ClaudeConfig ClaudeConfig::fromSettings(const std::string& route, const Settings
             throw std::invalid_argument("temperature must be between 0 and 1");
         c.temperature = t;
     }
+    c.thinkingBudgetTokens = checkedThinkingBudget(settings, c);
     c.anthropicVersion = settings.get("anthropic_version", c.anthropicVersion);
     if (c.anthropicVersion.empty())
         throw std::invalid_argument("anthropic_version must not be empty");

@@ -18,6 +18,9 @@ struct ClaudeConfig {
     long long maxTokens = 4096;
     std::optional<std::string> system;
     std::optional<double> temperature;
+    // Tokens the model may spend on extended thinking before it answers; 0: no thinking asked
+    // for. At least 1024 (the API's minimum) and less than maxTokens, which includes it.
+    long long thinkingBudgetTokens = 0;
     std::string anthropicVersion = "2023-06-01";
     // How long the API may stay silent (connecting, or between two reads) before the attempt
     // fails as a timeout. Streams carry pings, so this bounds stalls, not long answers.

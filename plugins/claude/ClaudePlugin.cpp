@@ -45,6 +45,11 @@ std::string keySource(const ClaudeConfig& config) {
                                         : "API key from the settings";
 }
 
+std::string thinkingNote(const ClaudeConfig& config) {
+    if (config.thinkingBudgetTokens == 0) return "";
+    return ", extended thinking up to " + std::to_string(config.thinkingBudgetTokens) + " tokens";
+}
+
 class ClaudePlugin final : public Plugin {
   public:
     explicit ClaudePlugin(const Context& context)
@@ -54,7 +59,7 @@ class ClaudePlugin final : public Plugin {
           random_(std::random_device{}()) {
         warnAboutUnknownKeys(context.settings);
         log_.info("model " + config_->model + " at " + config_->baseUrl + ", " +
-                  keySource(*config_));
+                  keySource(*config_) + thinkingNote(*config_));
         if (config_->apiKey.empty()) log_.warning(missingKeyFailure(*config_).message);
         if (const std::string missing = missingCaCertificates(*config_); !missing.empty())
             log_.warning(missing);
@@ -123,10 +128,8 @@ class ClaudePlugin final : public Plugin {
         std::vector<std::shared_ptr<MessageCall>> calls;
         for (auto& [raw, call] : live_) calls.push_back(call);
         live_.clear();
-        for (auto& call : calls)
-            call->abort("plugin_unavailable",
-                        "The claude plugin was shut down (agenthost is stopping or reloading its "
-                        "configuration). Send the message again.");
+        const Failure failure = shutDownFailure();
+        for (auto& call : calls) call->abort(failure.code, failure.message);
     }
 
     void warnAboutUnknownKeys(const Settings& settings) const {

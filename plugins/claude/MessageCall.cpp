@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <utility>
 
 namespace agenthost::claude {
 namespace {
@@ -83,10 +84,7 @@ void MessageCall::startAttempt() {
     shouldRetry_.reset();
     errorBody_.clear();
     curlError_[0] = '\0';
-    stream_.emplace([this](std::string_view text) {
-        textSent_ = true;
-        response_->text(text);
-    });
+    stream_.emplace(streamSinks());
     try {
         easy_ = newEasyHandle();
         lastByte_ = Clock::now();
@@ -101,6 +99,49 @@ void MessageCall::startAttempt() {
     env_.log.debug("request " + std::to_string(requestId_) + ": attempt " +
                    std::to_string(attempts_) + " to " + env_.config->messagesUrl());
     watchSilence(static_cast<unsigned>(attempts_), lastByte_ + env_.config->timeout);
+}
+
+StreamSinks MessageCall::streamSinks() {
+    StreamSinks sinks;
+    sinks.text = [this](std::string_view text) {
+        if (!stopStatus_) emitted(response_->text(text));
+    };
+    sinks.thinking = [this](std::string_view thinking) {
+        if (!stopStatus_) emitted(response_->thinking(thinking));
+    };
+    // Redacted reasoning has no text to show; one status says why the thinking has a gap.
+    sinks.redactedThinking = [this] {
+        if (stopStatus_ || std::exchange(redactionShown_, true)) return;
+        emitted(response_->event("status",
+                                 "Part of the model's reasoning was encrypted by the API's "
+                                 "safety systems and is not shown.",
+                                 R"({"redacted_thinking":true})"));
+    };
+    return sinks;
+}
+
+void MessageCall::emitted(Emit status) {
+    switch (status) {
+        case Emit::Ok:
+            textSent_ = true;
+            break;
+        case Emit::Cancelled:
+        case Emit::ClientGone:
+        case Emit::Stopping:
+            stopStatus_ = status;
+            break;
+        case Emit::Invalid:      // a bug of ours; the answer goes on without the piece
+        case Emit::Unsupported:  // a host that takes no events: nothing was shown
+            break;
+    }
+}
+
+// Called from onBody: finishes the response; the caller then returns 0 to drop the transfer.
+void MessageCall::stopStreaming() {
+    if (*stopStatus_ == Emit::Stopping)
+        fail(shutDownFailure());
+    else
+        fail({"cancelled", "The response was cancelled."});
 }
 
 CURL* MessageCall::newEasyHandle() {
@@ -212,6 +253,7 @@ void MessageCall::succeed() {
     if (env_.onHttpStatus) env_.onHttpStatus(status_);
     const TokenUsage& usage = stream_->usage();
     response_->usage(usage.inputTokens, usage.outputTokens);
+    if (!stream_->stopReason().empty()) response_->stopReason(stream_->stopReason());
     response_->complete();
     finished();
 }
@@ -240,6 +282,10 @@ std::size_t MessageCall::onBody(std::string_view bytes) {
         return bytes.size();
     }
     stream_->feed(bytes);
+    if (stopStatus_) {
+        stopStreaming();
+        return 0;  // CURLE_WRITE_ERROR: closes the connection
+    }
     if (const auto& error = stream_->error()) {
         fail(streamFailure(*error, apiRequestId_));
         return 0;  // CURLE_WRITE_ERROR: drop the connection, nothing more is wanted from it

@@ -1,8 +1,11 @@
 // One client message answered by one streaming Messages API request, with its retries.
 //
 // Lives on the CurlMultiLoop thread: every member function runs there, so it needs no locks.
-// Text deltas go to the client as curl hands over each read. Retries happen only while the
-// client has seen no text. Whatever happens, the Response is finished exactly once.
+// Text and thinking deltas go to the client as curl hands over each read. Retries happen only
+// while the client has seen nothing. When the host answers an emit with cancelled, client gone
+// or stopping, the stream is dropped at once: nobody wants the rest, and the API stops
+// generating (and charging) when the connection closes. Whatever happens, the Response is
+// finished exactly once.
 #pragma once
 
 #include <curl/curl.h>
@@ -56,6 +59,9 @@ class MessageCall : public std::enable_shared_from_this<MessageCall> {
     void succeed();
     void fail(const Failure& failure);
     void finished();
+    StreamSinks streamSinks();
+    void emitted(Emit status);
+    void stopStreaming();
 
     std::size_t onBody(std::string_view bytes);
     void onHeaderLine(std::string_view line);
@@ -68,8 +74,10 @@ class MessageCall : public std::enable_shared_from_this<MessageCall> {
     std::shared_ptr<Response> response_;
     std::function<void(MessageCall*)> onFinished_;
 
-    bool done_ = false;      // the Response is finished; nothing more reaches the client
-    bool textSent_ = false;  // from here on a retry would repeat text: never retry
+    bool done_ = false;               // the Response is finished; nothing more reaches the client
+    bool textSent_ = false;           // from here on a retry would repeat text: never retry
+    bool redactionShown_ = false;     // the status about redacted thinking went out
+    std::optional<Emit> stopStatus_;  // an emit said nobody wants more: drop the stream
     int attempts_ = 0;
 
     // The current attempt.

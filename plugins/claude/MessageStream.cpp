@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <exception>
+#include <utility>
 
 namespace agenthost::claude {
 namespace {
@@ -71,22 +72,18 @@ void MessageStream::interpret(const std::string& eventType, const std::string& d
         readCount(usage, "output_tokens", usage_.outputTokens);
     } else if (type == "content_block_start") {
         const Object::Ptr block = root->getObject("content_block");
-        if (optString(block, "type") == "text") {
-            const std::string text = optString(block, "text");
-            if (!text.empty()) {
-                sentText_ = true;
-                onText_(text);
-            }
+        const std::string blockType = optString(block, "type");
+        if (blockType == "text") text(optString(block, "text"));
+        if (blockType == "thinking") {
+            thinkingBlockApart_ = sentThinking_;
+            thinking(optString(block, "thinking"));
         }
+        if (blockType == "redacted_thinking" && sinks_.redactedThinking) sinks_.redactedThinking();
     } else if (type == "content_block_delta") {
         const Object::Ptr delta = root->getObject("delta");
-        if (optString(delta, "type") == "text_delta") {
-            const std::string text = optString(delta, "text");
-            if (!text.empty()) {
-                sentText_ = true;
-                onText_(text);
-            }
-        }
+        const std::string deltaType = optString(delta, "type");
+        if (deltaType == "text_delta") text(optString(delta, "text"));
+        if (deltaType == "thinking_delta") thinking(optString(delta, "thinking"));
     } else if (type == "message_delta") {
         const Object::Ptr usage = root->getObject("usage");
         readCount(usage, "input_tokens", usage_.inputTokens);
@@ -101,6 +98,21 @@ void MessageStream::interpret(const std::string& eventType, const std::string& d
         if (e.type.empty()) e.type = "api_error";
         error_ = std::move(e);
     }
+}
+
+void MessageStream::text(const std::string& piece) {
+    if (piece.empty() || !sinks_.text) return;
+    sentText_ = true;
+    sinks_.text(piece);
+}
+
+void MessageStream::thinking(const std::string& piece) {
+    if (piece.empty() || !sinks_.thinking) return;
+    sentThinking_ = true;
+    if (std::exchange(thinkingBlockApart_, false))
+        sinks_.thinking("\n\n" + piece);
+    else
+        sinks_.thinking(piece);
 }
 
 }  // namespace agenthost::claude

@@ -45,18 +45,20 @@ class BridgePlugin final : public agenthost::Plugin {
     // (ChildProcess ends and reaps its group when it goes away), so when the SDK cancels every
     // request on shutdown and joins its threads, no child can outlive the plugin.
     void respond(const agenthost::Request& request, agenthost::Response& response) override {
-        const auto cancelled = [&response] { return response.cancelled(); };
-        if (!gate_.enter(cancelled)) return;  // cancelled while waiting: the host answered
+        if (!gate_.enter([&response] { return response.cancelled(); }))
+            return;  // cancelled while waiting: the host answered
         GateSlot slot(gate_);
 
         const std::string threadId =
             settings_.format == OutputFormat::CodexJson ? request.sessionState : std::string();
         const Invocation invocation = buildInvocation(settings_, request.message, threadId);
-        const auto stream = makeStream(response);
+        const auto stream = makeStream(request, response);
 
         RunControl control;
         control.onStdout = [&stream](std::string_view bytes) { stream->onStdout(bytes); };
-        control.cancelled = cancelled;
+        control.cancelled = [&response, &stream] {
+            return response.cancelled() || stream->stopStatus().has_value();
+        };
         control.deadline = std::chrono::steady_clock::now() + settings_.timeout;
         control.killGrace = settings_.killGrace;
         const SpawnOptions options{invocation.argv, settings_.env, settings_.workdir};
@@ -65,9 +67,12 @@ class BridgePlugin final : public agenthost::Plugin {
     }
 
   private:
-    std::unique_ptr<OutputStream> makeStream(agenthost::Response& response) const {
+    std::unique_ptr<OutputStream> makeStream(const agenthost::Request& request,
+                                             agenthost::Response& response) const {
+        // Only protocol 2 clients can answer approvals, so this also says one sees events.
         if (settings_.format == OutputFormat::CodexJson)
-            return std::make_unique<CodexStream>(settings_.command, response);
+            return std::make_unique<CodexStream>(settings_.command, response,
+                                                 request.canAskApproval);
         return std::make_unique<TextStream>(settings_.command, response);
     }
 
@@ -77,7 +82,13 @@ class BridgePlugin final : public agenthost::Plugin {
                 stream.onExit(result);
                 break;
             case RunResult::End::Cancelled:
-                break;  // the host already sent the cancelled frame
+                // The host already ended the answer, or nobody reads it; but a host that is
+                // stopping gets a reason.
+                if (stream.stopStatus() == agenthost::Emit::Stopping)
+                    response.fail("plugin_unavailable",
+                                  "agenthost is stopping or reloading its configuration; send "
+                                  "the message again.");
+                break;
             case RunResult::End::TimedOut:
                 response.fail("timeout", timeoutMessage(result));
                 break;

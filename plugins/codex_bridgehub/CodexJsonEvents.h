@@ -8,16 +8,29 @@
 
 namespace codex_bridgehub {
 
+// Something the agent did besides writing text, as an `event` frame for protocol 2 clients.
+struct AgentEvent {
+    std::string kind;         // command, file_change, tool_call, tool_result or status
+    std::string content;      // one line a person reads
+    std::string data = "{}";  // a JSON object
+    // What a protocol 1 client was shown of this item as answer text (it never sees events),
+    // e.g. "[ran: ls -la (exit 0)]"; empty when it was shown nothing.
+    std::string protocol1Text;
+};
+
 struct CodexEvent {
     enum class Kind {
-        Ignored,        // an event type we do not show (turn.started, reasoning, ...)
+        Ignored,        // an event type we do not show (turn.started, plan items, ...)
         ThreadStarted,  // text: the thread id, to resume the conversation later
-        Text,           // text: something to show the user (an answer or a command summary)
+        Text,           // text: an answer of the agent
+        Thinking,       // text: a reasoning summary
+        Event,          // event: a command, file change, tool call, plan, ...
         TurnCompleted,  // inputTokens / outputTokens
         Failed,         // text: the error message (turn.failed or error)
     };
     Kind kind = Kind::Ignored;
     std::string text;
+    AgentEvent event;
     std::uint64_t inputTokens = 0;
     std::uint64_t outputTokens = 0;
 };

@@ -18,6 +18,12 @@ void CodexStream::onLine(std::string_view line) {
         case CodexEvent::Kind::Text:
             show(event.text);
             break;
+        case CodexEvent::Kind::Thinking:
+            think(event.text);
+            break;
+        case CodexEvent::Kind::Event:
+            report(event.event);
+            break;
         case CodexEvent::Kind::TurnCompleted:
             response_.usage(event.inputTokens, event.outputTokens);
             failure_.clear();  // a transient error event earlier did not end the turn
@@ -30,11 +36,27 @@ void CodexStream::onLine(std::string_view line) {
     }
 }
 
-// Pieces (messages, command lines) are shown as paragraphs of one answer.
+// Pieces of text are shown as paragraphs of one answer.
 void CodexStream::show(const std::string& text) {
-    if (shownAnything_) response_.text("\n\n");
-    response_.text(text);
+    if (shownAnything_) note(response_.text("\n\n"));
+    note(response_.text(text));
     shownAnything_ = true;
+}
+
+// Reasoning summaries likewise, as paragraphs of one thinking text (the separator travels with
+// the next piece: each event is a stored frame).
+void CodexStream::think(const std::string& text) {
+    note(response_.thinking(thoughtAnything_ ? "\n\n" + text : text));
+    thoughtAnything_ = true;
+}
+
+// The event goes to protocol 2 clients (and the stored conversation). Where no protocol 2
+// client sees it (a protocol 1 conversation, or a host that takes no events), what protocol 1
+// clients were always shown of it stays in the answer text.
+void CodexStream::report(const AgentEvent& event) {
+    const agenthost::Emit emitted = note(response_.event(event.kind, event.content, event.data));
+    const bool seen = eventsReachAClient_ && emitted == agenthost::Emit::Ok;
+    if (!seen && !event.protocol1Text.empty()) show(event.protocol1Text);
 }
 
 void CodexStream::onExit(const RunResult& result) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <agenthost/plugin.hpp>
+#include <optional>
 #include <string_view>
 
 #include "ChildRun.h"
@@ -16,6 +17,18 @@ class OutputStream {
     // The child exited (and was reaped): send what is left and fail the response if the run
     // failed. Returning without failing lets the response complete.
     virtual void onExit(const RunResult& result) = 0;
+
+    // Set once the host answered something the stream sent with cancelled, client gone or
+    // stopping: nobody wants more, so the child is stopped. Read on the thread that feeds
+    // onStdout.
+    const std::optional<agenthost::Emit>& stopStatus() const { return stopStatus_; }
+
+  protected:
+    // Every emit's answer goes through here.
+    agenthost::Emit note(agenthost::Emit status);
+
+  private:
+    std::optional<agenthost::Emit> stopStatus_;
 };
 
 // The sentence for a program that ended badly: its exit status and the end of its stderr.

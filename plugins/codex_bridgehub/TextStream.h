@@ -11,7 +11,7 @@ class TextStream final : public OutputStream {
     TextStream(std::string command, agenthost::Response& response)
         : command_(std::move(command)), response_(response) {}
 
-    void onStdout(std::string_view bytes) override { response_.text(decoder_.decode(bytes)); }
+    void onStdout(std::string_view bytes) override { note(response_.text(decoder_.decode(bytes))); }
     void onExit(const RunResult& result) override;
 
   private:

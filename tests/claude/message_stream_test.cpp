@@ -32,6 +32,9 @@ std::string withCrLf(const std::string& text) {
 struct Outcome {
     std::vector<std::string> pieces;
     std::string text;
+    std::vector<std::string> thinkingPieces;
+    std::string thinking;
+    int redactedBlocks = 0;
     TokenUsage usage;
     std::string stopReason;
     bool finished = false;
@@ -40,10 +43,17 @@ struct Outcome {
 
 Outcome run(const std::string& bytes, const std::vector<std::size_t>& cuts = {}) {
     Outcome out;
-    MessageStream stream([&](std::string_view piece) {
+    StreamSinks sinks;
+    sinks.text = [&](std::string_view piece) {
         out.pieces.emplace_back(piece);
         out.text.append(piece);
-    });
+    };
+    sinks.thinking = [&](std::string_view piece) {
+        out.thinkingPieces.emplace_back(piece);
+        out.thinking.append(piece);
+    };
+    sinks.redactedThinking = [&] { ++out.redactedBlocks; };
+    MessageStream stream(std::move(sinks));
     std::size_t at = 0;
     for (std::size_t cut : cuts) {
         stream.feed(std::string_view(bytes).substr(at, cut - at));
@@ -90,6 +100,30 @@ TEST(MessageStream, ReadsTheDocumentedExample) {
     expectExample(run(withCrLf(bytes), everyByte(withCrLf(bytes))));
 }
 
+void expectThinking(const Outcome& o) {
+    EXPECT_EQ(
+        o.thinkingPieces,
+        (std::vector<std::string>{
+            "I need the GCD of 1071 and 462, by Euclid's algorithm.\n\n1071 = 2 \xC3\x97 462 + 147",
+            "\n462 = 3 \xC3\x97 147 + 21\n147 = 7 \xC3\x97 21 + 0 \xE2\x80\x94 so it is 21."}));
+    EXPECT_EQ(o.pieces, (std::vector<std::string>{"The greatest common divisor of 1071 and 462 is ",
+                                                  "**21**."}));
+    EXPECT_EQ(o.redactedBlocks, 0);
+    EXPECT_EQ(o.usage.inputTokens, 52u);
+    EXPECT_EQ(o.usage.outputTokens, 187u);
+    EXPECT_EQ(o.stopReason, "end_turn");
+    EXPECT_TRUE(o.finished);
+    EXPECT_FALSE(o.error);
+}
+
+// The documented shape of a response with extended thinking: the signature is not shown.
+TEST(MessageStream, ReadsThinkingBeforeTheAnswerByteByByte) {
+    const std::string bytes = readData("anthropic-stream-thinking.txt");
+    expectThinking(run(bytes));
+    expectThinking(run(bytes, everyByte(bytes)));
+    expectThinking(run(withCrLf(bytes), everyByte(withCrLf(bytes))));
+}
+
 TEST(MessageStream, ReadsTheRecordedStream) {
     const std::string bytes = readData("anthropic-stream-recorded.txt");
     expectRecorded(run(bytes));
@@ -99,7 +133,8 @@ TEST(MessageStream, ReadsTheRecordedStream) {
 
 TEST(MessageStream, RandomSplitsOfBothRecordingsGiveTheSameResult) {
     std::mt19937 random(42);
-    for (const char* name : {"anthropic-stream-example.txt", "anthropic-stream-recorded.txt"}) {
+    for (const char* name : {"anthropic-stream-example.txt", "anthropic-stream-recorded.txt",
+                             "anthropic-stream-thinking.txt"}) {
         for (const std::string& bytes : {readData(name), withCrLf(readData(name))}) {
             const Outcome whole = run(bytes);
             for (int round = 0; round < 200; ++round) {
@@ -108,6 +143,7 @@ TEST(MessageStream, RandomSplitsOfBothRecordingsGiveTheSameResult) {
                     if (random() % 7 == 0) cuts.push_back(i);
                 const Outcome split = run(bytes, cuts);
                 EXPECT_EQ(split.pieces, whole.pieces) << name << " round " << round;
+                EXPECT_EQ(split.thinkingPieces, whole.thinkingPieces) << name << " round " << round;
                 EXPECT_EQ(split.usage.outputTokens, whole.usage.outputTokens);
                 EXPECT_TRUE(split.finished);
             }
@@ -152,6 +188,35 @@ TEST(MessageStream, OnlyTextDeltasReachTheClient) {
         textDelta(R"("answer")") + event("message_stop", R"({"type":"message_stop"})");
     const Outcome o = run(bytes);
     EXPECT_EQ(o.text, "answer");
+    EXPECT_TRUE(o.finished);
+}
+
+std::string blockStart(int index, const std::string& blockJson) {
+    return event("content_block_start", R"({"type":"content_block_start","index":)" +
+                                            std::to_string(index) + R"(,"content_block":)" +
+                                            blockJson + "}");
+}
+
+std::string thinkingDelta(int index, const std::string& jsonText) {
+    return event("content_block_delta",
+                 R"({"type":"content_block_delta","index":)" + std::to_string(index) +
+                     R"(,"delta":{"type":"thinking_delta","thinking":)" + jsonText + "}}");
+}
+
+// With tools, thinking blocks may come between text blocks (interleaved thinking).
+TEST(MessageStream, SeparatesThinkingBlocksAndCountsRedactedOnes) {
+    const std::string bytes =
+        blockStart(0, R"({"type":"thinking","thinking":""})") + thinkingDelta(0, R"("first")") +
+        blockStart(1, R"({"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix/LafPsn4a"})") +
+        blockStart(2, R"({"type":"text","text":""})") + textDelta(R"("answer")") +
+        blockStart(3, R"({"type":"thinking","thinking":""})") + thinkingDelta(3, R"("second")") +
+        event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"refusal"}})") +
+        event("message_stop", R"({"type":"message_stop"})");
+    const Outcome o = run(bytes, everyByte(bytes));
+    EXPECT_EQ(o.thinkingPieces, (std::vector<std::string>{"first", "\n\nsecond"}));
+    EXPECT_EQ(o.text, "answer");
+    EXPECT_EQ(o.redactedBlocks, 1);
+    EXPECT_EQ(o.stopReason, "refusal");
     EXPECT_TRUE(o.finished);
 }
 

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -36,6 +38,19 @@ class ClaudeAbi : public ::testing::Test {
     bool waitFor(const std::function<bool()>& condition) {
         return RecordingHost::waitFor(condition);
     }
+    // One request on a new instance, from start to instance_destroy; `record` may say what the
+    // host answers the plugin's emits with.
+    Recorded answerOne(const std::map<std::string, std::string>& settings, Recorded record = {}) {
+        auto instance = newInstance(settings);
+        EXPECT_NE(instance, nullptr);
+        if (instance == nullptr) return record;
+        std::vector<Recorded> records{record};  // its address is the request handle
+        start(instance, records[0], 1);
+        EXPECT_TRUE(waitFor([&] { return records[0].finishes == 1; }));
+        release(instance, records);
+        api_->instance_destroy(instance);
+        return records[0];
+    }
 
     RecordingHost host{pluginBuildDirectory() + "/claude.so"};
     const agenthost_plugin_api* api_ = &host.api();
@@ -47,12 +62,17 @@ TEST_F(ClaudeAbi, RefusesInvalidSettingsWithAReason) {
     EXPECT_NE(error.find("max_tokens"), std::string::npos) << error;
 }
 
-TEST_F(ClaudeAbi, DestroyEndsEveryStreamAndFinishesEachRequestOnce) {
-    MockAnthropic mock;
-    mock.setDefault([&mock](Exchange& exchange) {
+// Streams "part", then pings until the plugin drops the connection.
+Behaviour partUntilClientGone(MockAnthropic& mock) {
+    return [&mock](Exchange& exchange) {
         exchange.write(messageStartEvent(1) + textDeltaEvent("part"));
         if (exchange.waitUntilClientGone(10s)) mock.noteClientGone();
-    });
+    };
+}
+
+TEST_F(ClaudeAbi, DestroyEndsEveryStreamAndFinishesEachRequestOnce) {
+    MockAnthropic mock;
+    mock.setDefault(partUntilClientGone(mock));
     auto instance = newInstance(settingsFor(mock));
     ASSERT_NE(instance, nullptr);
     std::vector<Recorded> records(5);
@@ -105,6 +125,69 @@ TEST_F(ClaudeAbi, CancelRacingWithTheAnswerFinishesExactlyOnce) {
             EXPECT_EQ(records[i].code, "") << i;
             EXPECT_EQ(records[i].text, "abc") << i;
         }
+    }
+}
+
+std::string readThinkingStream() {
+    std::ifstream in(sourceDirectory() + "/tests/claude/data/anthropic-stream-thinking.txt",
+                     std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST_F(ClaudeAbi, ThinkingComesAsThinkingEventsBeforeTheText) {
+    MockAnthropic mock;
+    mock.setDefault(
+        [bytes = readThinkingStream()](Exchange& exchange) { exchange.writeSplit(bytes, 9, 0ms); });
+    auto settings = settingsFor(mock);
+    settings["thinking_budget_tokens"] = "2048";
+    settings["max_tokens"] = "8000";
+    const Recorded r = answerOne(settings);
+    EXPECT_EQ(r.code, "") << r.message;
+    EXPECT_EQ(r.text, "The greatest common divisor of 1071 and 462 is **21**.");
+    EXPECT_EQ(r.events, (std::vector<std::string>{
+                            "thinking: I need the GCD of 1071 and 462, by Euclid's algorithm.\n\n"
+                            "1071 = 2 \xC3\x97 462 + 147",
+                            "thinking: \n462 = 3 \xC3\x97 147 + 21\n147 = 7 \xC3\x97 21 + 0 "
+                            "\xE2\x80\x94 so it is 21."}));
+    EXPECT_EQ(r.textAtEvents, (std::vector<std::size_t>{0, 0}));  // before any text
+    EXPECT_EQ(r.stopReason, "end_turn");
+    auto thinking = mock.requests().at(0).json()->getObject("thinking");
+    ASSERT_TRUE(thinking);
+    EXPECT_EQ(thinking->getValue<int>("budget_tokens"), 2048);
+}
+
+TEST_F(ClaudeAbi, RedactedThinkingIsOneStatus) {
+    MockAnthropic mock;
+    const std::string redacted =
+        sseEvent(
+            "content_block_start",
+            R"({"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3p"}})") +
+        sseEvent("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    mock.setDefault([redacted](Exchange& exchange) {
+        exchange.write(messageStartEvent(3) + redacted + redacted + textDeltaEvent("ok") +
+                       messageEndEvents(2));
+    });
+    const Recorded r = answerOne(settingsFor(mock));
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(r.events[0],
+              "status: Part of the model's reasoning was encrypted by the API's safety systems "
+              "and is not shown.");
+    EXPECT_EQ(r.text, "ok");
+}
+
+// The host answers an emit with "cancelled" (or "client gone", "stopping"): the plugin stops
+// reading, closes the connection so the API stops generating, and finishes once.
+TEST_F(ClaudeAbi, AnEmitAnsweredCancelledClosesTheUpstreamConnection) {
+    for (const std::uint32_t answer :
+         {AGENTHOST_EMIT_CANCELLED, AGENTHOST_EMIT_CLIENT_GONE, AGENTHOST_EMIT_STOPPING}) {
+        MockAnthropic mock;
+        mock.setDefault(partUntilClientGone(mock));
+        Recorded told;
+        told.emitAnswer = answer;
+        const Recorded r = answerOne(settingsFor(mock), told);
+        EXPECT_TRUE(mock.waitForClientGone(3s)) << answer;
+        EXPECT_EQ(r.text, "part");
+        EXPECT_EQ(r.code, answer == AGENTHOST_EMIT_STOPPING ? "plugin_unavailable" : "cancelled");
     }
 }
 

@@ -27,6 +27,7 @@ TEST(ClaudeConfig, DefaultsFollowTheSpec) {
     EXPECT_EQ(c.maxRetries, 2);
     EXPECT_FALSE(c.system);
     EXPECT_FALSE(c.temperature);
+    EXPECT_EQ(c.thinkingBudgetTokens, 0);
 }
 
 TEST(ClaudeConfig, ApiKeyFallsBackToTheEnvironment) {
@@ -72,6 +73,38 @@ TEST(ClaudeConfig, RefusesNonsenseWithTheKeyName) {
     }
 }
 
+// The Messages API's rules for extended thinking, each refused with a sentence that names the
+// setting and the rule.
+TEST(ClaudeConfig, ThinkingBudgetFollowsTheApiRules) {
+    EXPECT_EQ(configFrom({{"thinking_budget_tokens", "0"}}).thinkingBudgetTokens, 0);
+    EXPECT_EQ(configFrom({{"thinking_budget_tokens", "1024"}}).thinkingBudgetTokens, 1024);
+    EXPECT_EQ(configFrom({{"thinking_budget_tokens", "10000"}, {"max_tokens", "16000"}})
+                  .thinkingBudgetTokens,
+              10000);
+    EXPECT_EQ(
+        configFrom({{"thinking_budget_tokens", "2000"}, {"temperature", "1"}}).thinkingBudgetTokens,
+        2000);
+    const std::vector<std::pair<std::map<std::string, std::string>, std::string>> refused = {
+        {{{"thinking_budget_tokens", "1023"}}, "at least 1024"},
+        {{{"thinking_budget_tokens", "-5"}}, "at least 1024"},
+        {{{"thinking_budget_tokens", "many"}}, "thinking_budget_tokens"},
+        {{{"thinking_budget_tokens", "4096"}},
+         "max_tokens (4096) must be larger than "
+         "thinking_budget_tokens (4096)"},
+        {{{"thinking_budget_tokens", "2048"}, {"max_tokens", "1500"}},
+         "max_tokens (1500) must be larger"},
+        {{{"thinking_budget_tokens", "2048"}, {"temperature", "0.5"}},
+         "temperature cannot be changed when thinking_budget_tokens is set"}};
+    for (const auto& [settings, expected] : refused) {
+        try {
+            configFrom(settings);
+            ADD_FAILURE() << expected << ": accepted";
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+        }
+    }
+}
+
 Poco::JSON::Object::Ptr parse(const std::string& json) {
     Poco::JSON::Parser parser;
     return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
@@ -100,7 +133,18 @@ TEST(AnthropicRequest, LeavesOutOptionalFieldsAndEmptyTurns) {
     auto body = parse(buildMessagesBody(configFrom({}), {{"user", "q"}, {"assistant", ""}}, "q2"));
     EXPECT_FALSE(body->has("system"));
     EXPECT_FALSE(body->has("temperature"));
+    EXPECT_FALSE(body->has("thinking"));
     EXPECT_EQ(body->getArray("messages")->size(), 2u);
+}
+
+TEST(AnthropicRequest, AsksForThinkingWithItsBudget) {
+    auto body = parse(buildMessagesBody(
+        configFrom({{"thinking_budget_tokens", "2048"}, {"max_tokens", "8000"}}), {}, "q"));
+    auto thinking = body->getObject("thinking");
+    ASSERT_TRUE(thinking);
+    EXPECT_EQ(thinking->getValue<std::string>("type"), "enabled");
+    EXPECT_EQ(thinking->getValue<int>("budget_tokens"), 2048);
+    EXPECT_EQ(body->getValue<int>("max_tokens"), 8000);
 }
 
 TEST(RetryPolicy, RetriesTheStatusesTheSdksRetry) {

@@ -1,6 +1,8 @@
 // The event-stream grammar, whatever the network does to the bytes.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -105,6 +107,23 @@ TEST(SseParser, RandomSplitsGiveTheSameEvents) {
             if (random() % 4 == 0) cuts.push_back(i);
         EXPECT_EQ(parseInPieces(bytes, cuts), expected) << "round " << round;
     }
+}
+
+// The documented stream with extended thinking: 13 events, the same however it is split.
+TEST(SseParser, ReadsTheThinkingStreamByteByByte) {
+    std::ifstream in(std::string(CLAUDE_TEST_DATA) + "/anthropic-stream-thinking.txt",
+                     std::ios::binary);
+    ASSERT_TRUE(in);
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const auto whole = parseWhole(bytes);
+    ASSERT_EQ(whole.size(), 13u);
+    EXPECT_EQ(whole[2].type, "content_block_delta");
+    EXPECT_NE(whole[2].data.find("\"thinking_delta\""), std::string::npos);
+    EXPECT_NE(whole[2].data.find("2 \xC3\x97 462"), std::string::npos);
+    EXPECT_EQ(whole[5].type, "content_block_delta");
+    EXPECT_NE(whole[5].data.find("\"signature_delta\""), std::string::npos);
+    EXPECT_EQ(whole[12].type, "message_stop");
+    EXPECT_EQ(parseByteByByte(bytes), whole);
 }
 
 TEST(SseParser, RefusesAnEndlessLine) {

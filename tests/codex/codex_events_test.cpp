@@ -21,13 +21,6 @@ TEST(CodexJsonEvents, AgentMessageIsText) {
     EXPECT_EQ(e.text, "Hi \xC3\xA9\xF0\x9F\x98\x80");
 }
 
-TEST(CodexJsonEvents, CommandExecutionIsOneReadableLine) {
-    auto e = parseCodexEvent(
-        R"({"type":"item.completed","item":{"id":"i","type":"command_execution","command":"bash -lc 'ls\n-la'","aggregated_output":"a\nb\n","exit_code":2,"status":"failed"}})");
-    EXPECT_EQ(e.kind, Kind::Text);
-    EXPECT_EQ(e.text, "[ran: bash -lc 'ls -la' (exit 2)]");
-}
-
 TEST(CodexJsonEvents, TurnCompletedCarriesUsage) {
     auto e = parseCodexEvent(
         R"({"type":"turn.completed","usage":{"input_tokens":1200,"cached_input_tokens":200,"output_tokens":345}})");
@@ -49,7 +42,8 @@ TEST(CodexJsonEvents, TurnFailedAndErrorAreFailures) {
 TEST(CodexJsonEvents, UnknownOrBrokenLinesAreIgnored) {
     for (const char* line :
          {R"({"type":"turn.started"})",
-          R"({"type":"item.completed","item":{"type":"reasoning","text":"x"}})",
+          R"({"type":"item.completed","item":{"type":"plan","text":"x"}})",
+          R"({"type":"item.completed","item":{"type":"reasoning","text":""}})",
           R"({"type":"item.started","item":{"type":"agent_message","text":"x"}})",
           R"({"type":"something.new","x":1})", R"([1,2])", "not json", "",
           R"({"type":"item.completed","item":"oops"})"})

@@ -71,6 +71,65 @@ TEST(CodexJson, AnswersWithMessagesCommandsAndUsage) {
     EXPECT_EQ(codex.input(1), "hello there");
 }
 
+// Needs the host to deliver events (the conversations spec's `event` frames).
+TEST(CodexJson, ProtocolTwoClientsGetReasoningCommandsAndFileChangesAsEvents) {
+    FakeCodex codex(
+        "echo '{\"type\":\"thread.started\",\"thread_id\":\"t-1\"}'\n"
+        "echo '{\"type\":\"item.completed\",\"item\":{\"id\":\"item_0\",\"type\":"
+        "\"reasoning\",\"text\":\"**Looking around**\"}}'\n"
+        "echo '{\"type\":\"item.started\",\"item\":{\"id\":\"item_1\",\"type\":"
+        "\"command_execution\",\"command\":\"ls -la\",\"aggregated_output\":\"\","
+        "\"exit_code\":null,\"status\":\"in_progress\"}}'\n"
+        "echo '{\"type\":\"item.completed\",\"item\":{\"id\":\"item_1\",\"type\":"
+        "\"command_execution\",\"command\":\"ls -la\",\"aggregated_output\":\"a.txt\","
+        "\"exit_code\":0,\"status\":\"completed\"}}'\n"
+        "echo '{\"type\":\"item.completed\",\"item\":{\"id\":\"item_2\",\"type\":"
+        "\"file_change\",\"changes\":[{\"path\":\"a.txt\",\"kind\":\"update\"}],"
+        "\"status\":\"completed\"}}'\n"
+        "echo '{\"type\":\"item.completed\",\"item\":{\"id\":\"item_3\",\"type\":"
+        "\"agent_message\",\"text\":\"Done.\"}}'\n"
+        "echo '{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":9,"
+        "\"cached_input_tokens\":0,\"output_tokens\":3}}'\n");
+    HostProcess host(codexConfig("command = " + codex.path()));
+    WsClient client(host.port(), "/api/codex/ws?protocol=2");
+    client.authenticate(kTestKey);
+    const Reply reply = client.chat("tidy up");
+    ASSERT_EQ(reply.terminalType(), "complete") << describeFrames(reply.frames);
+    EXPECT_EQ(reply.text, "Done.");  // no "[ran: ...]": the command is an event
+
+    std::vector<Poco::JSON::Object::Ptr> events;
+    for (const auto& frame : reply.frames)
+        if (frame->getValue<std::string>("type") == "event") events.push_back(frame);
+    ASSERT_EQ(events.size(), 4u) << describeFrames(reply.frames);
+    EXPECT_EQ(events[0]->getValue<std::string>("kind"), "thinking");
+    EXPECT_EQ(events[0]->getValue<std::string>("content"), "**Looking around**");
+    EXPECT_EQ(events[1]->getValue<std::string>("kind"), "status");
+    EXPECT_EQ(events[1]->getValue<std::string>("content"), "Running: ls -la");
+    EXPECT_EQ(events[2]->getValue<std::string>("kind"), "command");
+    EXPECT_EQ(events[2]->getValue<std::string>("content"), "ls -la");
+    auto command = events[2]->getObject("data");
+    ASSERT_TRUE(command);
+    EXPECT_EQ(command->getValue<std::string>("command"), "ls -la");
+    EXPECT_EQ(command->getValue<int>("exit_code"), 0);
+    EXPECT_EQ(command->getValue<std::string>("output"), "a.txt");
+    EXPECT_EQ(events[3]->getValue<std::string>("kind"), "file_change");
+    auto changes = events[3]->getObject("data")->getArray("changes");
+    ASSERT_EQ(changes->size(), 1u);
+    EXPECT_EQ(changes->getObject(0)->getValue<std::string>("path"), "a.txt");
+    EXPECT_EQ(changes->getObject(0)->getValue<std::string>("kind"), "update");
+}
+
+// Protocol 1 clients see no events: for them commands stay lines of the answer, as before.
+TEST(CodexJson, ProtocolOneClientsSeeNoEvents) {
+    FakeCodex codex;
+    HostProcess host(codexConfig("command = " + codex.path()));
+    const Reply reply = connect(host)->chat("hello");
+    ASSERT_EQ(reply.terminalType(), "complete");
+    EXPECT_EQ(reply.text, "[ran: ls -la (exit 0)]\n\nAnswer 1");
+    for (const auto& frame : reply.frames)
+        EXPECT_NE(frame->getValue<std::string>("type"), "event") << describeFrames(reply.frames);
+}
+
 TEST(CodexJson, NextMessageOfTheSessionResumesTheThread) {
     FakeCodex codex;
     HostProcess host(codexConfig("command = " + codex.path()));

@@ -31,20 +31,25 @@ void update(agenthost_request_host_ptr request, Change change) {
 }
 
 uint32_t emitText(agenthost_request_host_ptr request, agenthost_str text) {
+    uint32_t answer = AGENTHOST_EMIT_OK;
     update(request, [&](Recorded& r) {
         if (r.finishes > 0) r.sentAfterFinish = true;
         r.text += toString(text);
+        answer = r.emitAnswer;
     });
-    return AGENTHOST_EMIT_OK;
+    return answer;
 }
 
 uint32_t emitEvent(agenthost_request_host_ptr request, agenthost_str kind, agenthost_str content,
                    agenthost_str) {
+    uint32_t answer = AGENTHOST_EMIT_OK;
     update(request, [&](Recorded& r) {
         if (r.finishes > 0) r.sentAfterFinish = true;
         r.events.push_back(toString(kind) + ": " + toString(content));
+        r.textAtEvents.push_back(r.text.size());
+        answer = r.emitAnswer;
     });
-    return AGENTHOST_EMIT_OK;
+    return answer;
 }
 
 uint32_t requestApproval(agenthost_request_host_ptr request, uint64_t cookie, agenthost_str,
@@ -58,7 +63,12 @@ uint32_t requestApproval(agenthost_request_host_ptr request, uint64_t cookie, ag
 }
 
 void reportUsage(agenthost_request_host_ptr, uint64_t, uint64_t) {}
-void setString(agenthost_request_host_ptr, agenthost_str) {}
+void setStopReason(agenthost_request_host_ptr request, agenthost_str reason) {
+    update(request, [&](Recorded& r) { r.stopReason = toString(reason); });
+}
+void setSessionState(agenthost_request_host_ptr request, agenthost_str state) {
+    update(request, [&](Recorded& r) { r.sessionState = toString(state); });
+}
 void requestLog(agenthost_request_host_ptr, uint32_t, agenthost_str) {}
 
 void finish(agenthost_request_host_ptr request, agenthost_str code, agenthost_str message) {
@@ -82,8 +92,8 @@ const agenthost_host_api kHost = {sizeof(agenthost_host_api),
                                   &emitEvent,
                                   &requestApproval,
                                   &reportUsage,
-                                  &setString,
-                                  &setString,
+                                  &setStopReason,
+                                  &setSessionState,
                                   &requestLog,
                                   &finish,
                                   &log,

@@ -26,6 +26,10 @@ struct Recorded {
     agenthost_request_plugin_ptr context = nullptr;    // the plugin's, until released
     std::vector<std::uint64_t> approvalCookies;        // request_approval calls, in order
     std::uint32_t approvalAnswer = AGENTHOST_EMIT_OK;  // what request_approval returns
+    std::uint32_t emitAnswer = AGENTHOST_EMIT_OK;      // what emit_text and emit_event return
+    std::vector<std::size_t> textAtEvents;             // text.size() when each event came
+    std::string stopReason;
+    std::string sessionState;
 };
 
 class RecordingHost {
