@@ -438,9 +438,9 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
             commitHistoryLocked(request.message, request.responseText, true);
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
-                           true);
+                           true, request.stopReason);
             recordEndLocked(request, metrics::Outcome::Complete, "");
-            emitLocked(protocol::completeFrame(request.usage), request.turn);
+            emitLocked(protocol::completeFrame(request.usage, request.stopReason), request.turn);
         } else {
             const std::string errorCode = errorCodeFrom(code);
             const std::string text =
@@ -596,7 +596,8 @@ void Conversation::trimTailLocked() {
 void Conversation::saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
                                   store::TurnStatus status, std::optional<protocol::Usage> usage,
                                   const std::string& errorCode, const std::string& errorMessage,
-                                  std::int64_t startedAtMs, bool finished) {
+                                  std::int64_t startedAtMs, bool finished,
+                                  const std::string& stopReason) {
     if (finished)
         agenthost::log::logTurn(turnAccess(*identity_, turn, user, status, usage, errorCode,
                                            startedAtMs,
@@ -610,6 +611,7 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     if (usage) record.usage = store::TokenUsage{usage->inputTokens, usage->outputTokens};
     record.errorCode = errorCode;
     record.errorMessage = errorMessage;
+    record.stopReason = stopReason;
     record.startedAt = startedAtMs;
     record.finishedAt = finished ? util::epochMillis() : 0;
     record.seqReserved = seqReserved_;

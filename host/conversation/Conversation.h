@@ -211,7 +211,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
                         store::TurnStatus status, std::optional<protocol::Usage> usage,
                         const std::string& errorCode, const std::string& errorMessage,
-                        std::int64_t startedAtMs, bool finished);
+                        std::int64_t startedAtMs, bool finished,
+                        const std::string& stopReason = "");
     void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete);
     void chunkSentLocked(TurnRequest& request);
     void recordEndLocked(const TurnRequest& request, metrics::Outcome outcome,

@@ -214,12 +214,13 @@ std::optional<std::string> compactJsonObject(std::string_view json) {
     return out.str();
 }
 
-std::string completeFrame(const std::optional<Usage>& usage) {
+std::string completeFrame(const std::optional<Usage>& usage, std::string_view stopReason) {
     FrameWriter frame("complete");
     frame.field("content", "Response complete");
     if (usage)
         frame.raw("usage", "{\"input_tokens\":" + std::to_string(usage->inputTokens) +
                                ",\"output_tokens\":" + std::to_string(usage->outputTokens) + "}");
+    if (!stopReason.empty()) frame.field("stop_reason", stopReason);
     return frame.timestamp().finish();
 }
 

@@ -61,7 +61,8 @@ std::string approvalDecisionData(std::string_view approvalId, bool accepted, boo
 // A plugin's JSON object, checked with a real parser and written back compact (key order
 // kept); "" or only spaces gives {}. Nullopt when it is not one JSON object.
 std::optional<std::string> compactJsonObject(std::string_view json);
-std::string completeFrame(const std::optional<Usage>& usage);
+// `stopReason` (end_turn, max_tokens, ...) as the plugin reported it; left out when empty.
+std::string completeFrame(const std::optional<Usage>& usage, std::string_view stopReason = {});
 std::string cancelledFrame();
 std::string errorFrame(std::string_view code, std::string_view content);
 // An error frame for a limit that was hit: also says when to try again ("retry_after_s").

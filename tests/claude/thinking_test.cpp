@@ -1,12 +1,14 @@
 // Extended thinking through the real host: the setting reaches the API, the model's thinking
 // reaches protocol 2 clients as `thinking` events before the answer, and protocol 1 clients see
 // the answer alone.
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "ClaudeHost.h"
+#include "support/Http.h"
 
 namespace agenthost::test {
 namespace {
@@ -89,6 +91,25 @@ TEST_F(ClaudeThinking, ProtocolTwoClientsGetTheThinkingFirstThenTheAnswer) {
         thinking += frame->getValue<std::string>("content");
     }
     EXPECT_EQ(thinking, kThinking) << describeFrames(reply.frames);
+}
+
+TEST_F(ClaudeThinking, TheStopReasonReachesTheCompleteFrameAndTheStoredTurn) {
+    auto& host = start();
+    mock_.enqueue(streamThinking());
+    WsClient client(host.port(), "/api/claude/ws?protocol=2");
+    const auto ready = client.authenticate(kTestKey);
+    const Reply reply = client.chat("gcd?");
+    ASSERT_EQ(reply.terminalType(), "complete") << content(reply);
+    EXPECT_EQ(reply.terminal->getValue<std::string>("stop_reason"), "end_turn");
+
+    const auto id = ready->getValue<std::string>("conversation_id");
+    const HttpResult got =
+        httpRequest(host.port(), "GET", "/api/conversations/" + id, bearer(kTestKey));
+    ASSERT_EQ(got.status, 200) << got.body;
+    Poco::JSON::Parser parser;
+    const auto turn =
+        parser.parse(got.body).extract<Poco::JSON::Object::Ptr>()->getArray("turns")->getObject(0);
+    EXPECT_EQ(turn->getValue<std::string>("stop_reason"), "end_turn") << got.body;
 }
 
 TEST_F(ClaudeThinking, AnInvalidBudgetKeepsTheHostFromStartingAndSaysWhy) {
