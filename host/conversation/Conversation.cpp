@@ -150,7 +150,8 @@ void Conversation::detach(const Attachment& attachment) {
                                                 [](const auto& a) { return a->protocol == 2; });
         if (attachment.protocol == 1 && !protocol2Stays) {
             if (current_ && current_->senderAttachment == attachment.id)
-                victim = endCurrentLocked(store::TurnStatus::Cancelled, nullptr, "");
+                victim = endCurrentLocked(store::TurnStatus::Cancelled, nullptr, "",
+                                          AGENTHOST_CANCEL_DISCONNECT);
             std::deque<Pending> kept;
             for (auto& pending : pending_) {
                 if (pending.sender == attachment.id)
@@ -215,7 +216,8 @@ void Conversation::cancel() {
     bool more = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        victim = endCurrentLocked(store::TurnStatus::Cancelled, nullptr, "");
+        victim =
+            endCurrentLocked(store::TurnStatus::Cancelled, nullptr, "", AGENTHOST_CANCEL_CLIENT);
         if (!victim) return;
         more = !pending_.empty();
         releaseIfIdleLocked(release);
@@ -231,7 +233,7 @@ void Conversation::end(const char* code, const std::string& message, bool final,
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (final) stopping_ = true;
-        victim = endCurrentLocked(store::TurnStatus::Error, code, message);
+        victim = endCurrentLocked(store::TurnStatus::Error, code, message, reason);
         for (const auto& pending : pending_) endPendingLocked(pending, code, message);
         pending_.clear();
         releaseIfIdleLocked(release);
@@ -247,6 +249,7 @@ void Conversation::deleted() {
         std::lock_guard<std::mutex> lock(mutex_);
         deleted_ = true;
         victim = std::move(current_);
+        if (victim) victim->ended(AGENTHOST_CANCEL_DELETED);
         dropApprovalsLocked();
         if (victim) recordEndLocked(*victim, metrics::Outcome::Cancelled, "");
         for (std::size_t i = 0; i < pending_.size(); ++i)
@@ -352,7 +355,8 @@ void Conversation::requestTimedOut(const std::shared_ptr<TurnRequest>& request,
         victim =
             endCurrentLocked(store::TurnStatus::Error, protocol::error_code::kTimeout,
                              "the plugin did not answer within " + std::to_string(after.count()) +
-                                 " s (request_timeout_s of [plugin." + route() + "])");
+                                 " s (request_timeout_s of [plugin." + route() + "])",
+                             AGENTHOST_CANCEL_TIMEOUT);
         more = !pending_.empty();
         releaseIfIdleLocked(release);
     }
@@ -456,11 +460,13 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
 
 std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus status,
                                                             const char* code,
-                                                            const std::string& message) {
+                                                            const std::string& message,
+                                                            std::uint32_t reason) {
     if (!current_) return nullptr;
     auto victim = std::move(current_);
+    victim->ended(reason);  // before the lock is let go: the plugin's next emit learns why
+    paced_.clear();         // nothing more of the ended response goes out
     dropApprovalsLocked();
-    paced_.clear();  // nothing more of the ended response goes out
     commitHistoryLocked(victim->message, victim->responseText, false);
     saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
                    code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,

@@ -190,9 +190,10 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void requestFinished(TurnRequest& request, std::string_view code, std::string_view message);
 
     // Ends the running turn and/or the queued ones with a terminal frame; returns the running
-    // request, which the caller cancels in the plugin once the lock is released.
+    // request, which the caller cancels in the plugin (with `reason`, AGENTHOST_CANCEL_*) once
+    // the lock is released.
     std::shared_ptr<TurnRequest> endCurrentLocked(store::TurnStatus status, const char* code,
-                                                  const std::string& message);
+                                                  const std::string& message, std::uint32_t reason);
     void endPendingLocked(const Pending& pending, const char* code, const std::string& message);
 
     // Paced, when pacing is on. `event` names the kind of an event frame.

@@ -89,8 +89,7 @@ plugin::PluginInstance::Started TurnRequest::start(
 }
 
 void TurnRequest::cancel(std::uint32_t reason) {
-    std::uint32_t none = kNotCancelled;
-    cancelReason_.compare_exchange_strong(none, reason);
+    ended(reason);
     Call call;
     {
         std::lock_guard<std::mutex> lock(lifecycle_);

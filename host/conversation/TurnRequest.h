@@ -87,6 +87,13 @@ class TurnRequest final : public agenthost_request_host,
     // request_start returns. Any thread; hold no host lock.
     void approvalDecided(std::uint64_t cookie, std::uint32_t decision);
 
+    // The conversation ended the turn for `reason` (AGENTHOST_CANCEL_*); cancel() follows.
+    // Under the conversation's lock, so an emit refused from now on says why.
+    void ended(std::uint32_t reason) {
+        std::uint32_t none = kNotCancelled;
+        cancelReason_.compare_exchange_strong(none, reason);
+    }
+
     // What an emit that reached no client returns: CANCELLED, CLIENT_GONE or STOPPING.
     std::uint32_t endedStatus() const;
 

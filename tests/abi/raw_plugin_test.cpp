@@ -2,9 +2,11 @@
 // by the real host and checked with a real WebSocket client: text, an event and finish from the
 // plugin's own thread, a refusal with the plugin's own code, the request log line, plugin
 // metrics in /metrics, request_timeout_s, and a cancel.
+#include <agenthost/plugin_abi.h>
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "support/HostProcess.h"
 #include "support/WsClient.h"
@@ -109,6 +111,42 @@ TEST_F(RawCPlugin, CancelFrameStopsAStreamAndTheNextMessageRuns) {
     const Reply next = client.chat("next");
     EXPECT_EQ(next.terminalType(), "complete");
     EXPECT_EQ(next.text, "raw:next");
+}
+
+// Text sent after the turn ended is refused with a status that says why.
+TEST_F(RawCPlugin, EmitAfterACancelFrameSaysCancelled) {
+    WsClient client(host.port(), "/api/timed/ws");
+    client.authenticate(kTestKey);
+    client.sendMessage("deaf");
+    EXPECT_EQ(client.receiveJson()->getValue<std::string>("type"), "message");
+    client.sendJson(R"({"type":"cancel"})");
+    EXPECT_TRUE(host.waitForOutput("[timed] request ")) << host.output();
+    EXPECT_TRUE(host.waitForOutput(": emit status " + std::to_string(AGENTHOST_EMIT_CANCELLED)))
+        << host.output();
+}
+
+TEST_F(RawCPlugin, EmitAfterAProtocol1SenderLeftSaysClientGone) {
+    {
+        WsClient client(host.port(), "/api/timed/ws");
+        client.authenticate(kTestKey);
+        client.sendMessage("deaf");
+        EXPECT_EQ(client.receiveJson()->getValue<std::string>("type"), "message");
+    }  // closed
+    EXPECT_TRUE(host.waitForOutput(": emit status " + std::to_string(AGENTHOST_EMIT_CLIENT_GONE)))
+        << host.output();
+}
+
+TEST_F(RawCPlugin, EmitWhileTheHostStopsSaysStopping) {
+    WsClient client(host.port(), "/api/timed/ws");
+    client.authenticate(kTestKey);
+    client.sendMessage("deaf");
+    EXPECT_EQ(client.receiveJson()->getValue<std::string>("type"), "message");
+    std::thread stopper([&] { EXPECT_EQ(host.stop(15), 0); });
+    client.waitForClose(10s * kSanitizerSlowdown);
+    stopper.join();
+    EXPECT_NE(host.output().find(": emit status " + std::to_string(AGENTHOST_EMIT_STOPPING)),
+              std::string::npos)
+        << host.output();
 }
 
 TEST_F(RawCPlugin, TimeoutIsAHostKeyNotPassedToThePlugin) {
