@@ -465,8 +465,8 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
     if (!current_) return nullptr;
     auto victim = std::move(current_);
     victim->ended(reason);  // before the lock is let go: the plugin's next emit learns why
+    paced_.clear();         // nothing more of the ended response goes out
     dropApprovalsLocked();
-    paced_.clear();  // nothing more of the ended response goes out
     commitHistoryLocked(victim->message, victim->responseText, false);
     saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
                    code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,

@@ -57,6 +57,18 @@ TEST(Events, ThinkingIsStreamedInChunksLikeMessageText) {
     EXPECT_EQ(seqsOf(frames), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
 }
 
+TEST(Events, EventsKeepTheirPlaceAmongPacedChunks) {
+    auto config = eventsConfig();
+    config.sections += "\n[streaming]\nchunk_chars = 10\nchunk_delay_ms = 20\n";
+    HostProcess host(config);
+    auto client = startConversation(host, "events");
+    client->sendMessage("hello, paced world");
+    const auto frames = client->readUntil(terminalOfTurn(1));
+    EXPECT_EQ(shapeOf(frames), (Shape{"user", "event:thinking", "event:thinking", "event:thinking",
+                                      "event:status", "message", "message", "complete"}));
+    EXPECT_EQ(seqsOf(frames), (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
 TEST(Events, ThinkingIsNotPartOfTheAnswerOrItsHistory) {
     HostProcess host(eventsConfig());
     auto client = startConversation(host, "events");
