@@ -67,7 +67,8 @@ wait_health() {
 
 # start_agenthost [SERVER_LINES] [SECTIONS]: agenthost with a generated ini: the echo route,
 # the bench key, extra [server] lines and extra sections (e.g. [conversations], more routes).
-# Its state folder is STATE_DIR. MAX_CONNECTIONS (default 20000) bounds the connections.
+# Its state folder is STATE_DIR. MAX_CONNECTIONS (default 20000) bounds the connections;
+# KEY_LINES are extra lines of the key's section (its limits).
 start_agenthost() {
     PORT=$(free_port)
     STATE_DIR=$WORK/state-$PORT
@@ -86,6 +87,7 @@ ${1:-}
 
 [key.bench]
 secret = $AGENTHOST_BENCH_KEY
+${KEY_LINES:-}
 
 [plugins]
 directory = $BUILD/plugins

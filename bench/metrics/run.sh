@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# What the metrics cost on the echo hot path: echo round trips of protocol 1 clients against two
-# hosts up at once, one with [metrics] enabled = true (the default) and one with enabled = false,
+# What the metrics and the key's limits cost on the echo hot path: echo round trips of protocol 1
+# clients against two hosts up at once, one with [metrics] enabled = true (the default) and every
+# limit of the key set (high enough never to refuse, so each is checked and counted on every
+# message), and one with enabled = false and no limits,
 # their runs alternating; server CPU per round trip (utime+stime until it stops growing after the
 # last echo) and messages/s, median of the runs. Both hosts use store = none, so the store's
 # writer does not dilute the difference. A scrape of /metrics follows each run on the host that
-# has them, as Prometheus would. Target (issue 12): under 5 % more CPU with metrics on.
+# has them, as Prometheus would. Target (issue 12): under 5 % more CPU with metrics and limits on.
 # Prints a markdown report and writes it to bench/results/metrics.md.
 #
 # Usage: bench/metrics/run.sh          (about two minutes on 2 cores)
@@ -34,7 +36,8 @@ median() {
 }
 
 echo "== echo round trips: metrics on and off, alternating" >&2
-start_agenthost "" "$(sections true)"
+LIMITS=$'max_connections = 20000\nrequests_per_minute = 100000000\nmax_concurrent_requests = 1000\ntokens_per_day = 100000000000'
+KEY_LINES=$LIMITS start_agenthost "" "$(sections true)"
 remember_server on
 wait_health "$PORT"
 start_agenthost "" "$(sections false)"
@@ -65,17 +68,21 @@ COMPLETE=$(sed -n 's/^agenthost_requests_total{route="echo",key="bench",outcome=
     "$WORK/metrics.txt")
 
 report() {
-    echo "# Metrics: echo CPU with [metrics] on and off"
+    echo "# Metrics and limits: echo CPU with both on and both off"
     echo
     machine_line "$ECHO_C connections x $ECHO_M round trips, $RUNS runs per host, store = none"
     echo
-    echo "| | metrics on | metrics off | change | target |"
+    echo "| | metrics + limits on | both off | change | target |"
     echo "|---|---|---|---|---|"
     echo "| server CPU per round trip (µs, median) | $CPU_ON | $CPU_OFF | $MORE % | < +5 % $(verdict "$CPU_ON < $CPU_OFF * 1.05") |"
     echo "| messages/s (median) | $RATE_ON | $RATE_OFF | | |"
     echo
     echo "The host with metrics counted $COMPLETE complete requests (agenthost_requests_total) over"
-    echo "its $RUNS runs of $((ECHO_C * ECHO_M)) round trips."
+    echo "its $RUNS runs of $((ECHO_C * ECHO_M)) round trips. Its key's limits:"
+    echo
+    echo '```'
+    echo "$LIMITS"
+    echo '```'
     echo
     raw_results "on off" "$(for run in $(seq 1 "$RUNS"); do printf 'echo%s ' "$run"; done)"
 }
