@@ -102,9 +102,9 @@ bool Conversation::attach(
         if (afterSeq && (*afterSeq < 0 || *afterSeq > lastSeq_)) return false;
         if (replacing)
             std::erase_if(attachments_, [&](const auto& a) { return a->id == replacing->id; });
+        if (afterSeq) metrics_.resumed();
         attachment->connection->sendText(greeting(lastSeq_, runningLocked()));
         attachments_.push_back(attachment);
-        if (afterSeq && *afterSeq == lastSeq_) metrics_.resumed(0);
         if (!afterSeq || *afterSeq == lastSeq_) return true;
         trimTailLocked();
         storedUpTo = tail_.empty() ? lastSeq_ : tail_.front().seq - 1;
@@ -115,21 +115,21 @@ bool Conversation::attach(
     }
     // Durable frames come from the store, without the lock: live frames meanwhile wait in the
     // attachment.
-    std::uint64_t replayed = unstored.size();
     if (services_.store) {
         for (std::int64_t after = *afterSeq; after < storedUpTo;) {
             auto page = services_.store->frames(id(), after, storedUpTo, kReplayPage);
             if (page.empty()) break;
-            net::Connection::Batch batch(*attachment->connection);
-            for (const auto& frame : page) {
-                if (!replays(*attachment, frame.json)) continue;  // a gap, as the spec says
-                attachment->connection->sendText(protocol::replayOf(frame.json));
-                ++replayed;
-            }
             after = page.back().seq;
+            std::erase_if(page, [&](const auto& frame) {
+                return !replays(*attachment, frame.json);  // a gap, as the spec says
+            });
+            metrics_.replayed(page.size());
+            net::Connection::Batch batch(*attachment->connection);
+            for (const auto& frame : page)
+                attachment->connection->sendText(protocol::replayOf(frame.json));
         }
     }
-    metrics_.resumed(replayed);
+    metrics_.replayed(unstored.size());
     std::lock_guard<std::mutex> lock(mutex_);
     net::Connection::Batch batch(*attachment->connection);
     for (const auto& frame : unstored) attachment->connection->sendText(frame);

@@ -77,10 +77,12 @@ void Recorder::tokens(std::uint64_t input, std::uint64_t output) const {
     key_->outputTokens.fetch_add(output, kRelaxed);
 }
 
-void Recorder::resumed(std::uint64_t replayedFrames) const {
-    if (!on()) return;
-    route_->resumes.fetch_add(1, kRelaxed);
-    route_->replayedFrames.fetch_add(replayedFrames, kRelaxed);
+void Recorder::resumed() const {
+    if (on()) route_->resumes.fetch_add(1, kRelaxed);
+}
+
+void Recorder::replayed(std::uint64_t frames) const {
+    if (on() && frames > 0) route_->replayedFrames.fetch_add(frames, kRelaxed);
 }
 
 RouteSeries& Metrics::route(const std::string& route) {

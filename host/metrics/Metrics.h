@@ -78,7 +78,10 @@ class Recorder {
     void ended(Outcome outcome, const std::string& errorCode, bool wasRunning,
                std::chrono::steady_clock::time_point startedAt) const;
     void tokens(std::uint64_t input, std::uint64_t output) const;
-    void resumed(std::uint64_t replayedFrames) const;
+    // A resume, counted before its first frame goes out, and the frames it replays, counted
+    // before they go out: a client that has them finds them in /metrics.
+    void resumed() const;
+    void replayed(std::uint64_t frames) const;
 
   private:
     RouteSeries* route_ = nullptr;
