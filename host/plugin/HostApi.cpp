@@ -127,22 +127,6 @@ const agenthost_host_api kHostApi = {
     &metricRecord,
 };
 
-// Bytes of the incomplete UTF-8 sequence at the end of `text` (0 when it ends whole).
-std::size_t incompleteTail(std::string_view text) {
-    std::size_t back = 0;
-    while (back < text.size() && back < 4 &&
-           (static_cast<unsigned char>(text[text.size() - 1 - back]) & 0xC0) == 0x80)
-        ++back;
-    if (back == text.size()) return 0;  // nothing but continuation bytes: repaired below
-    const auto lead = static_cast<unsigned char>(text[text.size() - 1 - back]);
-    const std::size_t length = lead < 0x80    ? 1
-                               : lead >= 0xF0 ? 4
-                               : lead >= 0xE0 ? 3
-                               : lead >= 0xC0 ? 2
-                                              : 1;
-    return length > back + 1 ? back + 1 : 0;
-}
-
 }  // namespace
 
 const agenthost_host_api* hostApi() {
@@ -168,9 +152,8 @@ void logAtLevel(Poco::Logger& logger, std::uint32_t level, const std::string& li
 
 std::string bufferText(const agenthost_buffer& buffer) {
     if (buffer.data == nullptr) return "";
-    std::string_view text(buffer.data, std::min(buffer.size, buffer.capacity));
-    text.remove_suffix(incompleteTail(text));
-    return util::repairUtf8(text);
+    const std::string_view text(buffer.data, std::min(buffer.size, buffer.capacity));
+    return util::repairUtf8(util::withoutTruncatedEnd(text));
 }
 
 }  // namespace agenthost::plugin

@@ -76,6 +76,15 @@ std::string repairUtf8(std::string_view text) {
     return out;
 }
 
+std::string_view withoutTruncatedEnd(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const Sequence sequence = sequenceAt(text, i);
+        if (sequence.kind == Sequence::Kind::Truncated) return text.substr(0, i);
+        i += sequence.length;
+    }
+    return text;
+}
+
 Utf8Chunker::Utf8Chunker(std::size_t maxCodePoints)
     : maxCodePoints_(maxCodePoints == 0 ? 1 : maxCodePoints) {}
 

@@ -15,6 +15,10 @@ bool isValidUtf8(std::string_view text);
 // Copies `text`, replacing every ill-formed subsequence with U+FFFD.
 std::string repairUtf8(std::string_view text);
 
+// `text` without a sequence cut short at its very end (text cut to fit a buffer in the middle of
+// a character): what remains is what repairUtf8 would keep whole.
+std::string_view withoutTruncatedEnd(std::string_view text);
+
 // Splits streamed text into pieces of at most `maxCodePoints` code points as it arrives.
 // push() returns everything that can be sent now: it never waits to fill a chunk, and holds
 // back only an incomplete UTF-8 sequence at the very end, to be joined with the next push().

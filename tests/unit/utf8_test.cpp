@@ -215,5 +215,17 @@ TEST(Utf8Chunker, EmptyPushGivesNothing) {
     EXPECT_EQ(chunker.flush(), "");
 }
 
+TEST(Utf8Truncated, OnlyASequenceCutShortAtTheEndIsLeftOut) {
+    EXPECT_EQ(withoutTruncatedEnd("ab\xF0\x9F\x98"), "ab");  // a cut emoji
+    EXPECT_EQ(withoutTruncatedEnd("ab\xC3"), "ab");          // a cut two-byte sequence
+    EXPECT_EQ(withoutTruncatedEnd("ab\xF0\x9F\x98\x80"), "ab\xF0\x9F\x98\x80");  // whole
+    EXPECT_EQ(withoutTruncatedEnd("ab\xFF"), "ab\xFF");  // ill-formed: repaired later
+    EXPECT_EQ(withoutTruncatedEnd("\xC3"
+                                  "ab"),
+              "\xC3"
+              "ab");  // not at the end
+    EXPECT_EQ(withoutTruncatedEnd(""), "");
+}
+
 }  // namespace
 }  // namespace agenthost::util
