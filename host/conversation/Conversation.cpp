@@ -332,16 +332,13 @@ void Conversation::startRequest(const std::shared_ptr<TurnRequest>& request,
 
 void Conversation::scheduleTimeout(const std::shared_ptr<TurnRequest>& request,
                                    std::chrono::seconds after) {
-    Poco::Clock when;
-    when += std::chrono::duration_cast<std::chrono::microseconds>(after).count();
     std::weak_ptr<Conversation> weakSelf = weak_from_this();
     std::weak_ptr<TurnRequest> weakRequest = request;
-    services_.timer->schedule(new util::CallbackTimerTask([weakSelf, weakRequest, after] {
-                                  auto self = weakSelf.lock();
-                                  auto timedOut = weakRequest.lock();
-                                  if (self && timedOut) self->requestTimedOut(timedOut, after);
-                              }),
-                              when);
+    util::scheduleAfter(*services_.timer, after, [weakSelf, weakRequest, after] {
+        auto self = weakSelf.lock();
+        auto timedOut = weakRequest.lock();
+        if (self && timedOut) self->requestTimedOut(timedOut, after);
+    });
 }
 
 void Conversation::requestTimedOut(const std::shared_ptr<TurnRequest>& request,
@@ -626,19 +623,16 @@ void Conversation::drainPacedLocked() {
             pacingScheduled_ = true;
             const auto wait =
                 std::chrono::duration_cast<std::chrono::microseconds>(nextPacedSend_ - now);
-            Poco::Clock when;
-            when += wait.count();
             std::weak_ptr<Conversation> weak = weak_from_this();
-            services_.timer->schedule(new util::CallbackTimerTask([weak] {
-                                          auto self = weak.lock();
-                                          if (!self) return;
-                                          std::shared_ptr<Conversation> release;
-                                          std::lock_guard<std::mutex> lock(self->mutex_);
-                                          self->pacingScheduled_ = false;
-                                          self->drainPacedLocked();
-                                          self->releaseIfIdleLocked(release);
-                                      }),
-                                      when);
+            util::scheduleAfter(*services_.timer, wait, [weak] {
+                auto self = weak.lock();
+                if (!self) return;
+                std::shared_ptr<Conversation> release;
+                std::lock_guard<std::mutex> lock(self->mutex_);
+                self->pacingScheduled_ = false;
+                self->drainPacedLocked();
+                self->releaseIfIdleLocked(release);
+            });
             return;
         }
         auto& next = paced_.front();

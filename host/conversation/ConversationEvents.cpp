@@ -73,12 +73,11 @@ std::uint32_t Conversation::requestApproval(TurnRequest& request, std::uint64_t 
     // The timeout resolves it on the timer's thread, unless an answer or the turn's end
     // comes first (both cancel the task).
     std::weak_ptr<Conversation> weak = weak_from_this();
-    Poco::Util::TimerTask::Ptr timeout(new util::CallbackTimerTask([weak, approvalId] {
-        if (auto self = weak.lock()) self->decideApproval(approvalId, false, true);
-    }));
-    Poco::Clock when;
-    when += static_cast<Poco::Clock::ClockDiff>(instance_->settings().approvalTimeoutS) * 1000000;
-    services_.timer->schedule(timeout, when);
+    const auto timeout = util::scheduleAfter(
+        *services_.timer, std::chrono::seconds(instance_->settings().approvalTimeoutS),
+        [weak, approvalId] {
+            if (auto self = weak.lock()) self->decideApproval(approvalId, false, true);
+        });
     approvals_[approvalId] = {current_, cookie, timeout};
     emitLocked(protocol::eventFrame("approval_request", util::repairUtf8(content),
                                     protocol::approvalRequestData(approvalId, action, *detailJson)),
