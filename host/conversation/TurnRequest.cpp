@@ -98,14 +98,11 @@ void TurnRequest::cancel(std::uint32_t reason) {
             if (!heldCancel_) heldCancel_ = reason;
             return;
         }
-        call.instance = instance_.lock();
-        if (!call.instance) return;  // being destroyed: instance_destroy finishes everything
-        call.context = context_;
-        ++inFlight_;
+        call = enterCallLocked();
     }
+    if (!call.instance) return;
     call.instance->cancel(call.context, reason);
-    leaveCall(call.instance);
-    handOver(std::move(call.instance));
+    endCall(std::move(call));
 }
 
 void TurnRequest::approvalDecided(std::uint64_t cookie, std::uint32_t decision) {
@@ -117,12 +114,23 @@ void TurnRequest::approvalDecided(std::uint64_t cookie, std::uint32_t decision) 
             heldDecisions_.emplace_back(cookie, decision);
             return;
         }
-        call.instance = instance_.lock();
-        if (!call.instance) return;
-        call.context = context_;
-        ++inFlight_;
+        call = enterCallLocked();
     }
+    if (!call.instance) return;
     call.instance->approvalDecided(call.context, cookie, decision);
+    endCall(std::move(call));
+}
+
+TurnRequest::Call TurnRequest::enterCallLocked() {
+    Call call;
+    call.instance = instance_.lock();
+    if (!call.instance) return call;  // being destroyed: instance_destroy finishes everything
+    call.context = context_;
+    ++inFlight_;
+    return call;
+}
+
+void TurnRequest::endCall(Call call) {
     leaveCall(call.instance);
     handOver(std::move(call.instance));
 }

@@ -137,6 +137,11 @@ class TurnRequest final : public agenthost_request_host,
         agenthost_request_plugin_ptr context = nullptr;
         std::shared_ptr<plugin::PluginInstance> instance;
     };
+    // Under lifecycle_, once request_start returned: the plugin's context and a strong reference
+    // to its instance, counted as a call in flight; no instance when it is being destroyed.
+    Call enterCallLocked();
+    // After the plugin call: leaveCall, then the reference goes to the reaper (handOver).
+    void endCall(Call call);
     // A call returned: releases the request if it is finished and nothing else is in flight.
     void leaveCall(const std::shared_ptr<plugin::PluginInstance>& instance);
     void handOver(std::shared_ptr<plugin::PluginInstance> instance);
