@@ -85,7 +85,8 @@ TEST(OutOfTreePlugin, InstalledSdkBuildsAPluginThatTheHostServes) {
     // 2. Build the example plugin against the installed SDK, as a third party would.
     const ProcessResult pluginConfigure =
         run({cmake, "-S", EXAMPLE_PLUGIN_SOURCE_DIR, "-B", pluginBuild,
-             "-DCMAKE_PREFIX_PATH=" + prefix, "-DCMAKE_BUILD_TYPE=Release"},
+             "-DCMAKE_PREFIX_PATH=" + prefix, "-DCMAKE_BUILD_TYPE=Release",
+             std::string("-DCMAKE_CXX_FLAGS=") + EXAMPLE_PLUGIN_CXX_FLAGS},
             dir.file("plugin-configure.log"));
     ASSERT_EQ(pluginConfigure.status, 0) << pluginConfigure.output;
     EXPECT_NE(readFile(pluginBuild + "/CMakeCache.txt")
