@@ -54,6 +54,7 @@ installed_files=(
   /usr/lib/systemd/system/agenthost.service
   /usr/include/agenthost/plugin_abi.h
   /usr/share/doc/agenthost/README.md
+  /usr/share/agenthost/web/index.html
 )
 
 echo "== package-check: dpkg -i"
@@ -78,6 +79,10 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 [ "$status" = 200 ] || { cat "$work/server.log"; fail "$health answered '$status', not 200"; }
+# The installed page, found by the installed binary's default [web] directory.
+page="$(curl -s -D "$work/page.head" http://127.0.0.1:8080/ || true)"
+grep -q 'src="/app/main.js"' <<<"$page" || { cat "$work/server.log"; fail "GET / is not the chat page"; }
+grep -qi '^Content-Security-Policy:' "$work/page.head" || fail "GET / has no Content-Security-Policy"
 [ -f "$work/state/generated.key" ] ||
   { cat "$work/server.log"; fail "the generated key is not in STATE_DIRECTORY"; }
 
@@ -95,5 +100,6 @@ for f in "${installed_files[@]}"; do [ ! -e "$f" ] || fail "still there after dp
 dpkg -P agenthost >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -P failed"; }
 [ ! -e /etc/agenthost ] || fail "still there after dpkg -P: /etc/agenthost"
 [ ! -e /usr/lib/agenthost ] || fail "still there after dpkg -P: /usr/lib/agenthost"
+[ ! -e /usr/share/agenthost ] || fail "still there after dpkg -P: /usr/share/agenthost"
 ! dpkg -s agenthost >/dev/null 2>&1 || fail "dpkg still lists agenthost"
 echo "== package-check: ok ($(date +%T))"

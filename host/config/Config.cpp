@@ -257,6 +257,13 @@ void readMetrics(SectionReader s, MetricsSettings& out) {
     s.warnUnknownKeys();
 }
 
+void readWeb(SectionReader s, WebSettings& out) {
+    if (auto enabled = s.boolean("enabled", true)) out.enabled = *enabled;
+    const std::string directory = s.raw("directory");
+    if (!directory.empty()) out.directory = Poco::Path(s.baseDir()).resolve(directory).toString();
+    s.warnUnknownKeys();
+}
+
 void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>& out) {
     KeySettings key;
     key.name = name;
@@ -379,7 +386,7 @@ LoadResult loadConfig(const std::string& path) {
     for (const auto& section : sections) {
         if (section == "server" || section == "streaming" || section == "plugins" ||
             section == "conversations" || section == "log" || section == "metrics" ||
-            section == "key" || section == "plugin")
+            section == "web" || section == "key" || section == "plugin")
             continue;
         result.warnings.push_back({section, "", "unknown section, ignored"});
     }
@@ -389,6 +396,7 @@ LoadResult loadConfig(const std::string& path) {
     readConversations(SectionReader(*ini, "conversations", baseDir, result), config.conversations);
     readLog(SectionReader(*ini, "log", baseDir, result), config.log);
     readMetrics(SectionReader(*ini, "metrics", baseDir, result), config.metrics);
+    readWeb(SectionReader(*ini, "web", baseDir, result), config.web);
 
     SectionReader plugins(*ini, "plugins", baseDir, result);
     config.pluginDirectory =

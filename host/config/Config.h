@@ -88,6 +88,14 @@ struct MetricsSettings {
     bool requireAdmin = true;  // else anyone who can reach the port may read it
 };
 
+// The chat page (GET / and /app/...), served from a folder of static files.
+struct WebSettings {
+    bool enabled = true;
+    // Resolved folder of index.html and its files; empty: the one installed with the binary
+    // (<binary>/../share/agenthost/web; web/StaticSite.h).
+    std::string directory;
+};
+
 struct RouteSettings {
     std::string route;                                          // NAME of [plugin.NAME]
     std::string library;                                        // library name, without .so
@@ -105,6 +113,7 @@ struct Config {
     ConversationSettings conversations;
     LogSettings log;  // read at start; SIGHUP only reopens the file
     MetricsSettings metrics;
+    WebSettings web;
     std::string pluginDirectory;
     // Refuse a plugin folder or library that others could write (see plugin/FileTrust.h).
     bool strictPermissions = true;

@@ -1,5 +1,7 @@
 #include "core/Generation.h"
 
+#include "web/StaticSite.h"
+
 namespace agenthost::core {
 
 std::string GenerationBuild::describeErrors() const {
@@ -10,6 +12,26 @@ std::string GenerationBuild::describeErrors() const {
     }
     return text;
 }
+
+namespace {
+
+// A page that cannot be read is a warning, not an error: the server's API works without it.
+void loadWebPage(const config::WebSettings& settings, session::Runtime& runtime,
+                 std::vector<config::Problem>& warnings) {
+    if (!settings.enabled) {
+        runtime.webProblem = "the web page is switched off ([web] enabled = false)";
+        return;
+    }
+    const std::string directory =
+        settings.directory.empty() ? web::defaultDirectory() : settings.directory;
+    std::string problem;
+    runtime.site = web::StaticSite::load(directory, problem);
+    if (runtime.site) return;
+    runtime.webProblem = "the web page is not available: " + problem;
+    warnings.push_back({"web", "directory", runtime.webProblem});
+}
+
+}  // namespace
 
 GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTable* previous,
                                 plugin::LibraryCache& libraries, bool keysRequired) {
@@ -66,6 +88,7 @@ GenerationBuild buildGeneration(const std::string& path, const plugin::RouteTabl
     runtime->server = generation.config.server;
     runtime->streaming = generation.config.streaming;
     runtime->metrics = generation.config.metrics;
+    loadWebPage(generation.config.web, *runtime, build.warnings);
     generation.runtime = std::move(runtime);
     build.generation = std::move(generation);
     return build;

@@ -43,6 +43,19 @@ std::optional<PlainResponse> refuseUnlessAdmin(const PlainRequest& request, cons
     return std::nullopt;
 }
 
+// The settings of the request's "Authorization: Bearer <key>", or null.
+const config::KeySettings* presentedKey(const PlainRequest& request,
+                                        const session::Runtime& runtime) {
+    const std::string key = request.bearerKey();
+    return key.empty() ? nullptr : runtime.keys->find(key);
+}
+
+PlainResponse refuseMissingKey() {
+    auto response = errorResponse(401, "invalid_api_key", "use Authorization: Bearer <key>");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return response;
+}
+
 }  // namespace
 
 PlainResponse healthEndpoint(const PlainRequest&, const Backend& backend) {
@@ -56,14 +69,17 @@ PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend
 }
 
 PlainResponse usageEndpoint(const PlainRequest& request, const Backend& backend) {
-    const std::string key = request.bearerKey();
-    const auto* settings = key.empty() ? nullptr : backend.runtime()->keys->find(key);
-    if (!settings) {
-        auto response = errorResponse(401, "invalid_api_key", "use Authorization: Bearer <key>");
-        response.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return response;
-    }
+    const auto runtime = backend.runtime();
+    const auto* settings = presentedKey(request, *runtime);
+    if (!settings) return refuseMissingKey();
     return json(backend.keyLimits().usageJson(settings->name));
+}
+
+PlainResponse routesEndpoint(const PlainRequest& request, const Backend& backend) {
+    const auto runtime = backend.runtime();
+    const auto* settings = presentedKey(request, *runtime);
+    if (!settings) return refuseMissingKey();
+    return json(routesJson(backend.routes().get(), *settings));
 }
 
 PlainResponse metricsEndpoint(const PlainRequest& request, const Backend& backend) {

@@ -1,4 +1,5 @@
-// The plain endpoints of the server itself: GET /api/health, /api/status and /api/usage.
+// The plain endpoints of the server itself: GET /api/health, /api/status, /api/usage,
+// /api/routes and /metrics.
 #pragma once
 
 #include "http/PlainHttp.h"
@@ -15,6 +16,9 @@ PlainResponse statusEndpoint(const PlainRequest& request, const Backend& backend
 
 // "Authorization: Bearer <key>": that key's limits, current use and reset times.
 PlainResponse usageEndpoint(const PlainRequest& request, const Backend& backend);
+// "Authorization: Bearer <key>": the routes that key may open, each with its plugin, version
+// and health.
+PlainResponse routesEndpoint(const PlainRequest& request, const Backend& backend);
 // The Prometheus text exposition; with [metrics] require_admin (the default) only for
 // "Authorization: Bearer <key with admin = true>". 404 with [metrics] enabled = false.
 PlainResponse metricsEndpoint(const PlainRequest& request, const Backend& backend);

@@ -9,6 +9,7 @@
 #include "http/Endpoints.h"
 #include "http/RequestStream.h"
 #include "http/Response.h"
+#include "http/WebPage.h"
 #include "net/EventLoop.h"
 #include "session/Runtime.h"
 
@@ -44,6 +45,15 @@ FrontEnd::FrontEnd(Backend& backend, net::EventLoop& loop) : backend_(backend), 
         return backend.conversations(request);
     };
     router_.blockingPrefix("/api/conversations", authThrottled(std::move(conversations), backend));
+    // The routes a key may open, with their health: what the chat page offers.
+    Router::Endpoint routes = readOnly(
+        [&backend](const PlainRequest& request) { return routesEndpoint(request, backend); });
+    router_.blockingExact("/api/routes", authThrottled(std::move(routes), backend));
+    // The chat page, from memory.
+    Router::Endpoint page = readOnly(
+        [&backend](const PlainRequest& request) { return webPageEndpoint(request, backend); });
+    router_.exact("/", page);
+    router_.prefix("/app", std::move(page));
 }
 
 void FrontEnd::accept(Poco::Net::StreamSocket socket) {

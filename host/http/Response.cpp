@@ -4,6 +4,7 @@
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/String.h>
 
 #include <optional>
 #include <sstream>
@@ -29,6 +30,12 @@ PlainResponse jsonError(int status, const std::string& code, const std::string& 
     return response;
 }
 
+bool hasHeader(const PlainResponse& response, const std::string& name) {
+    for (const auto& header : response.headers)
+        if (Poco::icompare(header.first, name) == 0) return true;
+    return false;
+}
+
 }  // namespace
 
 PlainResponse errorResponse(int status, const std::string& code, const std::string& message) {
@@ -52,9 +59,12 @@ std::string serialize(const PlainResponse& response, bool keepAlive, bool headRe
            Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT) +
            "\r\n";
     if (response.status != 101) {
-        out += "Content-Type: " + response.contentType + "\r\n";
-        out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
-        out += "Cache-Control: no-store\r\n";
+        // A 304 has no body of its own: its length would be the cached one's.
+        if (response.status != 304) {
+            out += "Content-Type: " + response.contentType + "\r\n";
+            out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+        }
+        if (!hasHeader(response, "Cache-Control")) out += "Cache-Control: no-store\r\n";
         out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     }
     for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";

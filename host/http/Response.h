@@ -15,8 +15,9 @@ PlainResponse errorResponse(int status, const std::string& code, const std::stri
 PlainResponse retryLaterResponse(const std::string& code, const std::string& message,
                                  int retryAfterS);
 
-// Status line, headers (Content-Type, Content-Length, Cache-Control, Date, Server, Connection
-// and the response's own), the blank line, and the body unless `headRequest`.
+// Status line, headers (Content-Type, Content-Length, Cache-Control: no-store unless the
+// response sets its own, Date, Server, Connection and the response's own), the blank line, and the
+// body unless `headRequest`.
 std::string serialize(const PlainResponse& response, bool keepAlive, bool headRequest);
 
 }  // namespace agenthost::http

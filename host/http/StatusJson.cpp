@@ -4,10 +4,12 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
 #include <sstream>
 #include <utility>
 #include <vector>
 
+#include "config/Config.h"
 #include "net/TlsContext.h"
 #include "plugin/RouteTable.h"
 #include "protocol/Frames.h"
@@ -110,6 +112,26 @@ std::string healthJson(const plugin::RouteTable* routes, const StoreHealthFacts&
     body.set("connections", connections);
     body.set("plugins", plugins);
     body.set("conversations", conversations);
+    return stringify(body);
+}
+
+std::string routesJson(const plugin::RouteTable* routes, const config::KeySettings& key) {
+    Poco::JSON::Array list;
+    if (routes != nullptr)
+        for (const auto& [route, instance] : routes->routes) {
+            if (!key.allRoutes &&
+                std::find(key.routes.begin(), key.routes.end(), route) == key.routes.end())
+                continue;
+            Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
+            entry.set("route", route);
+            entry.set("path", "/api/" + route + "/ws");
+            entry.set("plugin", instance->library().name());
+            entry.set("version", instance->library().version());
+            entry.set("health", healthObject(instance->health()));
+            list.add(entry);
+        }
+    Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+    body.set("routes", list);
     return stringify(body);
 }
 

@@ -1,4 +1,5 @@
-// The JSON bodies of GET /api/health and GET /api/status (protocol 1; the iOS app reads both).
+// The JSON bodies of GET /api/health and GET /api/status (protocol 1; the iOS app reads both),
+// and of GET /api/routes.
 #pragma once
 
 #include <Poco/Timestamp.h>
@@ -9,6 +10,10 @@
 
 namespace agenthost::plugin {
 struct RouteTable;
+}
+
+namespace agenthost::config {
+struct KeySettings;
 }
 
 namespace agenthost::net {
@@ -42,6 +47,10 @@ struct StoreHealthFacts {
 };
 
 std::string healthJson(const plugin::RouteTable* routes, const StoreHealthFacts& store);
+
+// {"routes":[{"route","path","plugin","version","health":{"status","detail"}}]}: the routes
+// `key` may open, by name.
+std::string routesJson(const plugin::RouteTable* routes, const config::KeySettings& key);
 
 // `full` adds what only an admin may see: library paths and error texts that may name files.
 std::string statusJson(const StatusFacts& facts, bool full);

@@ -31,6 +31,10 @@ namespace agenthost::metrics {
 class Metrics;
 }
 
+namespace agenthost::web {
+class StaticSite;
+}
+
 namespace agenthost::session {
 
 class Session;
@@ -40,6 +44,10 @@ struct Runtime {
     config::ServerSettings server;
     config::StreamingSettings streaming;
     config::MetricsSettings metrics;
+    // The chat page's files (GET / and /app/...); null when [web] enabled = false or its
+    // folder could not be read (then `webProblem` says why).
+    std::shared_ptr<const web::StaticSite> site;
+    std::string webProblem;
 };
 
 // The host's services a session uses; all outlive every session.

@@ -1,0 +1,290 @@
+// The chat page: asks for the key, lists the routes it may open and its conversations, and
+// chats on one conversation at a time over a protocol 2 connection.
+
+import { ApiError, deleteConversation, listConversations, listRoutes } from './api.js';
+import { Connection } from './connection.js';
+import { forgetKey, savedKey, savedPlace, saveKey, savePlace } from './storage.js';
+import { Transcript } from './transcript.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  key: null,
+  routes: [],
+  route: null,
+  connection: null,
+};
+
+const transcript = new Transcript($('messages'), {
+  answer: (approvalId, decision) =>
+    !!state.connection?.send({ type: 'approve', approval_id: approvalId, decision }),
+});
+
+function show(screen) {
+  $('login').hidden = screen !== 'login';
+  $('app').hidden = screen !== 'app';
+}
+
+// ---- the key ----
+
+function askForKey(message = '') {
+  closeConnection();
+  state.key = null;
+  $('login-error').textContent = message;
+  show('login');
+  $('key').focus();
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const key = $('key').value.trim();
+  if (!key) return;
+  $('login-error').textContent = '';
+  try {
+    await start(key);
+    saveKey(key, $('remember').checked);
+    $('key').value = '';
+  } catch (error) {
+    $('login-error').textContent = error instanceof ApiError && error.status === 401
+      ? 'That key is not valid.' : `Cannot reach the server: ${error.message}`;
+  }
+});
+
+$('forget-key').addEventListener('click', () => {
+  forgetKey();
+  askForKey();
+});
+
+// ---- routes and conversations ----
+
+async function start(key) {
+  const routes = await listRoutes(key);  // also checks the key
+  state.key = key;
+  state.routes = routes;
+  show('app');
+  drawRoutes();
+  const place = savedPlace();
+  const known = (name) => routes.some((r) => r.route === name);
+  if (place && known(place.route)) openConversation(place.route, place.conversationId);
+  else if (routes.length) openConversation(pickRoute(routes), null);
+  else transcript.notice('This key may not open any route.', 'error');
+  refreshConversations();
+}
+
+function pickRoute(routes) {
+  return (routes.find((r) => r.health.status === 'ok') ?? routes[0]).route;
+}
+
+function drawRoutes() {
+  const list = $('routes');
+  list.replaceChildren();
+  for (const r of state.routes) {
+    const item = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'route' + (r.route === state.route ? ' current' : '');
+    button.dataset.route = r.route;
+    const dot = document.createElement('span');
+    dot.className = `health ${r.health.status}`;
+    dot.title = r.health.detail || r.health.status;
+    const name = document.createElement('span');
+    name.textContent = r.route;
+    const version = document.createElement('span');
+    version.className = 'version';
+    version.textContent = `${r.plugin} ${r.version}`;
+    button.append(dot, name, version);
+    button.title = r.health.detail ? `${r.health.status}: ${r.health.detail}` : r.health.status;
+    button.addEventListener('click', () => { openConversation(r.route, null); closeMenu(); });
+    item.append(button);
+    list.append(item);
+  }
+}
+
+async function refreshConversations() {
+  if (!state.key) return;
+  let conversations;
+  try {
+    conversations = await listConversations(state.key);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'store_disabled') conversations = [];
+    else return;
+  }
+  const list = $('conversations');
+  list.replaceChildren();
+  for (const c of conversations) {
+    const item = document.createElement('li');
+    item.className = 'conversation' +
+      (c.conversation_id === state.connection?.conversationId ? ' current' : '');
+    item.dataset.id = c.conversation_id;
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'open';
+    const title = document.createElement('span');
+    title.className = 'title';
+    title.textContent = c.title || '(untitled)';
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    meta.textContent = `${c.route} · ${c.turns} turn${c.turns === 1 ? '' : 's'}` +
+      (c.running ? ' · running' : '');
+    open.append(title, meta);
+    open.addEventListener('click', () => { openConversation(c.route, c.conversation_id); closeMenu(); });
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'delete';
+    remove.textContent = 'Delete';
+    remove.setAttribute('aria-label', `Delete "${c.title}"`);
+    remove.addEventListener('click', () => confirmDelete(remove, c.conversation_id));
+    item.append(open, remove);
+    list.append(item);
+  }
+  $('no-conversations').hidden = conversations.length > 0;
+}
+
+// A first click arms the button, a second within 4 s deletes.
+function confirmDelete(button, id) {
+  if (!button.classList.contains('armed')) {
+    button.classList.add('armed');
+    button.textContent = 'Sure?';
+    setTimeout(() => { button.classList.remove('armed'); button.textContent = 'Delete'; }, 4000);
+    return;
+  }
+  deleteConversation(state.key, id)
+    .catch((error) => transcript.notice(`Not deleted: ${error.message}`, 'error'))
+    .finally(refreshConversations);
+}
+
+$('new-conversation').addEventListener('click', () => {
+  if (state.route) openConversation(state.route, null);
+  closeMenu();
+});
+
+// ---- the conversation ----
+
+function closeConnection() {
+  state.connection?.close();
+  state.connection = null;
+}
+
+function openConversation(route, conversationId) {
+  closeConnection();
+  state.route = route;
+  transcript.clear();
+  drawRoutes();
+  $('title').textContent = route;
+  setOnline(false, 'connecting');
+  state.connection = new Connection({
+    key: state.key,
+    route,
+    conversationId,
+    handlers: {
+      frame: onFrame,
+      state: onConnectionState,
+      ready: (frame, resumed) => {
+        if (!resumed) {
+          transcript.clear();
+          if (conversationId) transcript.notice('That conversation is gone; this is a new one.');
+        }
+        savePlace({ route, conversationId: frame.conversation_id });
+        updateControls();
+        refreshConversations();
+      },
+    },
+  });
+}
+
+function onFrame(frame) {
+  if (frame.type === 'error' && frame.code === 'conversation_deleted') {
+    transcript.clear();
+    transcript.notice('This conversation was deleted; this is a new one.');
+    return;
+  }
+  transcript.frame(frame);
+  updateControls();
+  if (frame.type === 'complete' || frame.type === 'error') refreshConversations();
+}
+
+function onConnectionState(status, detail) {
+  if (status === 'online') return setOnline(true);
+  if (status === 'refused') {
+    if (detail === 'invalid_api_key') return askForKey('The server no longer accepts this key.');
+    setOnline(false, `refused: ${detail}`);
+    transcript.notice(`The server refused this route (${detail}).`, 'error');
+    return;
+  }
+  setOnline(false, detail);
+}
+
+function setOnline(online, detail = '') {
+  $('offline').hidden = online || detail === 'connecting';
+  $('offline-detail').textContent = detail;
+  $('status').textContent = online ? 'online' : detail || 'offline';
+  $('status').className = online ? 'online' : 'offline';
+  updateControls();
+}
+
+function updateControls() {
+  const busy = transcript.busy;
+  $('stop').hidden = !busy;
+  $('send').disabled = !state.connection?.online;
+}
+
+// ---- the composer ----
+
+function send() {
+  const text = $('input').value;
+  if (!text.trim()) return;
+  if (state.connection?.send({ type: 'message', content: text })) {
+    $('input').value = '';
+    resizeInput();
+  }
+}
+
+function stop() {
+  if (transcript.busy) state.connection?.send({ type: 'cancel' });
+}
+
+$('composer').addEventListener('submit', (event) => {
+  event.preventDefault();
+  send();
+});
+$('stop').addEventListener('click', stop);
+$('input').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  }
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || $('app').hidden) return;
+  if (document.body.classList.contains('menu-open')) closeMenu();
+  else stop();
+});
+
+function resizeInput() {
+  const input = $('input');
+  input.style.height = 'auto';
+  input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+}
+$('input').addEventListener('input', resizeInput);
+
+// ---- the menu on narrow screens ----
+
+function closeMenu() { document.body.classList.remove('menu-open'); }
+$('menu').addEventListener('click', (event) => {
+  event.stopPropagation();
+  document.body.classList.toggle('menu-open');
+});
+// A tap beside the open drawer closes it.
+document.querySelector('main').addEventListener('click', closeMenu);
+
+// ---- start ----
+
+const key = savedKey();
+if (key) {
+  start(key).catch((error) => {
+    if (error instanceof ApiError && error.status === 401) {
+      forgetKey();
+      askForKey('The saved key is not valid any more.');
+    } else askForKey(`Cannot reach the server: ${error.message}`);
+  });
+} else askForKey();
