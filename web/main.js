@@ -13,6 +13,7 @@ const state = {
   routes: [],
   route: null,
   connection: null,
+  deleted: false,  // the open conversation was deleted: its successor's ready frame says so
 };
 
 const transcript = new Transcript($('messages'), {
@@ -29,6 +30,7 @@ function show(screen) {
 
 function askForKey(message = '') {
   closeConnection();
+  setOnline(false, 'signed out', false);
   state.key = null;
   $('login-error').textContent = message;
   show('login');
@@ -171,7 +173,7 @@ function openConversation(route, conversationId) {
   transcript.clear();
   drawRoutes();
   $('title').textContent = route;
-  setOnline(false, 'connecting');
+  setOnline(false, 'connecting', false);
   state.connection = new Connection({
     key: state.key,
     route,
@@ -182,8 +184,10 @@ function openConversation(route, conversationId) {
       ready: (frame, resumed) => {
         if (!resumed) {
           transcript.clear();
-          if (conversationId) transcript.notice('That conversation is gone; this is a new one.');
+          if (state.deleted) transcript.notice('This conversation was deleted; this is a new one.');
+          else if (conversationId) transcript.notice('That conversation is gone; this is a new one.');
         }
+        state.deleted = false;
         savePlace({ route, conversationId: frame.conversation_id });
         updateControls();
         refreshConversations();
@@ -193,9 +197,9 @@ function openConversation(route, conversationId) {
 }
 
 function onFrame(frame) {
+  // The ready frame of the new conversation follows at once.
   if (frame.type === 'error' && frame.code === 'conversation_deleted') {
-    transcript.clear();
-    transcript.notice('This conversation was deleted; this is a new one.');
+    state.deleted = true;
     return;
   }
   transcript.frame(frame);
@@ -207,15 +211,16 @@ function onConnectionState(status, detail) {
   if (status === 'online') return setOnline(true);
   if (status === 'refused') {
     if (detail === 'invalid_api_key') return askForKey('The server no longer accepts this key.');
-    setOnline(false, `refused: ${detail}`);
+    setOnline(false, `refused: ${detail}`, false);
     transcript.notice(`The server refused this route (${detail}).`, 'error');
     return;
   }
   setOnline(false, detail);
 }
 
-function setOnline(online, detail = '') {
-  $('offline').hidden = online || detail === 'connecting';
+// The offline banner is for a connection that was up and dropped, not for the first connect.
+function setOnline(online, detail = '', banner = !online) {
+  $('offline').hidden = !banner;
   $('offline-detail').textContent = detail;
   $('status').textContent = online ? 'online' : detail || 'offline';
   $('status').className = online ? 'online' : 'offline';

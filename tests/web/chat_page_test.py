@@ -325,6 +325,8 @@ def check_conversations(page, host):
     page.wait(lambda: slow_id not in [i for i, _ in conversation_items(page)], "the deletion")
     check(conversation_status(host, slow_id) == 404, "the deleted conversation is gone (404)")
     page.wait(lambda: not page.turns(), "the deleted conversation to leave the screen")
+    page.wait(lambda: "was deleted" in (page.text("#messages .notice") or ""),
+              "a notice that the conversation was deleted")
 
     page.find(f'.conversation[data-id="{echo_id}"] .open').click()
     page.wait(lambda: len(page.turns()) == 4 and page.last_turn_ended(), "the replayed turns")
@@ -380,6 +382,59 @@ def check_phone_and_dark(page):
     page.shot("09-dark")
 
 
+def check_remember(page):
+    page.find("#forget-key").click()
+    page.wait(lambda: page.visible("#key"), "the key form after Forget key")
+    stored = page.js("return [localStorage.length, sessionStorage.length]")
+    check(stored == [0, 0], f"Forget key leaves nothing stored: {stored}")
+    page.find("#key").send_keys(KEY)
+    page.find("#remember").click()
+    page.find("#connect").click()
+    page.wait(lambda: page.text("#status") == "online" and page.js(
+        "return !!localStorage.getItem('agenthost.key')"), "logging in again with 'remember'")
+    stored = page.js("return [localStorage.getItem('agenthost.key'),"
+                     " sessionStorage.getItem('agenthost.key')]")
+    check(stored == [KEY, None], f"with 'remember' the key is in localStorage: {stored}")
+
+
+# Frames of kinds the echo plugin does not send (commands, file changes, tools), rendered by
+# the page's own module into a scratch element.
+CARDS_SCRIPT = """
+const done = arguments[arguments.length - 1];
+import('/app/transcript.js').then(({ Transcript }) => {
+  const box = document.createElement('div');
+  document.body.append(box);
+  const t = new Transcript(box, { answer: () => true });
+  const f = (seq, frame) => t.frame({ turn: 1, seq, timestamp: 'T', ...frame });
+  f(1, { type: 'user', content: 'build it' });
+  f(2, { type: 'event', kind: 'command', content: 'make -j2', data: { exit_code: 0 } });
+  f(3, { type: 'event', kind: 'command', content: 'make test', data: { exit_code: 2 } });
+  f(4, { type: 'event', kind: 'file_change', content: '2 files',
+         data: { changes: [{ path: 'a.c', kind: 'update' }, { path: '<b>.h', kind: 'add' }] } });
+  f(5, { type: 'event', kind: 'tool_call', content: 'read_file <x>', data: {} });
+  f(6, { type: 'message', content: 'Done.' });
+  f(7, { type: 'complete', content: 'Response complete', usage: { input_tokens: 3,
+         output_tokens: 5 } });
+  const text = (css) => [...box.querySelectorAll(css)].map((e) => e.textContent);
+  done({ commands: text('.card.command'), files: text('.card.file_change li'),
+         tools: text('.card.tool_call'), end: text('.end'), answer: text('.assistant'),
+         elements: box.querySelectorAll('b').length });
+  box.remove();
+}, (error) => done({ error: String(error) }));
+"""
+
+
+def check_cards(page):
+    result = page.driver.execute_async_script(CARDS_SCRIPT)
+    check(result.get("commands") == ["make -j2exit 0", "make testexit 2"],
+          f"command cards with their exit codes: {result}")
+    check(result.get("files") == ["update  a.c", "add  <b>.h"], f"file change cards: {result}")
+    check(result.get("tools") == ["tool callread_file <x>"], f"a tool card: {result}")
+    check(result.get("end") == ["3 in · 5 out"], f"the usage at the end: {result}")
+    check(result.get("answer") == ["Done."] and result.get("elements") == 0,
+          f"text stays text: {result}")
+
+
 def check_disabled(args, workdir, slowdown):
     host = Host(args.binary, args.plugins, workdir,
                 "[web]\nenabled = false\n\n[plugin.echo]\nlibrary = echo\n", slowdown)
@@ -407,14 +462,23 @@ def main():
         page = None
         try:
             check_http(host)
+            browser_started = time.monotonic()
             page = Page(f"http://127.0.0.1:{proxy.port}", args.screenshots, args.slowdown)
-            for step in (lambda: check_login(page), lambda: check_chat(page),
-                         lambda: check_stop(page), lambda: check_resume(page, proxy),
-                         lambda: check_conversations(page, host), lambda: check_agent(page),
-                         lambda: check_phone_and_dark(page)):
+            print(f"browser start: {time.monotonic() - browser_started:.1f} s", flush=True)
+            steps = [("login", lambda: check_login(page)), ("chat", lambda: check_chat(page)),
+                     ("stop", lambda: check_stop(page)),
+                     ("resume", lambda: check_resume(page, proxy)),
+                     ("conversations", lambda: check_conversations(page, host)),
+                     ("agent", lambda: check_agent(page)),
+                     ("phone and dark", lambda: check_phone_and_dark(page)),
+                     ("remember", lambda: check_remember(page)),
+                     ("cards", lambda: check_cards(page))]
+            for name, step in steps:
                 if failures:
                     break
+                step_started = time.monotonic()
                 step()
+                print(f"{name}: {time.monotonic() - step_started:.1f} s", flush=True)
             # Expected: the wrong key's 401, and the reconnects refused while the proxy was.
             errors = [e for e in page.driver.get_log("browser") if e["level"] == "SEVERE"
                       and "401" not in e["message"]
