@@ -3,6 +3,7 @@
 
 import { ApiError, deleteConversation, listConversations, listRoutes } from './api.js';
 import { Connection } from './connection.js';
+import { button, el } from './dom.js';
 import { forgetKey, savedKey, savedPlace, saveKey, savePlace } from './storage.js';
 import { Transcript } from './transcript.js';
 
@@ -78,28 +79,19 @@ function pickRoute(routes) {
 }
 
 function drawRoutes() {
-  const list = $('routes');
-  list.replaceChildren();
-  for (const r of state.routes) {
-    const item = document.createElement('li');
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'route' + (r.route === state.route ? ' current' : '');
-    button.dataset.route = r.route;
-    const dot = document.createElement('span');
-    dot.className = `health ${r.health.status}`;
-    dot.title = r.health.detail || r.health.status;
-    const name = document.createElement('span');
-    name.textContent = r.route;
-    const version = document.createElement('span');
-    version.className = 'version';
-    version.textContent = `${r.plugin} ${r.version}`;
-    button.append(dot, name, version);
-    button.title = r.health.detail ? `${r.health.status}: ${r.health.detail}` : r.health.status;
-    button.addEventListener('click', () => { openConversation(r.route, null); closeMenu(); });
-    item.append(button);
-    list.append(item);
-  }
+  $('routes').replaceChildren(...state.routes.map((r) => {
+    const dot = el('span', `health ${r.health.status}`);
+    const pick = button('route' + (r.route === state.route ? ' current' : ''), undefined, () => {
+      openConversation(r.route, null);
+      closeMenu();
+    });
+    pick.dataset.route = r.route;
+    pick.title = r.health.detail ? `${r.health.status}: ${r.health.detail}` : r.health.status;
+    pick.append(dot, el('span', null, r.route), el('span', 'version', `${r.plugin} ${r.version}`));
+    const item = el('li');
+    item.append(pick);
+    return item;
+  }));
 }
 
 async function refreshConversations() {
@@ -111,34 +103,22 @@ async function refreshConversations() {
     if (error instanceof ApiError && error.code === 'store_disabled') conversations = [];
     else return;
   }
-  const list = $('conversations');
-  list.replaceChildren();
-  for (const c of conversations) {
-    const item = document.createElement('li');
-    item.className = 'conversation' +
-      (c.conversation_id === state.connection?.conversationId ? ' current' : '');
+  const current = state.connection?.conversationId;
+  $('conversations').replaceChildren(...conversations.map((c) => {
+    const item = el('li', 'conversation' + (c.conversation_id === current ? ' current' : ''));
     item.dataset.id = c.conversation_id;
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'open';
-    const title = document.createElement('span');
-    title.className = 'title';
-    title.textContent = c.title || '(untitled)';
-    const meta = document.createElement('span');
-    meta.className = 'meta';
-    meta.textContent = `${c.route} · ${c.turns} turn${c.turns === 1 ? '' : 's'}` +
-      (c.running ? ' · running' : '');
-    open.append(title, meta);
-    open.addEventListener('click', () => { openConversation(c.route, c.conversation_id); closeMenu(); });
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'delete';
-    remove.textContent = 'Delete';
+    const open = button('open', undefined, () => {
+      openConversation(c.route, c.conversation_id);
+      closeMenu();
+    });
+    const turns = `${c.turns} turn${c.turns === 1 ? '' : 's'}`;
+    open.append(el('span', 'title', c.title || '(untitled)'),
+                el('span', 'meta', `${c.route} · ${turns}${c.running ? ' · running' : ''}`));
+    const remove = button('delete', 'Delete', () => confirmDelete(remove, c.conversation_id));
     remove.setAttribute('aria-label', `Delete "${c.title}"`);
-    remove.addEventListener('click', () => confirmDelete(remove, c.conversation_id));
     item.append(open, remove);
-    list.append(item);
-  }
+    return item;
+  }));
   $('no-conversations').hidden = conversations.length > 0;
 }
 

@@ -3,14 +3,10 @@
 // HTML. Covers what chat answers use: fenced code, headings, lists, quotes, rules, paragraphs,
 // `code`, **strong**, *emphasis*, and [links](https://...) to http(s) and mailto only.
 
+import { el } from './dom.js';
+
 const SAFE_LINK = /^(https?:|mailto:)/i;
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // The earliest inline construct in `text` from `from`, or null.
 const INLINE = [

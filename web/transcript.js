@@ -3,14 +3,9 @@
 // cards, approval requests with Accept/Decline. Text goes in only through textContent and
 // renderMarkdown (which does the same).
 
+import { button, el } from './dom.js';
 import { renderMarkdown } from './markdown.js';
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 export class Transcript {
   // answer(approvalId, decision): sends an approve frame; returns false when offline.
@@ -148,17 +143,14 @@ export class Transcript {
     card.dataset.approvalId = data.approval_id ?? '';
     card.append(el('span', 'card-kind', 'approval'), renderMarkdown(frame.content));
     const buttons = el('div', 'buttons');
-    const accept = el('button', 'accept', 'Accept');
-    const decline = el('button', 'decline', 'Decline');
-    for (const [button, decision] of [[accept, 'accept'], [decline, 'decline']]) {
-      button.type = 'button';
-      button.addEventListener('click', () => {
-        if (this.answer(data.approval_id, decision)) {
-          accept.disabled = decline.disabled = true;
-          card.classList.add('answering');
-        }
-      });
-    }
+    const choose = (decision) => () => {
+      if (this.answer(data.approval_id, decision)) {
+        accept.disabled = decline.disabled = true;
+        card.classList.add('answering');
+      }
+    };
+    const accept = button('accept', 'Accept', choose('accept'));
+    const decline = button('decline', 'Decline', choose('decline'));
     buttons.append(accept, decline);
     card.append(buttons);
     this.approvals.set(data.approval_id, card);

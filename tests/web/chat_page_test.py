@@ -435,13 +435,33 @@ def check_cards(page):
           f"text stays text: {result}")
 
 
-def check_disabled(args, workdir, slowdown):
-    host = Host(args.binary, args.plugins, workdir,
-                "[web]\nenabled = false\n\n[plugin.echo]\nlibrary = echo\n", slowdown)
+def check_directory_and_reload(args, workdir, slowdown):
+    """[web] directory, files read again on SIGHUP, and [web] enabled = false."""
+    site = os.path.join(workdir, "site")
+    os.makedirs(os.path.join(site, ".hidden"))
+    write = lambda name, text: open(os.path.join(site, name), "w").write(text)
+    write("index.html", "<!doctype html><title>one</title>")
+    write(".secret", "not served")
+    write(os.path.join(".hidden", "x.js"), "not served")
+    routes = "[plugin.echo]\nlibrary = echo\n"
+    host = Host(args.binary, args.plugins, workdir, f"[web]\ndirectory = site\n\n{routes}",
+                slowdown)
     try:
-        for path in ("/", "/app/main.js"):
+        status, headers, body = http(host, "GET", "/")
+        check(status == 200 and b"one" in body, f"[web] directory is served (got {status})")
+        first_etag = headers.get("etag")
+        for path in ("/app/.secret", "/app/.hidden/x.js"):
+            check(http(host, "GET", path)[0] == 404, f"GET {path}: a hidden file is 404")
+        write("index.html", "<!doctype html><title>two</title>")
+        host.reload(f"[web]\ndirectory = site\n\n{routes}", 2, 20 * slowdown)
+        status, headers, body = http(host, "GET", "/", {"If-None-Match": first_etag})
+        check(status == 200 and b"two" in body, f"SIGHUP reads the files again (got {status})")
+        check(headers.get("etag") != first_etag, "a changed file has a new ETag")
+        host.reload(f"[web]\nenabled = false\n\n{routes}", 3, 20 * slowdown)
+        for path in ("/", "/app/index.html"):
             status, _, _ = http(host, "GET", path)
             check(status == 404, f"[web] enabled = false: GET {path} is 404 (got {status})")
+        check(http(host, "GET", "/api/health")[0] == 200, "the API is still there")
     finally:
         check(host.stop() == 0, "the second host stopped cleanly")
 
@@ -495,8 +515,8 @@ def main():
             check(status == 0, f"agenthost stopped cleanly (exit {status})")
             if failures:
                 print(host.output()[-4000:])
-        os.makedirs(os.path.join(workdir, "disabled"))
-        check_disabled(args, os.path.join(workdir, "disabled"), args.slowdown)
+        os.makedirs(os.path.join(workdir, "second"))
+        check_directory_and_reload(args, os.path.join(workdir, "second"), args.slowdown)
 
     print(f"chat page: {len(failures)} failure(s) in {time.monotonic() - started:.1f} s")
     return 1 if failures else 0

@@ -28,15 +28,10 @@ class Host:
         binary, plugins = os.path.abspath(binary), os.path.abspath(plugins)
         self.port = free_port()
         self.dir = workdir
+        self.plugins = plugins
         self.config = os.path.join(workdir, "agenthost.ini")
         self.log = os.path.join(workdir, "agenthost.log")
-        with open(self.config, "w") as f:
-            f.write(
-                f"[server]\nhost = 127.0.0.1\nport = {self.port}\n"
-                f"state_dir = {os.path.join(workdir, 'state')}\n\n"
-                f"[plugins]\ndirectory = {plugins}\n\n"
-                f"[key.test]\nsecret = {KEY}\n\n"
-                f"[key.other]\nsecret = {OTHER_KEY}\nplugins = echo\n\n{sections}\n")
+        self.write_config(sections)
         self.process = subprocess.Popen(
             [binary, f"--config={self.config}"], stdin=subprocess.DEVNULL,
             stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
@@ -52,6 +47,28 @@ class Host:
                 pass
             time.sleep(0.02)
         raise RuntimeError("agenthost did not answer /api/health:\n" + self.output())
+
+    def write_config(self, sections):
+        """The ini: the harness's [server], [plugins] and keys, then `sections`."""
+        with open(self.config + ".next", "w") as f:
+            f.write(
+                f"[server]\nhost = 127.0.0.1\nport = {self.port}\n"
+                f"state_dir = {os.path.join(self.dir, 'state')}\n\n"
+                f"[plugins]\ndirectory = {self.plugins}\n\n"
+                f"[key.test]\nsecret = {KEY}\n\n"
+                f"[key.other]\nsecret = {OTHER_KEY}\nplugins = echo\n\n{sections}\n")
+        os.rename(self.config + ".next", self.config)
+
+    def reload(self, sections, generation, timeout):
+        """Rewrites the ini, sends SIGHUP and waits until `generation` is live."""
+        self.write_config(sections)
+        self.process.send_signal(signal.SIGHUP)
+        line = f"reload: generation {generation} with"
+        deadline = time.monotonic() + timeout
+        while line not in self.output():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no '{line}' in the log:\n" + self.output())
+            time.sleep(0.02)
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
