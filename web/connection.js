@@ -112,9 +112,9 @@ export class Connection {
     clearInterval(this.timers.ping);
     if (this.closed) return;
     if (event.code === 1008) return this.stop(event.reason || 'refused');
-    this.handlers.state('offline', `reconnecting in ${Math.round(this.retryMs / 100) / 10} s`);
-    // Full jitter, so that many pages behind one proxy do not come back at the same moment.
+    // Jitter, so that many pages behind one proxy do not come back at the same moment.
     const wait = this.retryMs / 2 + Math.random() * this.retryMs / 2;
+    this.handlers.state('offline', `next try in ${(wait / 1000).toFixed(1)} s`);
     this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
     this.timers.retry = setTimeout(() => this.open(), wait);
   }
