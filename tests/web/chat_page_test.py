@@ -369,7 +369,8 @@ def check_phone_and_dark(page):
           "nothing is wider than a phone")
     page.shot("07-phone")
     page.find("#menu").click()
-    page.wait(lambda: page.on_screen(".route"), "the drawer")
+    page.wait(lambda: page.js("return document.querySelector('#sidebar')"
+                              ".getBoundingClientRect().left >= 0"), "the drawer to slide in")
     page.shot("08-phone-menu")
     ActionChains(page.driver).send_keys(Keys.ESCAPE).perform()
     page.wait(lambda: not page.on_screen(".route"), "Esc to close the drawer")
