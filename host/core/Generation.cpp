@@ -27,8 +27,9 @@ void loadWebPage(const config::WebSettings& settings, session::Runtime& runtime,
     std::string problem;
     runtime.site = web::StaticSite::load(directory, problem);
     if (runtime.site) return;
-    runtime.webProblem = "the web page is not available: " + problem;
-    warnings.push_back({"web", "directory", runtime.webProblem});
+    // The 404 says no more: the folder's path is for the log, not for anyone who asks.
+    runtime.webProblem = "the web page's files could not be read (the server's log says why)";
+    warnings.push_back({"web", "directory", "the web page is not available: " + problem});
 }
 
 }  // namespace

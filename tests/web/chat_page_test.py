@@ -458,7 +458,12 @@ def check_directory_and_reload(args, workdir, slowdown):
         status, headers, body = http(host, "GET", "/", {"If-None-Match": first_etag})
         check(status == 200 and b"two" in body, f"SIGHUP reads the files again (got {status})")
         check(headers.get("etag") != first_etag, "a changed file has a new ETag")
-        host.reload(f"[web]\nenabled = false\n\n{routes}", 3, 20 * slowdown)
+        host.reload(f"[web]\ndirectory = nowhere\n\n{routes}", 3, 20 * slowdown)
+        status, _, body = http(host, "GET", "/")
+        check(status == 404 and b"nowhere" not in body,
+              f"a folder that cannot be read: 404 without its path (got {status}, {body!r})")
+        check("nowhere is not a folder" in host.output(), "the log says which folder")
+        host.reload(f"[web]\nenabled = false\n\n{routes}", 4, 20 * slowdown)
         for path in ("/", "/app/index.html"):
             status, _, _ = http(host, "GET", path)
             check(status == 404, f"[web] enabled = false: GET {path} is 404 (got {status})")
