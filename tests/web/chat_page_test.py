@@ -296,7 +296,8 @@ def check_resume(page, proxy):
     page.shot("03-offline")
     time.sleep(0.5)  # the network stays away a moment; the page's retries are refused
     proxy.refusing = False
-    page.wait(lambda: page.last_turn_ended(), "the answer to complete after the resume", 30)
+    page.wait(lambda: page.last_turn_ended(), "the answer to complete after the resume",
+              3 * page.timeout)
     text = page.last_turn_text()
     check(text == "tock " * SLOW_REPEAT,
           f"every piece exactly once after the resume: {text.count('tock')} x tock")
@@ -440,7 +441,11 @@ def check_directory_and_reload(args, workdir, slowdown):
     """[web] directory, files read again on SIGHUP, and [web] enabled = false."""
     site = os.path.join(workdir, "site")
     os.makedirs(os.path.join(site, ".hidden"))
-    write = lambda name, text: open(os.path.join(site, name), "w").write(text)
+
+    def write(name, text):
+        with open(os.path.join(site, name), "w") as f:
+            f.write(text)
+
     write("index.html", "<!doctype html><title>one</title>")
     write(".secret", "not served")
     write(os.path.join(".hidden", "x.js"), "not served")
