@@ -13,6 +13,7 @@ packages=(
   python3-websockets  # the README's client example: python3 -m websockets ws://...
   dpkg-dev            # dpkg-shlibdeps: the .deb's Depends (scripts/package-check.sh, cpack -G DEB)
   prometheus          # promtool and a server for the /metrics tests (tests/metrics); not run as a service
+  python3-pexpect     # drives `agenthost chat` through a pseudo-terminal (tests/chat)
 )
 
 missing=()
