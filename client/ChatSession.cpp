@@ -86,6 +86,7 @@ void ChatSession::reconnect() {
 void ChatSession::adopt(ServerConnection::Opened opened) {
     connection_ = std::move(opened.connection);
     backoff_.reset();
+    liveness_.heard(Clock::now());
     const std::string id = opened.ready->optValue<std::string>("conversation_id", "");
     const long long lastSeq = opened.ready->optValue<long long>("last_seq", 0);
     const bool resumed = !conversationId_.empty();
@@ -146,10 +147,25 @@ bool ChatSession::wantsLine() const {
 
 int ChatSession::pollTimeoutMs() {
     if (connection_ && connection_->hasBuffered()) return 0;
+    const auto now = Clock::now();
+    if (connection_) return static_cast<int>(liveness_.untilNextCheck(now).count());
     if (!reconnectAt_) return -1;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(*reconnectAt_ - Clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*reconnectAt_ - now);
     return static_cast<int>(std::max<long long>(0, left.count()));
+}
+
+void ChatSession::checkLiveness() {
+    if (!connection_) return;
+    switch (liveness_.check(Clock::now())) {
+        case Liveness::Action::Probe:
+            send(Poco::JSON::Object().set("type", "ping"));
+            break;
+        case Liveness::Action::GiveUp:
+            connectionLost();
+            break;
+        case Liveness::Action::Nothing:
+            break;
+    }
 }
 
 void ChatSession::waitAndDispatch() {
@@ -177,12 +193,14 @@ void ChatSession::waitAndDispatch() {
     if (exitCode_) return;
     if (connection_ && (fds[1].revents != 0 || connection_->hasBuffered())) readServer();
     if (fds[2].revents != 0) input_.fill();
+    checkLiveness();
 }
 
 void ChatSession::readServer() {
     // Everything that is already here, then back to poll.
     do {
         Incoming in = connection_->read();
+        liveness_.heard(Clock::now());
         if (in.kind == Incoming::Kind::Gone) return connectionLost();
         if (in.kind == Incoming::Kind::Text) handleFrame(in.text);
     } while (!exitCode_ && connection_ && connection_->hasBuffered());

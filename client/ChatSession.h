@@ -15,6 +15,7 @@
 
 #include "Backoff.h"
 #include "LineReader.h"
+#include "Liveness.h"
 #include "Screen.h"
 #include "ServerConnection.h"
 #include "SignalFd.h"
@@ -48,6 +49,7 @@ class ChatSession {
     void waitAndDispatch();
     int pollTimeoutMs();
     void readServer();
+    void checkLiveness();
     void handleSignal(int signal);
     bool wantsLine() const;
     bool busy() const { return pending_.has_value() || ourTurn_.has_value(); }
@@ -81,6 +83,7 @@ class ChatSession {
     std::unique_ptr<ServerConnection> connection_;
     std::optional<Clock::time_point> reconnectAt_;
     Backoff backoff_;
+    Liveness liveness_;
     bool everConnected_ = false;
     bool dropped_ = false;  // the connection was lost (not left for /new)
 

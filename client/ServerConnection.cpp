@@ -35,7 +35,10 @@ ServerConnection::Opened refusedUpgrade(const Poco::Net::HTTPResponse& response,
         return failed(OpenFailure::KeyRefused, "the server refused the key (" + said + ")");
     if (status == 429 || status == 503)
         return failed(OpenFailure::Retry, "the server asks to try again later (" + said + ")");
-    return failed(OpenFailure::Protocol, "the server refused the WebSocket upgrade (" + said + ")");
+    const std::string hint =
+        status == 400 && !target.tls ? "; is it a TLS port? then use wss://" : "";
+    return failed(OpenFailure::Protocol,
+                  "the server refused the WebSocket upgrade (" + said + ")" + hint);
 }
 
 // What the server answered to the key frame.

@@ -12,6 +12,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -61,13 +62,13 @@ interval_ms = 15
 class Host:
     """agenthost on a loopback port of its choosing, stopped with SIGTERM."""
 
-    def __init__(self, sections=ROUTES, port=0):
-        self.dir = tempfile.mkdtemp(prefix="agenthost-chat-")
+    def __init__(self, sections=ROUTES, port=0, server="", directory=None):
+        self.dir = directory or tempfile.mkdtemp(prefix="agenthost-chat-")
         self.config = os.path.join(self.dir, "agenthost.ini")
         with open(self.config, "w") as ini:
             ini.write(
                 f"[server]\nhost = 127.0.0.1\nport = {port}\n"
-                f"state_dir = {self.dir}/state\n\n"
+                f"state_dir = {self.dir}/state\n{server}\n"
                 f"[plugins]\ndirectory = {PLUGINS}\n{sections}"
             )
         self.log = open(os.path.join(self.dir, "agenthost.log"), "w+")
@@ -80,7 +81,7 @@ class Host:
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             with open(self.log.name) as log:
-                found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", log.read())
+                found = re.search(r"listening on https?://127\.0\.0\.1:(\d+)", log.read())
             if found:
                 return int(found.group(1))
             if self.process.poll() is not None:
@@ -371,13 +372,40 @@ class ConversationsTest(HostTest):
             self.assertEqual(host.stop(), 0)
 
 
-class CuttingProxy:
-    """A TCP proxy to the host that cuts its first connection once `cut_after` bytes came
-    from the server; later connections pass untouched."""
+class TlsTest(unittest.TestCase):
+    def test_wss_with_the_servers_certificate(self):
+        directory = tempfile.mkdtemp(prefix="agenthost-chat-tls-")
+        cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-days", "2", "-keyout", key, "-out", cert, "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+            check=True, capture_output=True)
+        host = Host(port=0, server=f"tls_cert = {cert}\ntls_key = {key}\n",
+                    directory=directory)
+        try:
+            url = f"wss://127.0.0.1:{host.port}/api/echo/ws"
+            status, out, err = chat([url, "--ca-file", cert], "over tls\n")
+            self.assertEqual((status, out, err), (0, "over tls\n", ""))
+            # Not trusted without it: refused, not asked about.
+            status, out, err = chat([url], "over tls\n")
+            self.assertEqual((status, out), (3, ""))
+            self.assertIn("cannot reach", err)
+        finally:
+            self.assertEqual(host.stop(), 0)
 
-    def __init__(self, target_port, cut_after):
+
+class CuttingProxy:
+    """A TCP proxy to the host that cuts its first connection; later connections pass
+    untouched. It cuts once `cut_after` bytes came from the server, or when the client's
+    `cut_at_send`-th write arrives (the upgrade request is the 1st, the key the 2nd, the
+    first message the 3rd): before passing it on, or just after with `deliver`."""
+
+    def __init__(self, target_port, cut_after=None, cut_at_send=None, deliver=False):
         self.target_port = target_port
         self.cut_after = cut_after
+        self.cut_at_send = cut_at_send
+        self.deliver = deliver
         self.connections = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -391,12 +419,13 @@ class CuttingProxy:
             except OSError:
                 return
             self.connections += 1
-            limit = self.cut_after if self.connections == 1 else None
-            threading.Thread(target=self._pipe, args=(client, limit), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, self.connections == 1),
+                             daemon=True).start()
 
-    def _pipe(self, client, limit):
+    def _pipe(self, client, cutting):
         server = socket.create_connection(("127.0.0.1", self.target_port))
-        sent = 0
+        received = 0
+        writes = 0
         try:
             while True:
                 readable, _, _ = select.select([client, server], [], [])
@@ -404,22 +433,29 @@ class CuttingProxy:
                     data = client.recv(65536)
                     if not data:
                         return
+                    writes += 1
+                    if cutting and writes == self.cut_at_send:
+                        if self.deliver:
+                            server.sendall(data)
+                            time.sleep(0.05)  # the server has it before the cut
+                        self.cut.set()
+                        return
                     server.sendall(data)
                 if server in readable:
                     data = server.recv(65536)
                     if not data:
                         return
-                    if limit is not None and sent + len(data) >= limit:
-                        client.sendall(data[: limit - sent])
+                    if cutting and self.cut_after and received + len(data) >= self.cut_after:
+                        client.sendall(data[: self.cut_after - received])
                         self.cut.set()
                         return
                     client.sendall(data)
-                    sent += len(data)
+                    received += len(data)
         except OSError:
             return
         finally:
             # A reset, as a dead network looks to the client.
-            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             client.close()
             server.close()
 
@@ -443,6 +479,29 @@ class ResumeTest(HostTest):
         self.assertEqual(out, self.PIECE * 40 + "\n")
         self.assertIn("connection lost; reconnecting", err)
         self.assertIn("reconnected", err)
+
+    def test_a_message_lost_in_the_drop_is_sent_again(self):
+        proxy = CuttingProxy(self.host.port, cut_at_send=3)
+        try:
+            status, out, err = chat([f"ws://127.0.0.1:{proxy.port}/api/echo/ws"], "lost once\n")
+        finally:
+            proxy.close()
+        self.assertTrue(proxy.cut.is_set())
+        self.assertEqual((status, out), (0, "lost once\n"), err)
+
+    def test_a_message_that_arrived_before_the_drop_is_not_sent_twice(self):
+        proxy = CuttingProxy(self.host.port, cut_at_send=3, deliver=True)
+        try:
+            status, out, err = chat([f"ws://127.0.0.1:{proxy.port}/api/echo/ws"],
+                                    "arrived\nnext\n")
+        finally:
+            proxy.close()
+        self.assertTrue(proxy.cut.is_set())
+        self.assertEqual((status, out), (0, "arrived\nnext\n"), err)
+        status, out, _ = chat([self.host.url("echo")], "/list\n")
+        listed = [line for line in out.splitlines() if line.endswith("  arrived")]
+        self.assertEqual(len(listed), 1, out)
+        self.assertIn("  2 turns  ", listed[0])  # "arrived" and "next", nothing twice
 
     def test_interactive_resumes_and_prints_the_text_exactly_once(self):
         proxy = CuttingProxy(self.host.port, cut_after=1500)
