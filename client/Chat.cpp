@@ -39,8 +39,7 @@ int runChat(int argc, char** argv) {
         std::cerr << "agenthost chat: " << resolved.error << "\n";
         return resolved.exitCode;
     }
-    const bool interactive = ::isatty(STDOUT_FILENO) == 1;
-    Screen screen(interactive, wantsColours());
+    Screen screen(::isatty(STDOUT_FILENO) == 1, wantsColours(), ::isatty(STDIN_FILENO) == 1);
     ChatSession session(std::move(resolved.target), screen);
     return session.run();
 }

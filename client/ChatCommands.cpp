@@ -38,7 +38,7 @@ void ChatSession::runCommand(const std::string& line) {
     const std::string name = command.substr(0, space);
     const std::string argument = space == std::string::npos ? "" : trimmed(command.substr(space));
     if (name == "/quit" || name == "/exit") {
-        finish(answerFailed_ && !screen_.interactive() ? kExitAnswerFailed : kExitOk);
+        finish(answerFailed_ && !screen_.prompts() ? kExitAnswerFailed : kExitOk);
     } else if (name == "/new") {
         newConversation();
     } else if (name == "/list") {

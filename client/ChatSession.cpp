@@ -72,7 +72,8 @@ void ChatSession::reconnect() {
         return;
     }
     if (opened.failure != OpenFailure::None) {
-        if (backoff_.attempts() >= kMaxReconnectAttempts) {
+        // A person at the prompt decides when to give up (Ctrl-C twice); a script does not.
+        if (!screen_.prompts() && backoff_.attempts() >= kMaxReconnectAttempts) {
             screen_.error(opened.message + "; giving up");
             finish(kExitUnreachable);
             return;
@@ -211,14 +212,14 @@ void ChatSession::handleSignal(int signal) {
     if (busy() || !approvals_.empty()) {
         if (cancelRequested_) return finish(kExitInterrupted);  // a second Ctrl-C: give up
         cancelRequested_ = true;
-        exitAfterAnswer_ = !screen_.interactive();
+        exitAfterAnswer_ = !screen_.prompts();
         approvals_.clear();
         asking_ = false;
         screen_.note("cancelling (Ctrl-C again to quit)");
         send(Poco::JSON::Object().set("type", "cancel"));
         return;
     }
-    if (!screen_.interactive()) return finish(kExitInterrupted);
+    if (!screen_.prompts()) return finish(kExitInterrupted);
     if (interruptedAtPrompt_) return finish(kExitOk);
     interruptedAtPrompt_ = true;
     screen_.lineAbandoned();
@@ -247,7 +248,7 @@ void ChatSession::inputEnded() {
         asking_ = false;
     }
     if (busy() || opening_) return;
-    const bool failed = answerFailed_ && !screen_.interactive();
+    const bool failed = answerFailed_ && !screen_.prompts();
     finish(failed ? kExitAnswerFailed : kExitOk);
 }
 

@@ -65,12 +65,14 @@ DESCRIPTION
     a message; answers are printed as they stream in. Events of the agent (thinking,
     commands, file changes, status) are printed as dim lines, and approval requests ask
     y/n. A dropped connection is resumed (with backoff, 0.25 s doubling to 8 s) from the
-    last frame shown, so every piece of text is printed exactly once.
+    last frame shown, so every piece of text is printed exactly once; at a prompt it keeps
+    trying, a script gives up after about a minute (exit status 3).
 
     When standard output is not a terminal the output is plain: no colours, no prompt; the
-    answers go to standard output, events, notes and errors to standard error. Each line of
-    input is one message, sent when the answer before it has ended; at the end of input the
-    command exits once the last answer is complete:
+    answers go to standard output, events, notes and errors to standard error. When standard
+    input is not a terminal there is no prompt either. Each line of input is one message,
+    sent when the answer before it has ended (the line after an approval request is its
+    answer); at the end of input the command exits once the last answer is complete:
         echo "hi" | agenthost chat --route echo
 
 URL
@@ -100,18 +102,19 @@ COMMANDS
 
 KEYS
     Ctrl-C      while an answer is running: cancel it. At the prompt: a second Ctrl-C
-                exits. Without a terminal: cancel the running answer, then exit 130.
+                exits. Without a prompt: cancel the running answer, then exit 130.
     Ctrl-D      exit after the running answer.
 
 EXIT STATUS
     0    every answer completed (or /quit, or Ctrl-C twice at the prompt)
-    1    an answer ended with an error, or the server refused a message
+    1    without a prompt: an answer ended with an error (a declined approval
+         included), or the server refused a message
     2    usage: a bad option or URL, or no key
     3    the server could not be reached, or did not come back after a drop
     4    the server refused the key (wrong key, or not allowed on the route)
     5    the server has no such route
     6    --conversation names no conversation of this key on the route
-    130  interrupted by Ctrl-C without a terminal
+    130  interrupted by Ctrl-C without a prompt (or a second Ctrl-C while cancelling)
 )";
 }
 

@@ -8,8 +8,10 @@ constexpr const char* kNormal = "\x1b[22m";
 
 }  // namespace
 
-Screen::Screen(bool interactive, bool colours)
-    : interactive_(interactive), colours_(interactive && colours) {}
+Screen::Screen(bool interactive, bool colours, bool prompts)
+    : interactive_(interactive),
+      colours_(interactive && colours),
+      prompts_(interactive && prompts) {}
 
 void Screen::write(Stream& stream, const std::string& text) {
     if (text.empty()) return;
@@ -50,7 +52,7 @@ void Screen::close() {
 }
 
 void Screen::prompt() {
-    if (!interactive_) return;
+    if (!prompts_) return;
     closeOpenStream(out_);
     startLine(out_);
     write(out_, "> ");

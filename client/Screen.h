@@ -12,9 +12,11 @@ namespace agenthost::client {
 class Screen {
   public:
     // `interactive`: stdout is a terminal. `colours`: and the terminal wants escape sequences.
-    Screen(bool interactive, bool colours);
+    // `prompts`: and so is stdin: a person types the lines, at a prompt.
+    Screen(bool interactive, bool colours, bool prompts);
 
     bool interactive() const { return interactive_; }
+    bool prompts() const { return prompts_; }
     // True while the last thing written is the prompt (or a question) waiting for a line.
     bool waitingForLine() const { return waitingForLine_; }
     // The user ended a line (the terminal echoed its newline).
@@ -52,6 +54,7 @@ class Screen {
 
     bool interactive_;
     bool colours_;
+    bool prompts_;
     bool waitingForLine_ = false;
     Stream out_{stdout};
     Stream err_{stderr};
