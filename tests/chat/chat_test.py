@@ -118,9 +118,19 @@ def chat(args, text="", key=KEY):
 
 
 def spawn(args, key=KEY):
-    """The client on a pseudo-terminal, as a person runs it."""
-    return pexpect.spawn(BINARY, ["chat", *args], env=environment(key), encoding="utf-8",
-                         timeout=TIMEOUT, dimensions=(40, 200))
+    """The client on a pseudo-terminal, as a person runs it; everything it shows is kept in
+    client.logfile_read."""
+    client = pexpect.spawn(BINARY, ["chat", *args], env=environment(key), encoding="utf-8",
+                           timeout=TIMEOUT, dimensions=(40, 200))
+    client.logfile_read = io.StringIO()
+    return client
+
+
+def exit_status(client):
+    """Waits for the client to end; its exit status."""
+    client.expect(pexpect.EOF)
+    client.close()
+    return client.exitstatus
 
 
 class HostTest(unittest.TestCase):
@@ -239,9 +249,7 @@ class InteractiveTest(HostTest):
         client.expect_exact("hello there\r\n")  # the answer
         client.expect_exact("> ")
         client.sendline("/quit")
-        client.expect(pexpect.EOF)
-        client.close()
-        self.assertEqual(client.exitstatus, 0)
+        self.assertEqual(exit_status(client), 0)
 
     def test_events_are_dim_lines(self):
         client = spawn([self.host.url("events")])
@@ -251,9 +259,7 @@ class InteractiveTest(HostTest):
         client.expect_exact("\x1b[2mstatus: echoing\x1b[22m")
         client.expect_exact("abc\r\n")
         client.sendeof()
-        client.expect(pexpect.EOF)
-        client.close()
-        self.assertEqual(client.exitstatus, 0)
+        self.assertEqual(exit_status(client), 0)
 
     def test_ctrl_c_cancels_the_answer_and_twice_at_the_prompt_exits(self):
         client = spawn([self.host.url("slow")])
@@ -271,10 +277,8 @@ class InteractiveTest(HostTest):
         client.sendintr()
         client.expect_exact("Ctrl-C again")
         client.sendintr()
-        client.expect(pexpect.EOF)
-        client.close()
-        self.assertEqual(client.exitstatus, 0)
-        self.assertNotIn("tick" * 400, client.before or "")
+        self.assertEqual(exit_status(client), 0)
+        self.assertLess(client.logfile_read.getvalue().count("tick"), 100)  # of 400
 
     def test_approval_yes_and_no(self):
         client = spawn([self.host.url("ask")])
@@ -294,16 +298,12 @@ class InteractiveTest(HostTest):
         client.expect_exact("declined")
         client.expect_exact("> ")
         client.sendline("/quit")
-        client.expect(pexpect.EOF)
-        client.close()
-        self.assertEqual(client.exitstatus, 0)
+        self.assertEqual(exit_status(client), 0)
 
     def test_wrong_key_exits_4(self):
         client = spawn([self.host.url("echo")], key="not-the-key-42")
-        client.expect(pexpect.EOF)
-        client.close()
-        self.assertEqual(client.exitstatus, 4)
-        self.assertNotIn("not-the-key-42", client.before)
+        self.assertEqual(exit_status(client), 4)
+        self.assertNotIn("not-the-key-42", client.logfile_read.getvalue())
 
 
 class ConversationsTest(HostTest):
@@ -356,9 +356,7 @@ class ConversationsTest(HostTest):
         self.assertNotIn(client.match.group(1), (current, conversation))
         client.expect_exact("> ")
         client.sendline("/quit")
-        client.expect(pexpect.EOF)
-        client.close()
-        self.assertEqual(client.exitstatus, 0)
+        self.assertEqual(exit_status(client), 0)
 
     def test_defaults_come_from_the_config_and_its_generated_key(self):
         with socket.socket() as s:
@@ -505,10 +503,8 @@ class ResumeTest(HostTest):
 
     def test_interactive_resumes_and_prints_the_text_exactly_once(self):
         proxy = CuttingProxy(self.host.port, cut_after=1500)
-        shown = io.StringIO()
         try:
             client = spawn([f"ws://127.0.0.1:{proxy.port}/api/paced/ws"])
-            client.logfile_read = shown
             client.expect_exact("> ")
             client.sendline(self.PIECE)
             client.expect_exact(self.PIECE + "\r\n")  # the echo of the line
@@ -516,12 +512,10 @@ class ResumeTest(HostTest):
             client.expect_exact("reconnected")
             client.expect_exact("\r\n> ")
             client.sendline("/quit")
-            client.expect(pexpect.EOF)
-            client.close()
+            self.assertEqual(exit_status(client), 0)
         finally:
             proxy.close()
-        self.assertEqual(client.exitstatus, 0)
-        answer = re.sub(r"\x1b\[\d+m", "", shown.getvalue().split(self.PIECE + "\r\n", 1)[1])
+        answer = re.sub(r"\x1b\[\d+m", "", client.logfile_read.getvalue().split(self.PIECE + "\r\n", 1)[1])
         notes = ("connection lost; reconnecting", "reconnected")
         lines = [line for line in answer.split("\r\n")
                  if line and line not in notes and not line.startswith(">")]
