@@ -27,8 +27,8 @@ std::string trimmed(const std::string& text) {
 
 void ChatSession::sendMessage(const std::string& text) {
     pending_ = text;
-    pendingSent_ = true;
     cancelRequested_ = false;
+    cancelSent_ = false;
     send(Poco::JSON::Object().set("type", "message").set("content", text));
 }
 

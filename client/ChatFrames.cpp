@@ -34,7 +34,7 @@ void ChatSession::handleFrame(const std::string& message) {
         if (seq <= lastShown_) return;  // shown before the connection dropped
         lastShown_ = seq;
         handleTurnFrame(*frame);
-        resendIfLost();
+        afterReplay();
     } else {
         handleUnnumbered(*frame);
     }
@@ -46,6 +46,7 @@ void ChatSession::handleTurnFrame(const Poco::JSON::Object& frame) {
         if (pending_ && text(frame, "content") == *pending_) {
             ourTurn_ = frame.optValue<long long>("turn", 0);  // our message is this turn
             pending_.reset();
+            if (cancelRequested_) requestCancel();  // Ctrl-C came while it was on its way
         } else {
             screen_.userMessage(text(frame, "content"));  // a replay, or another device
         }
@@ -94,6 +95,7 @@ void ChatSession::handleTurnEnd(const Poco::JSON::Object& frame) {
     if (!ourTurn_ || *ourTurn_ != turn) return;
     ourTurn_.reset();
     cancelRequested_ = false;
+    cancelSent_ = false;
     approvals_.clear();  // an ended turn drops its open approvals
     asking_ = false;
     if (exitAfterAnswer_) finish(kExitInterrupted);
@@ -148,12 +150,22 @@ void ChatSession::switchConversation(const std::string& id, long long lastSeq) {
     replayUntil_ = lastSeq;
 }
 
-void ChatSession::resendIfLost() {
-    // After a reconnect, once the replay has caught up with what the server had: a message
-    // whose user frame is not among it never reached the conversation, so it goes again.
-    if (!pending_ || pendingSent_ || !connection_ || lastShown_ < replayUntil_) return;
-    pendingSent_ = true;
-    send(Poco::JSON::Object().set("type", "message").set("content", *pending_));
+void ChatSession::afterReplay() {
+    // Once this connection has shown what the server had when it opened: a message whose user
+    // frame is not among it never reached the conversation, so it goes again (or, cancelled
+    // meanwhile, not at all), and a cancel asked for while away goes out.
+    if (replayed_ || !connection_ || lastShown_ < replayUntil_) return;
+    replayed_ = true;
+    if (pending_ && cancelRequested_) {
+        pending_.reset();
+        cancelRequested_ = false;
+        screen_.note("(cancelled)");
+        if (exitAfterAnswer_) finish(kExitInterrupted);
+    } else if (pending_) {
+        send(Poco::JSON::Object().set("type", "message").set("content", *pending_));
+    } else if (ourTurn_ && cancelRequested_) {
+        requestCancel();
+    }
 }
 
 }  // namespace agenthost::client

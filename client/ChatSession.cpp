@@ -116,9 +116,9 @@ void ChatSession::adopt(ServerConnection::Opened opened) {
         screen_.note("reconnected");
     dropped_ = false;
     everConnected_ = true;
-    pendingSent_ = false;
-    if (cancelRequested_ && busy()) send(Poco::JSON::Object().set("type", "cancel"));
-    resendIfLost();
+    replayed_ = false;
+    cancelSent_ = false;  // the one sent before the drop may not have arrived
+    afterReplay();
 }
 
 void ChatSession::connectionLost() {
@@ -127,6 +127,11 @@ void ChatSession::connectionLost() {
     dropped_ = true;
     screen_.note("connection lost; reconnecting");
     reconnectAt_ = Clock::now() + backoff_.next();
+}
+
+void ChatSession::requestCancel() {
+    if (cancelSent_) return;
+    cancelSent_ = send(Poco::JSON::Object().set("type", "cancel"));
 }
 
 bool ChatSession::send(const Poco::JSON::Object& frame) {
@@ -216,7 +221,7 @@ void ChatSession::handleSignal(int signal) {
         approvals_.clear();
         asking_ = false;
         screen_.note("cancelling (Ctrl-C again to quit)");
-        send(Poco::JSON::Object().set("type", "cancel"));
+        if (replayed_) requestCancel();  // else once the replay shows where the turn is
         return;
     }
     if (!screen_.prompts()) return finish(kExitInterrupted);

@@ -65,7 +65,8 @@ class ChatSession {
     void handleUnnumbered(const Poco::JSON::Object& frame);
     void handleRefusal(const Poco::JSON::Object& frame);
     void switchConversation(const std::string& id, long long lastSeq);
-    void resendIfLost();
+    void afterReplay();
+    void requestCancel();
 
     // Lines typed (ChatCommands.cpp)
     void sendMessage(const std::string& text);
@@ -88,12 +89,13 @@ class ChatSession {
     bool dropped_ = false;  // the connection was lost (not left for /new)
 
     std::string conversationId_;
-    long long lastShown_ = 0;             // the highest seq shown of this conversation
-    long long replayUntil_ = 0;           // the last_seq the server had when this connection opened
+    long long lastShown_ = 0;    // the highest seq shown of this conversation
+    long long replayUntil_ = 0;  // the last_seq the server had when this connection opened
+    bool replayed_ = false;      // this connection has shown every frame up to replayUntil_
     std::optional<std::string> pending_;  // sent; its user frame has not come yet
-    bool pendingSent_ = false;            // pending_ went out on the current connection
     std::optional<long long> ourTurn_;    // the turn of our message, running
     bool cancelRequested_ = false;        // Ctrl-C during this answer
+    bool cancelSent_ = false;             // ...and the cancel went out on this connection
     bool exitAfterAnswer_ = false;        // without a terminal, Ctrl-C ends the chat
     bool interruptedAtPrompt_ = false;
     bool refusalExpected_ = false;        // the error frame after a refused URL resume
