@@ -94,7 +94,7 @@ OPTIONS
 
 COMMANDS
     /new        start a new conversation
-    /list       list this key's conversations on the route (newest first)
+    /list       this key's 20 newest conversations on the route
     /open ID    switch to conversation ID and show it from its start
     /help       list the commands
     /quit       exit (so does end of input, Ctrl-D)
@@ -115,6 +115,8 @@ EXIT STATUS
     5    the server has no such route
     6    --conversation names no conversation of this key on the route
     130  interrupted by Ctrl-C without a prompt (or a second Ctrl-C while cancelling)
+    128+N  stopped by signal N (SIGTERM, SIGHUP, SIGQUIT); a running answer goes on
+           in its conversation
 )";
 }
 
