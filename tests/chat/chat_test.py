@@ -222,7 +222,8 @@ class PipeTest(HostTest):
         for part in ("SYNOPSIS", "/open ID", "EXIT STATUS", "AGENTHOST_KEY"):
             self.assertIn(part, out)
 
-    def test_ctrl_c_without_a_terminal_cancels_and_exits_130(self):
+    def start_slow_answer(self):
+        """A client in pipe mode whose answer (400 pieces, 8 s) has begun streaming."""
         message = os.path.join(self.host.dir, "message")
         with open(message, "w") as f:
             f.write("tick ")  # no newline: the end of input ends the line
@@ -230,13 +231,25 @@ class PipeTest(HostTest):
             client = subprocess.Popen([BINARY, "chat", self.host.url("slow")], stdin=stdin,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       env=environment())
-        first = client.stdout.read(5)  # the answer is streaming
-        self.assertEqual(first, b"tick ")
+        self.assertEqual(client.stdout.read(5), b"tick ")
+        return client
+
+    def test_ctrl_c_without_a_terminal_cancels_and_exits_130(self):
+        client = self.start_slow_answer()
         client.send_signal(signal.SIGINT)
         out, err = client.communicate(timeout=TIMEOUT)
         self.assertEqual(client.returncode, 130)
-        self.assertLess(len(first + out), len(b"tick ") * 400)
+        self.assertLess(out.count(b"tick "), 399)
         self.assertIn(b"(cancelled)", err)
+
+    def test_sigterm_exits_143_and_cancels_nothing(self):
+        client = self.start_slow_answer()
+        client.send_signal(signal.SIGTERM)
+        out, err = client.communicate(timeout=TIMEOUT)
+        self.assertEqual((client.returncode, err), (143, b""))
+        status, out, _ = chat([self.host.url("slow")], "/list\n")
+        newest = out.splitlines()[0]
+        self.assertRegex(newest, r"  1 turn   \S+  tick +\(running\)$")  # leaving cancels nothing
 
 
 class InteractiveTest(HostTest):
