@@ -1,10 +1,9 @@
 // ChatSession: what a line typed at the prompt does: a message, a /command, or the answer to
 // an approval request.
-#include <regex>
-
 #include "ChatSession.h"
 #include "ConversationList.h"
 #include "ExitCodes.h"
+#include "conversation/ConversationId.h"
 
 namespace agenthost::client {
 namespace {
@@ -66,8 +65,7 @@ void ChatSession::listConversations() {
 }
 
 void ChatSession::openConversation(const std::string& id) {
-    static const std::regex idSyntax("[A-Za-z0-9_-]{16,64}");
-    if (!std::regex_match(id, idSyntax)) return screen_.error("not a conversation id: " + id);
+    if (!conversation::isWellFormedId(id)) return screen_.error("not a conversation id: " + id);
     opening_ = id;
     send(Poco::JSON::Object().set("type", "resume").set("conversation_id", id).set("after_seq", 0));
 }

@@ -6,7 +6,6 @@
 #include <Poco/URI.h>
 
 #include <fstream>
-#include <regex>
 
 #include "ExitCodes.h"
 #include "config/Config.h"
@@ -49,14 +48,17 @@ std::string applyUrl(const std::string& text, Target& target) {
     target.host = uri.getHost();
     target.port = uri.getPort();  // Poco knows no default port for ws:// and wss://
     if (target.port == 0) target.port = target.tls ? 443 : 80;
-    static const std::regex routePath("/api/([a-z0-9_-]{1,64})/ws/?");
-    std::smatch match;
-    const std::string path = uri.getPath();
-    if (std::regex_match(path, match, routePath)) {
-        target.route = match[1];
-    } else if (!path.empty() && path != "/") {
-        return "the URL's path must be /api/ROUTE/ws (or none): " + path;
-    }
+    std::string path = uri.getPath();
+    if (path.empty() || path == "/") return "";
+    if (path.back() == '/') path.pop_back();
+    const std::string prefix = "/api/", suffix = "/ws";
+    const bool shaped = path.size() > prefix.size() + suffix.size() && path.starts_with(prefix) &&
+                        path.ends_with(suffix);
+    const std::string route =
+        shaped ? path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()) : "";
+    if (!config::isRouteName(route))
+        return "the URL's path must be /api/ROUTE/ws (or none): " + uri.getPath();
+    target.route = route;
     return "";
 }
 
@@ -99,8 +101,7 @@ ResolvedTarget resolveTarget(const Options& options, const char* environmentKey)
     }
     if (target.route.empty())
         target.route = config.routes.empty() ? "echo" : config.routes.front().route;
-    static const std::regex routeName("[a-z0-9_-]{1,64}");
-    if (!std::regex_match(target.route, routeName))
+    if (!config::isRouteName(target.route))
         return fail("not a route name: " + target.route, kExitUsage);
 
     if (!options.keyFile.empty()) {
