@@ -14,6 +14,7 @@ packages=(
   dpkg-dev            # dpkg-shlibdeps: the .deb's Depends (scripts/package-check.sh, cpack -G DEB)
   prometheus          # promtool and a server for the /metrics tests (tests/metrics); not run as a service
   chromium chromium-driver python3-selenium  # the chat page's browser test (tests/web)
+  python3-pexpect     # drives `agenthost chat` through a pseudo-terminal (tests/chat)
 )
 
 missing=()

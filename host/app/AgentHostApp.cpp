@@ -154,7 +154,8 @@ void AgentHostApp::handleHelp(const std::string&, const std::string&) {
         "agenthost serves AI agent plugins to WebSocket clients at /api/<route>/ws.\n"
         "Signals: SIGHUP reloads the configuration; SIGTERM/SIGINT stop gracefully.\n"
         "Under systemd (Type=notify) it reports ready, reloading and stopping on NOTIFY_SOCKET;\n"
-        "with no [server] state_dir, the state folder is $STATE_DIRECTORY when set.");
+        "with no [server] state_dir, the state folder is $STATE_DIRECTORY when set.\n"
+        "agenthost chat [URL] [--route=R]: talk to a route from a terminal (chat --help).");
     help.format(std::cout);
     stopOptionsProcessing();
 }

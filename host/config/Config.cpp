@@ -27,14 +27,6 @@ namespace {
 
 using Ini = Poco::Util::IniFileConfiguration;
 
-// [a-z0-9_-]{1,64}
-bool isRouteName(const std::string& name) {
-    const auto allowed = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    };
-    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), allowed);
-}
-
 // Poco's ini dialect keeps everything after '=' as the value; strip an inline "  ; comment".
 std::string stripInlineComment(const std::string& value) {
     for (std::size_t i = 1; i < value.size(); ++i)
@@ -334,6 +326,13 @@ void checkKeyRoutes(const Config& config, LoadResult& result) {
 }
 
 }  // namespace
+
+bool isRouteName(const std::string& name) {
+    const auto allowed = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    };
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), allowed);
+}
 
 std::string Problem::describe() const {
     std::string where = line > 0 ? "line " + std::to_string(line) : "";

@@ -136,6 +136,9 @@ struct LoadResult {
     bool ok() const { return errors.empty(); }
 };
 
+// [a-z0-9_-]{1,64}: what [plugin.NAME] may be called (and so /api/NAME/ws).
+bool isRouteName(const std::string& name);
+
 // Reads, resolves (env:/file:) and validates the file. Never throws.
 LoadResult loadConfig(const std::string& path);
 
