@@ -67,7 +67,7 @@ class MockResponsesApi {
     std::string requestLog() const { return readFile(log_); }
 
     // [plugin.codex] settings that run the real CLI against this mock, with its own CODEX_HOME
-    // and project folder. Commands need an approval (untrusted) and run without a sandbox.
+    // and project folder. Commands run in the sandbox; one that asks to leave it needs an approval.
     std::string settings(const std::string& codexHome, const std::string& project) const {
         return "command = " + codexCliPath() +
                "\nargs = -c model_provider=mock -c model=gpt-5"
@@ -77,7 +77,7 @@ class MockResponsesApi {
                "/v1\"'"
                " -c 'model_providers.mock.wire_api=\"responses\"'"
                " -c 'model_providers.mock.env_key=\"MOCK_API_KEY\"'"
-               " -c approval_policy=untrusted -c sandbox_mode=danger-full-access"
+               " -c approval_policy=on-request -c sandbox_mode=workspace-write"
                "\nenv.CODEX_HOME = " +
                codexHome + "\nenv.MOCK_API_KEY = unused\nworkdir = " + project + "\n";
     }

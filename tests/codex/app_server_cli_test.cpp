@@ -49,7 +49,8 @@ TEST_F(CodexCli, TextStreamsBeforeTheTurnCompletes) {
             terminal = frame;
     }
     const auto completedAt = Clock::now();
-    ASSERT_EQ(terminal->getValue<std::string>("type"), "complete");
+    ASSERT_EQ(terminal->getValue<std::string>("type"), "complete")
+        << terminal->getValue<std::string>("content");
     std::string text;
     for (const auto& piece : pieces) text += piece.second;
     EXPECT_EQ(text, "one two three");
@@ -63,7 +64,8 @@ TEST_F(CodexCli, UsageIsPerTurnNotTheThreadsTotal) {
     auto client = connect(host);
     for (int turn = 1; turn <= 3; ++turn) {
         const Reply reply = client->chat("turn " + std::to_string(turn), kTurnLimit);
-        ASSERT_EQ(reply.terminalType(), "complete") << turn;
+        ASSERT_EQ(reply.terminalType(), "complete")
+            << turn << ": " << reply.terminal->getValue<std::string>("content");
         EXPECT_EQ(reply.text, "echo: turn " + std::to_string(turn));
         EXPECT_EQ(usageField(reply, "input_tokens"), 10u) << turn;
         EXPECT_EQ(usageField(reply, "output_tokens"), 5u) << turn;
@@ -143,7 +145,11 @@ TEST_F(CodexCliApprovals, WithoutAClientThePolicyDecidesDeclineByDefault) {
     HostProcess host(config());
     const Reply reply = connect(host)->chat("run the shell", kTurnLimit);
     ASSERT_EQ(reply.terminalType(), "complete");
-    EXPECT_EQ(reply.text.find("no run: "), 0u) << reply.text;
+    // Protocol 1 clients see the declined command as a line of the answer, as in exec mode.
+    EXPECT_EQ(reply.text.find("[ran: /bin/bash -lc 'echo approved > ran.txt && cat ran.txt' "
+                              "(declined)]\n\nno run: "),
+              0u)
+        << reply.text;
     EXPECT_FALSE(commandRan());
 }
 

@@ -6,7 +6,9 @@ depends on words in the last user message of the conversation:
 
   slow   the answer "one two three" streams as three text deltas, 300 ms apart
   hang   one text delta ("thinking..."), then nothing until the client goes away
-  shell  asks to run `echo approved > ran.txt` (exec_command); after the tool's output comes
+  shell  asks to run `echo approved > ran.txt` outside the sandbox (exec_command with
+         sandbox_permissions = require_escalated, so that Codex asks for approval under
+         approval_policy = on-request); after the tool's output comes
          back, answers "ran: <output>" or "no run: <output>"
   think  a reasoning summary before the answer
   (any)  the answer "echo: <message>"
@@ -114,7 +116,10 @@ class ResponsesApi(http.server.BaseHTTPRequestHandler):
             self.send({"type": "response.output_item.done",
                        "item": {"type": "function_call", "id": f"fc_{n}", "call_id": f"call_{n}",
                                 "name": "exec_command",
-                                "arguments": json.dumps({"cmd": "echo approved > ran.txt && cat ran.txt"})}})
+                                "arguments": json.dumps({
+                                    "cmd": "echo approved > ran.txt && cat ran.txt",
+                                    "sandbox_permissions": "require_escalated",
+                                    "justification": "write ran.txt"})}})
         else:
             if "think" in prompt:
                 self.send({"type": "response.output_item.done",
