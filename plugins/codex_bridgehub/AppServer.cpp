@@ -50,7 +50,8 @@ std::shared_ptr<AppServerConnection> AppServer::connection(const std::function<b
     }
     if (dead) {  // it died since the last look
         noteFailure(dead->closeReason());
-        log_.warning("the Codex app-server exited (" + dead->closeReason() + "); starting it again");
+        log_.warning("the Codex app-server exited (" + dead->closeReason() +
+                     "); starting it again");
     }
     for (;;) {  // wait out the backoff after a failure, still hearing a cancel
         Clock::time_point startAt;
@@ -79,10 +80,14 @@ std::shared_ptr<AppServerConnection> AppServer::start() {
         connection->call("initialize", initializeParams(),
                          std::chrono::duration_cast<milliseconds>(settings_.startupTimeout));
     if (!reply.ok()) {
-        std::string why = reply.errorCode == kRpcTimeout
-                              ? "did not answer initialize within " +
-                                    std::to_string(settings_.startupTimeout.count()) + " s"
-                              : "refused initialize: " + reply.errorMessage;
+        std::string why;
+        if (reply.errorCode == kRpcTimeout)
+            why = "did not answer initialize within " +
+                  std::to_string(settings_.startupTimeout.count()) + " s";
+        else if (reply.errorCode == kRpcClosed)  // e.g. refused its arguments
+            why = "exited before it answered initialize (" + connection->closeReason() + ")";
+        else
+            why = "refused initialize: " + reply.errorMessage;
         connection->kill();
         connection.reset();  // joins its reader: the child is gone
         noteFailure("the Codex app-server " + why);

@@ -80,6 +80,19 @@ TEST_F(AppServerFaults, AnAppServerThatNeverAnswersInitializeIsAnError) {
     }
 }
 
+// E.g. an option of `codex exec` alone in args: the child says why on stderr and exits.
+TEST_F(AppServerFaults, AnAppServerThatExitsAtOnceSaysWhy) {
+    const std::string script = state_.write(
+        "codex", "#!/bin/sh\necho \"error: unexpected argument '$2'\" >&2\nexit 2\n", true);
+    HostProcess host(codexConfig("command = " + script + "\nargs = --skip-git-repo-check"));
+    const Reply reply = connect(host)->chat("hello");
+    ASSERT_EQ(reply.terminalType(), "error");
+    EXPECT_EQ(reply.terminal->getValue<std::string>("content"),
+              "the Codex app-server exited before it answered initialize (exit status 2; the end "
+              "of its stderr:\nerror: unexpected argument '--skip-git-repo-check')");
+    EXPECT_NE(healthOf(host).find("unexpected argument"), std::string::npos) << healthOf(host);
+}
+
 TEST_F(AppServerFaults, OverloadIsRetried) {
     HostProcess host(config("overloaded"));
     const Reply reply = connect(host)->chat("hello");
