@@ -210,7 +210,7 @@ void AppServerTurn::followTurn() {
 }
 
 bool AppServerTurn::stopWanted() const {
-    return response_.cancelled() || stopStatus_.has_value();
+    return response_.cancelled() || emits_.stopStatus().has_value();
 }
 
 void AppServerTurn::interrupt() {
@@ -229,13 +229,14 @@ void AppServerTurn::endTurn() {
                                       " s; it was interrupted");
         return;
     }
-    if (stopStatus_ == agenthost::Emit::Stopping) {
+    if (emits_.stopStatus() == agenthost::Emit::Stopping) {
         response_.fail("plugin_unavailable",
                        "agenthost is stopping or reloading its configuration; send the message "
                        "again.");
         return;
     }
-    if (response_.cancelled() || stopStatus_) return;  // the host answered, or nobody listens
+    if (response_.cancelled() || emits_.stopStatus())
+        return;  // the host answered, or nobody listens
     switch (outcome_) {
         case Outcome::Completed:
             server_.turnSucceeded();
@@ -421,14 +422,6 @@ void AppServerTurn::report(const AgentEvent& event) {
     const bool seen = request_.canAskApproval && emitted == agenthost::Emit::Ok;
     if (!seen && !event.protocol1Text.empty())
         showText("protocol1:" + event.content, event.protocol1Text);
-}
-
-agenthost::Emit AppServerTurn::note(agenthost::Emit status) {
-    using agenthost::Emit;
-    const bool nobodyWantsMore =
-        status == Emit::Cancelled || status == Emit::ClientGone || status == Emit::Stopping;
-    if (nobodyWantsMore && !stopStatus_) stopStatus_ = status;
-    return status;
 }
 
 }  // namespace codex_bridgehub

@@ -13,6 +13,7 @@
 
 #include "AppServer.h"
 #include "CodexJsonEvents.h"
+#include "EmitWatch.h"
 
 namespace codex_bridgehub {
 
@@ -47,7 +48,7 @@ class AppServerTurn {
     void showText(const std::string& itemId, const std::string& text);
     void think(const std::string& key, const std::string& text);
     void report(const AgentEvent& event);
-    agenthost::Emit note(agenthost::Emit status);
+    agenthost::Emit note(agenthost::Emit status) { return emits_.note(status); }
 
     AppServer& server_;
     const BridgeSettings& settings_;
@@ -61,7 +62,7 @@ class AppServerTurn {
     Outcome outcome_ = Outcome::Running;
     std::string failure_;      // Codex's message for a failed turn
     std::string closeReason_;  // why the app-server went away
-    std::optional<agenthost::Emit> stopStatus_;
+    EmitWatch emits_;
     bool timedOut_ = false;
     bool interruptSent_ = false;
 

@@ -29,6 +29,14 @@ class CodexCli : public ::testing::Test {
     TempDir project_;
 };
 
+// The answer text among `frames`.
+std::string textOf(const Frames& frames) {
+    std::string text;
+    for (const auto& frame : frames)
+        if (typeOf(frame) == "message") text += frame->getValue<std::string>("content");
+    return text;
+}
+
 std::uint64_t usageField(const Reply& reply, const std::string& key) {
     const auto usage = reply.terminal->getObject("usage");
     return usage ? usage->getValue<std::uint64_t>(key) : 0;
@@ -117,9 +125,7 @@ TEST_F(CodexCliApprovals, AnAcceptedCommandRuns) {
     const auto frames = client->readUntil(terminalOfTurn(1), kTurnLimit);
     ASSERT_EQ(typeOf(frames.back()), "complete");
     EXPECT_TRUE(commandRan());
-    std::string text;
-    for (const auto& frame : frames)
-        if (typeOf(frame) == "message") text += frame->getValue<std::string>("content");
+    const std::string text = textOf(frames);
     EXPECT_EQ(text.rfind("ran: ", 0), 0u) << text;
     bool commandEvent = false;
     for (const auto& frame : frames) commandEvent = commandEvent || isEvent(frame, "command");
@@ -134,9 +140,7 @@ TEST_F(CodexCliApprovals, ADeclinedCommandDoesNotRun) {
     const auto frames = client->readUntil(terminalOfTurn(1), kTurnLimit);
     ASSERT_EQ(typeOf(frames.back()), "complete");
     EXPECT_FALSE(commandRan());
-    std::string text;
-    for (const auto& frame : frames)
-        if (typeOf(frame) == "message") text += frame->getValue<std::string>("content");
+    const std::string text = textOf(frames);
     EXPECT_EQ(text.rfind("no run: ", 0), 0u) << text;
 }
 

@@ -55,13 +55,6 @@ TEST_F(AppServerFaults, DyingMidTurnFailsTheTurnAndTheNextMessageWorks) {
     EXPECT_EQ(healthOf(host).find("degraded"), std::string::npos) << healthOf(host);
 }
 
-TEST_F(AppServerFaults, GarbageOnStdoutIsIgnored) {
-    HostProcess host(config("garbage"));
-    const Reply reply = connect(host)->chat("hello");
-    ASSERT_EQ(reply.terminalType(), "complete");
-    EXPECT_EQ(reply.text, "fake answer 1");
-}
-
 TEST_F(AppServerFaults, AnAppServerThatNeverAnswersInitializeIsAnError) {
     HostProcess host(config("mute", "startup_timeout_s = 2\n"));
     const auto began = std::chrono::steady_clock::now();
@@ -93,11 +86,19 @@ TEST_F(AppServerFaults, AnAppServerThatExitsAtOnceSaysWhy) {
     EXPECT_NE(healthOf(host).find("unexpected argument"), std::string::npos) << healthOf(host);
 }
 
-TEST_F(AppServerFaults, OverloadIsRetried) {
-    HostProcess host(config("overloaded"));
-    const Reply reply = connect(host)->chat("hello");
-    ASSERT_EQ(reply.terminalType(), "complete");
-    EXPECT_EQ(reply.text, "fake answer 1");
+// Lines that are not JSON-RPC are ignored; a request Codex answers with -32001 (overloaded) is
+// sent again.
+TEST_F(AppServerFaults, GarbageOnStdoutIsIgnoredAndOverloadIsRetried) {
+    for (const std::string fault : {"garbage", "overloaded"}) {
+        TempDir state;
+        HostProcess host(
+            codexConfig("command = " + sourceDirectory() +
+                        "/tests/codex/fake_app_server.py\nformat = codex-json\nargs = --state " +
+                        state.path() + " --fault " + fault));
+        const Reply reply = connect(host)->chat("hello");
+        ASSERT_EQ(reply.terminalType(), "complete") << fault;
+        EXPECT_EQ(reply.text, "fake answer 1") << fault;
+    }
 }
 
 // The app-server is one per route and lives with it: stopping the host stops it, too.
