@@ -96,8 +96,12 @@ AppServerTurn::~AppServerTurn() {
 }
 
 void AppServerTurn::run() {
+    // (A request without a conversation is one on its own.)
+    const std::string conversation = request_.conversationId.empty()
+                                         ? "request-" + std::to_string(request_.id)
+                                         : request_.conversationId;
     const auto hold =
-        server_.holdConversation(request_.conversationId, [this] { return response_.cancelled(); });
+        server_.holdConversation(conversation, [this] { return response_.cancelled(); });
     if (!hold) return;  // cancelled while the conversation's previous turn was still ending
     runHeld();
     if (connection_ && !threadId_.empty()) connection_->unsubscribe(threadId_, inbox_.get());
