@@ -35,6 +35,17 @@ TEST_F(AppServerFaults, AnswersThroughOneLongLivedAppServer) {
     EXPECT_EQ(starts(), 1);
 }
 
+TEST_F(AppServerFaults, ConversationsShareTheAppServerEachWithItsThread) {
+    HostProcess host(config("none"));
+    auto first = connect(host);
+    auto second = connect(host);
+    first->sendMessage("one");
+    second->sendMessage("two");
+    EXPECT_EQ(first->readReply().text, "fake answer 1");
+    EXPECT_EQ(second->readReply().text, "fake answer 1");
+    EXPECT_EQ(starts(), 1);
+}
+
 TEST_F(AppServerFaults, DyingMidTurnFailsTheTurnAndTheNextMessageWorks) {
     HostProcess host(config("die-mid-turn"));
     auto client = connect(host);

@@ -37,6 +37,7 @@ def main():
         sys.stdout.flush()
 
     turns = 0
+    threads = 0
     overloaded_once = False
     for line in sys.stdin:
         message = json.loads(line)
@@ -48,7 +49,8 @@ def main():
             send({"id": rid, "result": {"userAgent": "fake", "codexHome": state,
                                         "platformFamily": "unix", "platformOs": "linux"}})
         elif method in ("thread/start", "thread/resume"):
-            thread = params.get("threadId") or f"thread-{starts}"
+            threads += 1
+            thread = params.get("threadId") or f"thread-{starts}-{threads}"
             send({"id": rid, "result": {"thread": {"id": thread}}})
         elif method == "turn/start":
             if fault == "overloaded" and not overloaded_once:
