@@ -15,13 +15,29 @@ packages=(
   prometheus          # promtool and a server for the /metrics tests (tests/metrics); not run as a service
   chromium chromium-driver python3-selenium  # the chat page's browser test (tests/web)
   python3-pexpect     # drives `agenthost chat` through a pseudo-terminal (tests/chat)
+  nodejs npm          # the Codex CLI (npm package) for the codex_bridgehub tests, below
 )
+
+# The pinned Codex CLI that tests/codex runs for real (codex_cli_test), in .tools/codex at the
+# repository's root (git-ignored). Without it (no registry), those tests are skipped.
+install_codex_cli() {
+  local version=0.171.0 root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  local cli="$root/.tools/codex/node_modules/.bin/codex"
+  if [ -x "$cli" ] && "$cli" --version 2> /dev/null | grep -q " $version\$"; then
+    return 0
+  fi
+  echo "setup: installing @openai/codex@$version into .tools/codex"
+  npm install --prefix "$root/.tools/codex" --no-audit --no-fund "@openai/codex@$version" ||
+    echo "setup: could not install the Codex CLI; the tests that run it will be skipped" >&2
+}
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  install_codex_cli
   exit 0
 fi
 
@@ -44,3 +60,4 @@ $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 if command -v systemctl > /dev/null && [ -d /run/systemd/system ]; then
   $SUDO systemctl disable --now prometheus.service > /dev/null 2>&1 || true
 fi
+install_codex_cli

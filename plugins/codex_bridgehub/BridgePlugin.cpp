@@ -7,6 +7,9 @@
 //   prompt           stdin (default) or arg (the message becomes the last argument)
 //   prompt_separator word put before a prompt argument; default "--" for codex-json, none for text
 //   format           text (stdout as it comes) or codex-json (default when command is codex)
+//   mode             codex-json: app-server (default; one long-lived `codex app-server`) or exec
+//   approval_policy  app-server: what Codex's approval requests get when no client can answer
+//   startup_timeout_s app-server: how long `initialize` may take; default 30
 //   workdir          the child's working directory; default the host's
 //   timeout_s        stop the child (and fail) after this long; default 600
 //   max_concurrent   children running at once; further requests wait in order; default 4
@@ -15,6 +18,8 @@
 #include <agenthost/plugin.hpp>
 #include <memory>
 
+#include "AppServer.h"
+#include "AppServerTurn.h"
 #include "BridgeSettings.h"
 #include "ChildRun.h"
 #include "CodexStream.h"
@@ -32,13 +37,17 @@ class BridgePlugin final : public agenthost::Plugin {
         : settings_(BridgeSettings::from(context.settings)),
           log_(context.log),
           gate_(settings_.maxConcurrent) {
+        if (settings_.appServer()) appServer_ = std::make_unique<AppServer>(settings_, log_);
         if (const std::string problem = commandProblem(settings_.command); !problem.empty())
             log_.warning(problem);
     }
 
     agenthost::Health health() const override {
         const std::string problem = commandProblem(settings_.command);
-        return problem.empty() ? agenthost::Health::ok() : agenthost::Health::degraded(problem);
+        if (!problem.empty()) return agenthost::Health::degraded(problem);
+        if (appServer_)
+            if (const auto down = appServer_->problem()) return agenthost::Health::degraded(*down);
+        return agenthost::Health::ok();
     }
 
     // Runs on an SDK thread; blocks until the child ended. Children are owned by this call
@@ -48,6 +57,10 @@ class BridgePlugin final : public agenthost::Plugin {
         if (!gate_.enter([&response] { return response.cancelled(); }))
             return;  // cancelled while waiting: the host answered
         GateSlot slot(gate_);
+        if (appServer_) {
+            AppServerTurn(*appServer_, settings_, request, response).run();
+            return;
+        }
 
         const std::string threadId =
             settings_.format == OutputFormat::CodexJson ? request.sessionState : std::string();
@@ -109,6 +122,9 @@ class BridgePlugin final : public agenthost::Plugin {
     const BridgeSettings settings_;
     agenthost::Logger log_;
     ConcurrencyGate gate_;
+    // mode = app-server: the route's Codex, shared by all its conversations. Declared last, so
+    // it is stopped first.
+    std::unique_ptr<AppServer> appServer_;
 };
 
 }  // namespace

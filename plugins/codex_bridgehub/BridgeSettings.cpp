@@ -10,9 +10,10 @@
 namespace codex_bridgehub {
 namespace {
 
-const std::set<std::string> kKnownKeys = {"command",        "args",          "prompt",
-                                          "format",         "workdir",       "timeout_s",
-                                          "max_concurrent", "kill_grace_ms", "prompt_separator"};
+const std::set<std::string> kKnownKeys = {
+    "command",          "args",      "prompt",          "format",
+    "workdir",          "timeout_s", "max_concurrent",  "kill_grace_ms",
+    "prompt_separator", "mode",      "approval_policy", "startup_timeout_s"};
 constexpr std::string_view kEnvPrefix = "env.";
 
 bool isEnvName(const std::string& name) {
@@ -105,6 +106,35 @@ void readPromptAndFormat(const agenthost::Settings& s, BridgeSettings& out) {
     }
 }
 
+// mode and approval_policy belong to format = codex-json; elsewhere they are config errors.
+void readCodexMode(const agenthost::Settings& s, BridgeSettings& out) {
+    if (out.format != OutputFormat::CodexJson) {
+        for (const char* key : {"mode", "approval_policy", "startup_timeout_s"})
+            if (s.has(key))
+                throw std::invalid_argument(std::string(key) + " needs format = codex-json");
+        return;
+    }
+    const std::string mode = s.get("mode", "app-server");
+    if (mode == "app-server")
+        out.mode = CodexMode::AppServer;
+    else if (mode == "exec")
+        out.mode = CodexMode::Exec;
+    else
+        throw std::invalid_argument("mode must be app-server or exec, got \"" + mode + "\"");
+    const std::string policy = s.get("approval_policy", "decline");
+    if (policy == "decline")
+        out.approvalPolicy = ApprovalPolicy::Decline;
+    else if (policy == "accept")
+        out.approvalPolicy = ApprovalPolicy::Accept;
+    else
+        throw std::invalid_argument("approval_policy must be decline or accept, got \"" + policy +
+                                    "\"");
+    if (out.mode == CodexMode::AppServer && s.has("prompt"))
+        throw std::invalid_argument(
+            "prompt is for mode = exec; app-server takes the message as "
+            "turn input");
+}
+
 void checkWorkdir(const std::string& workdir) {
     struct stat st {};
     if (::stat(workdir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -124,11 +154,13 @@ BridgeSettings BridgeSettings::from(const agenthost::Settings& s) {
         throw std::invalid_argument(std::string("args: ") + e.what());
     }
     readPromptAndFormat(s, out);
+    readCodexMode(s, out);
     out.workdir = s.get("workdir");
     if (!out.workdir.empty()) checkWorkdir(out.workdir);
     out.timeout = std::chrono::seconds(inRange(s, "timeout_s", 600, 1, 7 * 24 * 3600));
     out.maxConcurrent = static_cast<std::size_t>(inRange(s, "max_concurrent", 4, 1, 256));
     out.killGrace = std::chrono::milliseconds(inRange(s, "kill_grace_ms", 2000, 0, 60000));
+    out.startupTimeout = std::chrono::seconds(inRange(s, "startup_timeout_s", 30, 1, 600));
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ChildRun.h"
+#include "EmitWatch.h"
 
 namespace codex_bridgehub {
 
@@ -21,14 +22,14 @@ class OutputStream {
     // Set once the host answered something the stream sent with cancelled, client gone or
     // stopping: nobody wants more, so the child is stopped. Read on the thread that feeds
     // onStdout.
-    const std::optional<agenthost::Emit>& stopStatus() const { return stopStatus_; }
+    const std::optional<agenthost::Emit>& stopStatus() const { return emits_.stopStatus(); }
 
   protected:
     // Every emit's answer goes through here.
-    agenthost::Emit note(agenthost::Emit status);
+    agenthost::Emit note(agenthost::Emit status) { return emits_.note(status); }
 
   private:
-    std::optional<agenthost::Emit> stopStatus_;
+    EmitWatch emits_;
 };
 
 // The sentence for a program that ended badly: its exit status and the end of its stderr.

@@ -45,7 +45,7 @@ class CodexAbiEvents : public ::testing::Test {
             sourceDirectory() + "/tests/codex/data/codex-exec-0.171.0.jsonl";
         const std::string command = dir_.write(
             "codex", "#!/bin/sh\ncat > /dev/null\ncat '" + recorded + "'\n" + tail, true);
-        instance_ = host_.newInstance({{"command", command}});
+        instance_ = host_.newInstance({{"command", command}, {"mode", "exec"}});
         ASSERT_NE(instance_, nullptr);
     }
 

@@ -59,7 +59,7 @@ Poco::JSON::Object::Ptr usageOf(const Reply& reply) {
 
 TEST(CodexJson, AnswersWithMessagesCommandsAndUsage) {
     FakeCodex codex;
-    HostProcess host(codexConfig("command = " + codex.path()));
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec"));
     auto client = connect(host);
     auto reply = client->chat("hello there");
     ASSERT_EQ(reply.terminalType(), "complete") << reply.terminal->getValue<std::string>("content");
@@ -90,7 +90,7 @@ TEST(CodexJson, ProtocolTwoClientsGetReasoningCommandsAndFileChangesAsEvents) {
         "\"agent_message\",\"text\":\"Done.\"}}'\n"
         "echo '{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":9,"
         "\"cached_input_tokens\":0,\"output_tokens\":3}}'\n");
-    HostProcess host(codexConfig("command = " + codex.path()));
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec"));
     WsClient client(host.port(), "/api/codex/ws?protocol=2");
     client.authenticate(kTestKey);
     const Reply reply = client.chat("tidy up");
@@ -122,7 +122,7 @@ TEST(CodexJson, ProtocolTwoClientsGetReasoningCommandsAndFileChangesAsEvents) {
 // Protocol 1 clients see no events: for them commands stay lines of the answer, as before.
 TEST(CodexJson, ProtocolOneClientsSeeNoEvents) {
     FakeCodex codex;
-    HostProcess host(codexConfig("command = " + codex.path()));
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec"));
     const Reply reply = connect(host)->chat("hello");
     ASSERT_EQ(reply.terminalType(), "complete");
     EXPECT_EQ(reply.text, "[ran: ls -la (exit 0)]\n\nAnswer 1");
@@ -132,7 +132,7 @@ TEST(CodexJson, ProtocolOneClientsSeeNoEvents) {
 
 TEST(CodexJson, NextMessageOfTheSessionResumesTheThread) {
     FakeCodex codex;
-    HostProcess host(codexConfig("command = " + codex.path()));
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec"));
     auto client = connect(host);
     ASSERT_EQ(client->chat("first").terminalType(), "complete");
     auto second = client->chat("second");
@@ -152,7 +152,7 @@ TEST(CodexJson, NextMessageOfTheSessionResumesTheThread) {
 
 TEST(CodexJson, ArgsAndPromptAsArgumentGoBeforeAndAfterResume) {
     FakeCodex codex;
-    HostProcess host(codexConfig("command = " + codex.path() +
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec" +
                                  "\nargs = --skip-git-repo-check -m 'gpt 5'\nprompt = arg"));
     auto client = connect(host);
     ASSERT_EQ(client->chat("-x looks like an option").terminalType(), "complete");
@@ -170,7 +170,7 @@ TEST(CodexJson, TurnFailedIsAnErrorFrame) {
         "echo '{\"type\":\"turn.started\"}'\n"
         "echo '{\"type\":\"turn.failed\",\"error\":{\"message\":\"quota exceeded\"}}'\n"
         "exit 1\n");
-    HostProcess host(codexConfig("command = " + codex.path()));
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec"));
     auto reply = connect(host)->chat("hi");
     ASSERT_EQ(reply.terminalType(), "error");
     EXPECT_EQ(reply.terminal->getValue<std::string>("code"), "upstream_error");
@@ -180,7 +180,7 @@ TEST(CodexJson, TurnFailedIsAnErrorFrame) {
 
 TEST(CodexJson, ErrorEventIsAnErrorFrameEvenWithExitZero) {
     FakeCodex codex("echo '{\"type\":\"error\",\"message\":\"stream disconnected\"}'\n");
-    HostProcess host(codexConfig("command = " + codex.path()));
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec"));
     auto reply = connect(host)->chat("hi");
     ASSERT_EQ(reply.terminalType(), "error");
     EXPECT_NE(reply.terminal->getValue<std::string>("content").find("stream disconnected"),
@@ -189,7 +189,7 @@ TEST(CodexJson, ErrorEventIsAnErrorFrameEvenWithExitZero) {
 
 TEST(CodexJson, ExitWithoutEventsReportsStatusAndStderr) {
     FakeCodex codex("echo 'Not inside a trusted directory' >&2\nexit 2\n");
-    HostProcess host(codexConfig("command = " + codex.path()));
+    HostProcess host(codexConfig("command = " + codex.path() + "\nmode = exec"));
     auto reply = connect(host)->chat("hi");
     ASSERT_EQ(reply.terminalType(), "error");
     const auto content = reply.terminal->getValue<std::string>("content");

@@ -64,5 +64,16 @@ TEST(CodexSettings, InvalidValuesAreConfigErrors) {
     EXPECT_NE(startupFailure("env = JUST_A_NAME").find("is not NAME=value"), std::string::npos);
 }
 
+TEST(CodexSettings, ModeAndApprovalPolicyAreChecked) {
+    EXPECT_NE(startupFailure("mode = daemon").find("mode must be app-server or exec"),
+              std::string::npos);
+    EXPECT_NE(
+        startupFailure("approval_policy = yes").find("approval_policy must be decline or accept"),
+        std::string::npos);
+    EXPECT_NE(startupFailure("format = text\nmode = exec").find("mode needs format = codex-json"),
+              std::string::npos);
+    EXPECT_NE(startupFailure("prompt = arg").find("prompt is for mode = exec"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace agenthost::test::codex
