@@ -383,6 +383,8 @@ void RunnerProxy::runnerEnded(const std::string& how) {
         } else if (stopping_) {
             code = protocol::error_code::kPluginError;
             reason = "the plugin's runner stopped (" + how + ")";
+        } else if (pid <= 0) {
+            reason = how;  // it could not even be started
         } else {
             reason = "the plugin crashed: its runner (pid " + std::to_string(pid) + ") " + how;
         }
