@@ -244,9 +244,9 @@ int runnerMain(int argc, char** argv) {
     const int fd = std::atoi(argv[2]);
     if (auto why = dropInheritance(fd); !why.empty()) return 3;
     Runner runner(fd, argv[3]);
-    // Log lines go to the host over the socket from the start.
-    Poco::Logger::root().setChannel(Poco::AutoPtr<Poco::Channel>(new LinkChannel(runner.link())));
-    Poco::Logger::root().setLevel(Poco::Message::PRIO_DEBUG);
+    // Log lines go to the host over the socket from the start, from every logger there is.
+    Poco::Logger::setChannel("", Poco::AutoPtr<Poco::Channel>(new LinkChannel(runner.link())));
+    Poco::Logger::setLevel("", Poco::Message::PRIO_DEBUG);
     // Exit without running static destructors: the plugin's threads may still run.
     std::_Exit(runner.run());
 }
