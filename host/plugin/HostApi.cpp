@@ -154,6 +154,18 @@ void logAtLevel(Poco::Logger& logger, std::uint32_t level, const std::string& li
     }
 }
 
+std::uint32_t emitStatusAfterCancel(std::uint32_t reason) {
+    switch (reason) {
+        case AGENTHOST_CANCEL_DISCONNECT:
+            return AGENTHOST_EMIT_CLIENT_GONE;
+        case AGENTHOST_CANCEL_SHUTDOWN:
+        case AGENTHOST_CANCEL_DRAIN:
+            return AGENTHOST_EMIT_STOPPING;
+        default:
+            return AGENTHOST_EMIT_CANCELLED;
+    }
+}
+
 std::string bufferText(const agenthost_buffer& buffer) {
     if (buffer.data == nullptr) return "";
     const std::string_view text(buffer.data, std::min(buffer.size, buffer.capacity));

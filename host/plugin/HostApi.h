@@ -64,6 +64,10 @@ const agenthost_host_api* hostApi();
 // A plugin log line at AGENTHOST_LOG_* `level` (an unknown level logs as an error).
 void logAtLevel(Poco::Logger& logger, std::uint32_t level, const std::string& line);
 
+// What a request's callbacks return once the host cancelled it for `reason`
+// (AGENTHOST_CANCEL_* -> AGENTHOST_EMIT_CANCELLED, _CLIENT_GONE or _STOPPING).
+std::uint32_t emitStatusAfterCancel(std::uint32_t reason);
+
 // The text a plugin wrote into `buffer`: at most its capacity, cut back to a whole UTF-8
 // sequence, ill-formed bytes replaced.
 std::string bufferText(const agenthost_buffer& buffer);

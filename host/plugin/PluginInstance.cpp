@@ -10,10 +10,6 @@
 namespace agenthost::plugin {
 namespace {
 
-agenthost_str view(const std::string& s) {
-    return {s.c_str(), s.size()};
-}
-
 // How long a health request waits for the plugin, and how long retiring an instance waits for
 // a health call in progress before leaving the instance in place.
 constexpr std::chrono::milliseconds kHealthTimeout{1000};
@@ -41,24 +37,7 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library,
     host_.logger = &Poco::Logger::get("plugin");
     host_.metrics = &metrics_;
 
-    std::vector<agenthost_setting> settings;
-    for (const auto& [key, value] : settings_.settings)
-        settings.push_back({view(key), view(value)});
-    agenthost_instance_config config{};
-    config.struct_size = sizeof config;
-    config.route = view(host_.route);
-    config.settings = settings.data();
-    config.settings_count = settings.size();
-    config.host = &host_;
-
-    char error[1024];
-    agenthost_buffer buffer{error, sizeof error, 0};
-    instance_ = library_->api().instance_new(&config, &buffer);
-    if (instance_ == nullptr) {
-        const std::string reason = bufferText(buffer);
-        throw LoadError("plugin " + library_->name() + " refused the settings of [plugin." +
-                        route.route + "]: " + (reason.empty() ? "no reason given" : reason));
-    }
+    instance_ = library_->newInstance(host_, settings_.settings);
     health_ =
         std::make_unique<HealthWatch>(healthCall(library_->api(), instance_), library_->name());
 }

@@ -23,10 +23,6 @@
 namespace agenthost::runner {
 namespace {
 
-agenthost_str view(const std::string& s) {
-    return {s.c_str(), s.size()};
-}
-
 // Every log line of the runner (the plugin's, and the loader's) goes to the host.
 class LinkChannel : public Poco::Channel {
   public:
@@ -128,26 +124,17 @@ void Runner::init(FrameReader& frame) {
     } catch (const std::exception& e) {
         fail(e.what());
     }
-    std::vector<agenthost_setting> settings;
+    std::vector<std::pair<std::string, std::string>> settings;
     for (std::size_t i = 0; i + 1 < texts.size(); i += 2)
-        settings.push_back({view(texts[i]), view(texts[i + 1])});
+        settings.emplace_back(texts[i], texts[i + 1]);
     host_.logger = &Poco::Logger::get("plugin");
     host_.metrics = &metrics_;
     forward_ = std::make_unique<MetricsToHost>(link_);
     host_.forward = forward_.get();
-    agenthost_instance_config config{};
-    config.struct_size = sizeof config;
-    config.route = view(host_.route);
-    config.settings = settings.data();
-    config.settings_count = settings.size();
-    config.host = &host_;
-    char error[1024];
-    agenthost_buffer buffer{error, sizeof error, 0};
-    instance_ = loaded_->api().instance_new(&config, &buffer);
-    if (instance_ == nullptr) {
-        const std::string reason = plugin::bufferText(buffer);
-        fail("plugin " + loaded_->name() + " refused the settings of [plugin." + host_.route +
-             "]: " + (reason.empty() ? "no reason given" : reason));
+    try {
+        instance_ = loaded_->newInstance(host_, settings);
+    } catch (const std::exception& e) {
+        fail(e.what());
     }
     FrameWriter hello(FrameType::Hello);
     hello.str(loaded_->name()).str(loaded_->version());
@@ -199,7 +186,7 @@ void Runner::handle(FrameReader& frame) {
     switch (frame.type()) {
         case FrameType::Cancel: {
             const std::uint32_t reason = frame.u32();
-            request.setStatus(RunnerRequest::statusAfterCancel(reason));
+            request.setStatus(plugin::emitStatusAfterCancel(reason));
             api.request_cancel(instance_, request.context, reason);
             break;
         }

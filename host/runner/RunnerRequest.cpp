@@ -40,18 +40,6 @@ RunnerRequest::RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& st
     raw_.history_count = history_.size();
 }
 
-std::uint32_t RunnerRequest::statusAfterCancel(std::uint32_t reason) {
-    switch (reason) {
-        case AGENTHOST_CANCEL_DISCONNECT:
-            return AGENTHOST_EMIT_CLIENT_GONE;
-        case AGENTHOST_CANCEL_SHUTDOWN:
-        case AGENTHOST_CANCEL_DRAIN:
-            return AGENTHOST_EMIT_STOPPING;
-        default:
-            return AGENTHOST_EMIT_CANCELLED;
-    }
-}
-
 std::uint32_t RunnerRequest::onText(std::string_view text) {
     const std::uint32_t status = status_.load();
     if (status != AGENTHOST_EMIT_OK) return status;

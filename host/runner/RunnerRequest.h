@@ -28,7 +28,6 @@ class RunnerRequest final : public agenthost_request_host {
 
     // What emits return from now on (AGENTHOST_EMIT_*).
     void setStatus(std::uint32_t status) { status_.store(status); }
-    static std::uint32_t statusAfterCancel(std::uint32_t reason);
 
     std::uint32_t onText(std::string_view text) override;
     std::uint32_t onEvent(std::string_view kind, std::string_view content,
