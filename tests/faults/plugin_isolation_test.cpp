@@ -8,7 +8,10 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "support/HostProcess.h"
@@ -206,6 +209,57 @@ TEST_F(PluginIsolation, AHangInHealthEndsTheRunningRequestAsUnresponsive) {
 TEST_F(PluginIsolation, AMemoryLeakIsStoppedAtTheLimit) {
     expectError(misbehave("leak"), "plugin_crashed", "runner_memory_mb");
     expectRunnerBack();
+}
+
+// The processes `parent` started that are still there (zombies included).
+std::set<int> childrenOf(int parent) {
+    std::set<int> children;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(parent) + "/task")) {
+        std::ifstream in(task.path() / "children");
+        int pid;
+        while (in >> pid) children.insert(pid);
+    }
+    return children;
+}
+
+// Whether `pid` is a zombie (ended, not reaped).
+bool zombie(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    const auto close = line.rfind(')');
+    return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
+}
+
+TEST(PluginIsolationReload, AReloadReplacesTheRunnerAndReapsTheOldOne) {
+    HostConfig config;
+    config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
+                      "\n\n[plugin.echo]\nlibrary = echo\nisolation = process\n";
+    HostProcess host(config);
+    const auto before = childrenOf(host.pid());
+    ASSERT_EQ(before.size(), 1u);
+    {
+        WsClient client(host.port(), "/api/echo/ws");
+        client.authenticate(kTestKey);
+        EXPECT_EQ(client.chat("before").text, "before");
+    }
+    config.sections += "repeat = 2\n";  // new settings: a new instance, so a new runner
+    host.writeConfig(config);
+    host.signal(SIGHUP);
+    ASSERT_TRUE(host.waitForOutput("reload: generation 2"));
+    // The old runner is stopped and reaped once nothing uses its instance.
+    EXPECT_TRUE(waitUntil(
+        [&] {
+            const auto now = childrenOf(host.pid());
+            return now.size() == 1 && !now.count(*before.begin());
+        },
+        10s))
+        << "children: " << childrenOf(host.pid()).size();
+    for (int pid : childrenOf(host.pid())) EXPECT_FALSE(zombie(pid));
+    WsClient client(host.port(), "/api/echo/ws");
+    client.authenticate(kTestKey);
+    EXPECT_EQ(client.chat("after").text, "afterafter");
+    EXPECT_EQ(host.stop(), 0) << host.output();
 }
 
 }  // namespace
