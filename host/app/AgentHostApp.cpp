@@ -249,8 +249,8 @@ int AgentHostApp::serve() {
     }
     PidFile pidFile(pidFile_);
     for (const auto& [route, instance] : host.routes()->routes)
-        log.information("route /api/" + route + "/ws -> " + instance->library().name() + " " +
-                        instance->library().version());
+        log.information("route /api/" + route + "/ws -> " + instance->pluginName() + " " +
+                        instance->pluginVersion());
     const char* scheme =
         startConfig.server.tlsCert.empty() ? " listening on http://" : " listening on https://";
     log.information(std::string("agenthost ") + core::kVersion + scheme + startConfig.server.host +

@@ -290,6 +290,25 @@ void readKey(SectionReader s, const std::string& name, std::vector<KeySettings>&
     out.push_back(std::move(key));
 }
 
+bool isIsolationKey(const std::string& key) {
+    return key == "isolation" || key == "runner_memory_mb" || key == "runner_cpu_s" ||
+           key == "runner_open_files" || key == "runner_timeout_s";
+}
+
+void readIsolation(SectionReader& s, RouteSettings& r) {
+    IsolationSettings& i = r.isolation;
+    const std::string mode =
+        s.raw("isolation", bundledLibrary(r.library) ? "in_process" : "process");
+    if (mode == "process")
+        i.process = true;
+    else if (mode != "in_process")
+        s.error("isolation", "must be process or in_process");
+    s.integer("runner_memory_mb", i.memoryMb, 0, 1ll << 30);
+    s.integer("runner_cpu_s", i.cpuS, 0, 1ll << 40);
+    s.integer("runner_open_files", i.openFiles, 16, 1 << 20);
+    s.integer("runner_timeout_s", i.timeoutS, 1, 3600);
+}
+
 void readRoute(SectionReader s, const std::string& route, const std::string& pluginDir,
                std::vector<RouteSettings>& out) {
     RouteSettings r;
@@ -303,10 +322,11 @@ void readRoute(SectionReader s, const std::string& route, const std::string& plu
         Poco::Path(Poco::Path::forDirectory(pluginDir)).setFileName(r.library + ".so").toString();
     s.integer("approval_timeout_s", r.approvalTimeoutS, 1, 24 * 3600);
     s.integer("request_timeout_s", r.requestTimeoutS, 0, 7 * 24 * 3600);
+    readIsolation(s, r);
     for (const auto& key : s.keys()) {
         // The host's own keys; the plugin gets the rest.
         if (key == "library" || key == "enabled" || key == "approval_timeout_s" ||
-            key == "request_timeout_s")
+            key == "request_timeout_s" || isIsolationKey(key))
             continue;
         if (enabled.value_or(false)) {
             if (auto value = s.resolved(key)) r.settings.emplace_back(key, *value);
@@ -332,6 +352,10 @@ bool isRouteName(const std::string& name) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     };
     return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), allowed);
+}
+
+bool bundledLibrary(const std::string& library) {
+    return library == "echo" || library == "claude" || library == "codex_bridgehub";
 }
 
 std::string Problem::describe() const {

@@ -96,6 +96,20 @@ struct WebSettings {
     std::string directory;
 };
 
+// Where a route's plugin runs (isolation = process | in_process) and, in a runner process,
+// what bounds it (docs/config.md).
+struct IsolationSettings {
+    bool process = false;
+    long long memoryMb = 1024;   // runner_memory_mb: resident memory; 0: unbounded
+    long long cpuS = 0;          // runner_cpu_s: CPU seconds over the runner's life; 0: unbounded
+    long long openFiles = 1024;  // runner_open_files: RLIMIT_NOFILE
+    long long timeoutS = 10;     // runner_timeout_s: request_start/instance_health must return
+    bool operator==(const IsolationSettings&) const = default;
+};
+
+// The libraries that ship with agenthost run in the host's process unless told otherwise.
+bool bundledLibrary(const std::string& library);
+
 struct RouteSettings {
     std::string route;                                          // NAME of [plugin.NAME]
     std::string library;                                        // library name, without .so
@@ -103,6 +117,7 @@ struct RouteSettings {
     std::vector<std::pair<std::string, std::string>> settings;  // resolved, for the plugin
     long long requestTimeoutS = 0;  // request_timeout_s: cancel a request after it; 0: never
     int approvalTimeoutS = 300;     // an unanswered approval request is declined after it
+    IsolationSettings isolation;
 };
 
 struct Config {

@@ -163,15 +163,7 @@ void TurnRequest::releaseNow(const std::shared_ptr<plugin::PluginInstance>& inst
 }
 
 std::uint32_t TurnRequest::endedStatus() const {
-    switch (cancelReason_.load()) {
-        case AGENTHOST_CANCEL_DISCONNECT:
-            return AGENTHOST_EMIT_CLIENT_GONE;
-        case AGENTHOST_CANCEL_SHUTDOWN:
-        case AGENTHOST_CANCEL_DRAIN:
-            return AGENTHOST_EMIT_STOPPING;
-        default:
-            return AGENTHOST_EMIT_CANCELLED;
-    }
+    return plugin::emitStatusAfterCancel(cancelReason_.load());
 }
 
 // ---- Plugin -> host

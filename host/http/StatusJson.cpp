@@ -58,10 +58,10 @@ Poco::JSON::Object pluginEntry(const plugin::PluginInstance& instance, const plu
     entry.set("route", instance.route());
     entry.set("path", "/api/" + instance.route() + "/ws");
     entry.set("library", instance.settings().library);
-    if (full) entry.set("library_path", instance.library().path());
-    entry.set("plugin", instance.library().name());
-    entry.set("version", instance.library().version());
-    entry.set("abi_version", instance.library().abiVersion());
+    if (full) entry.set("library_path", instance.libraryPath());
+    entry.set("plugin", instance.pluginName());
+    entry.set("version", instance.pluginVersion());
+    entry.set("abi_version", instance.abiVersion());
     entry.set("connections", instance.connections.load());
     entry.set("health", healthObject(health));
     return entry;

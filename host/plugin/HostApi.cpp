@@ -101,13 +101,17 @@ uint32_t metricDefine(agenthost_instance_host_ptr instance, uint32_t kind, agent
     const auto n = view(name), h = view(help);
     if (instance == nullptr || instance->metrics == nullptr || !n || !h) return 0;
     uint32_t id = 0;
-    guarded([&] { id = instance->metrics->define(kind, *n, *h); });
+    guarded([&] {
+        id = instance->metrics->define(kind, *n, *h);
+        if (id != 0 && instance->forward) instance->forward->defined(id, kind, *n, *h);
+    });
     return id;
 }
 
 void metricRecord(agenthost_instance_host_ptr instance, uint32_t metric, double value) {
     if (instance == nullptr || instance->metrics == nullptr) return;
     instance->metrics->record(metric, value);  // noexcept: no allocation, no lock
+    if (instance->forward) guarded([&] { instance->forward->recorded(metric, value); });
 }
 
 const agenthost_host_api kHostApi = {
@@ -147,6 +151,18 @@ void logAtLevel(Poco::Logger& logger, std::uint32_t level, const std::string& li
         default:
             logger.error(line);
             break;
+    }
+}
+
+std::uint32_t emitStatusAfterCancel(std::uint32_t reason) {
+    switch (reason) {
+        case AGENTHOST_CANCEL_DISCONNECT:
+            return AGENTHOST_EMIT_CLIENT_GONE;
+        case AGENTHOST_CANCEL_SHUTDOWN:
+        case AGENTHOST_CANCEL_DRAIN:
+            return AGENTHOST_EMIT_STOPPING;
+        default:
+            return AGENTHOST_EMIT_CANCELLED;
     }
 }
 

@@ -14,7 +14,19 @@ class Logger;
 
 namespace agenthost::plugin {
 class PluginMetrics;
-}
+
+// Where a plugin runner process sends the metrics its plugin defines and records, on top of
+// counting them itself (isolation = process: the host's /metrics shows them).
+class MetricsForward {
+  public:
+    virtual void defined(std::uint32_t id, std::uint32_t kind, std::string_view name,
+                         std::string_view help) = 0;
+    virtual void recorded(std::uint32_t id, double value) = 0;
+
+  protected:
+    ~MetricsForward() = default;
+};
+}  // namespace agenthost::plugin
 
 // One request as the plugin sees it. The host implements it (conversation/TurnRequest.h); the
 // C callbacks below only check their arguments and forward to it. Every string is borrowed for
@@ -40,7 +52,8 @@ struct agenthost_request_host {
 struct agenthost_instance_host {
     std::string route;
     Poco::Logger* logger = nullptr;
-    agenthost::plugin::PluginMetrics* metrics = nullptr;  // null: metric_define refuses
+    agenthost::plugin::PluginMetrics* metrics = nullptr;   // null: metric_define refuses
+    agenthost::plugin::MetricsForward* forward = nullptr;  // in a runner: to the host
 };
 
 namespace agenthost::plugin {
@@ -50,6 +63,10 @@ const agenthost_host_api* hostApi();
 
 // A plugin log line at AGENTHOST_LOG_* `level` (an unknown level logs as an error).
 void logAtLevel(Poco::Logger& logger, std::uint32_t level, const std::string& line);
+
+// What a request's callbacks return once the host cancelled it for `reason`
+// (AGENTHOST_CANCEL_* -> AGENTHOST_EMIT_CANCELLED, _CLIENT_GONE or _STOPPING).
+std::uint32_t emitStatusAfterCancel(std::uint32_t reason);
 
 // The text a plugin wrote into `buffer`: at most its capacity, cut back to a whole UTF-8
 // sequence, ill-formed bytes replaced.

@@ -71,6 +71,19 @@ std::shared_ptr<PluginLibrary> LibraryCache::loadedUnchanged(const std::string& 
     return loaded == byContent_.end() ? nullptr : loaded->second.lock();
 }
 
+std::string LibraryCache::contentHash(const std::string& path) {
+    const FileStamp stamp = stampOf(path);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto seen = byPath_.find(path);
+        if (seen != byPath_.end() && seen->second.stamp == stamp) return seen->second.sha256;
+    }
+    const std::string hash = util::sha256Hex(readWhole(path));
+    std::lock_guard<std::mutex> lock(mutex_);
+    byPath_[path] = {stamp, hash};
+    return hash;
+}
+
 std::shared_ptr<PluginLibrary> LibraryCache::get(const std::string& path) {
     const FileStamp stamp = stampOf(path);  // before reading: a later change is seen next time
     {

@@ -25,6 +25,9 @@ class LibraryCache {
   public:
     // The library for the file's current content. Throws LoadError.
     std::shared_ptr<PluginLibrary> get(const std::string& path);
+    // The SHA-256 of the file's current content, without loading it (an isolated route's
+    // library is loaded by its runner process only). Throws LoadError.
+    std::string contentHash(const std::string& path);
 
   private:
     struct FileStamp {

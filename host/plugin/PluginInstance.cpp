@@ -5,12 +5,10 @@
 #include <mutex>
 #include <vector>
 
+#include "runner/RunnerProxy.h"
+
 namespace agenthost::plugin {
 namespace {
-
-agenthost_str view(const std::string& s) {
-    return {s.c_str(), s.size()};
-}
 
 // How long a health request waits for the plugin, and how long retiring an instance waits for
 // a health call in progress before leaving the instance in place.
@@ -39,29 +37,38 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library,
     host_.logger = &Poco::Logger::get("plugin");
     host_.metrics = &metrics_;
 
-    std::vector<agenthost_setting> settings;
-    for (const auto& [key, value] : settings_.settings)
-        settings.push_back({view(key), view(value)});
-    agenthost_instance_config config{};
-    config.struct_size = sizeof config;
-    config.route = view(host_.route);
-    config.settings = settings.data();
-    config.settings_count = settings.size();
-    config.host = &host_;
-
-    char error[1024];
-    agenthost_buffer buffer{error, sizeof error, 0};
-    instance_ = library_->api().instance_new(&config, &buffer);
-    if (instance_ == nullptr) {
-        const std::string reason = bufferText(buffer);
-        throw LoadError("plugin " + library_->name() + " refused the settings of [plugin." +
-                        route.route + "]: " + (reason.empty() ? "no reason given" : reason));
-    }
+    instance_ = library_->newInstance(host_, settings_.settings);
     health_ =
         std::make_unique<HealthWatch>(healthCall(library_->api(), instance_), library_->name());
 }
 
+PluginInstance::PluginInstance(const config::RouteSettings& route, std::string contentHash)
+    : settings_(route), contentHash_(std::move(contentHash)) {
+    host_.route = route.route;
+    host_.logger = &Poco::Logger::get("plugin");
+    host_.metrics = &metrics_;
+    proxy_ = std::make_unique<runner::RunnerProxy>(settings_, metrics_);
+}
+
+std::string PluginInstance::pluginName() const {
+    return proxy_ ? proxy_->identity().name : library_->name();
+}
+
+std::string PluginInstance::pluginVersion() const {
+    return proxy_ ? proxy_->identity().version : library_->version();
+}
+
+std::string PluginInstance::abiVersion() const {
+    if (!proxy_) return library_->abiVersion();
+    return std::to_string(proxy_->identity().abiMajor) + "." +
+           std::to_string(proxy_->identity().abiMinor);
+}
+
 PluginInstance::~PluginInstance() {
+    if (proxy_) {
+        proxy_.reset();  // the runner destroys the instance and exits
+        return;
+    }
     if (health_ && !health_->stop(kHealthStopTimeout)) {
         // The plugin is still inside instance_health: destroying the instance or unloading its
         // code under it would crash the host. Both are left in place for the life of the
@@ -76,6 +83,7 @@ PluginInstance::~PluginInstance() {
 }
 
 Health PluginInstance::health() const {
+    if (proxy_) return proxy_->health();
     return health_->current(kHealthTimeout);
 }
 
@@ -86,6 +94,11 @@ PluginInstance::Started PluginInstance::start(const agenthost_request& request,
     agenthost_buffer codeBuffer{code, sizeof code, 0};
     agenthost_buffer messageBuffer{message, sizeof message, 0};
     Started started;
+    if (proxy_) {
+        started.accepted = true;
+        started.context = proxy_->start(request, handle);
+        return started;
+    }
     const std::uint32_t answer = library_->api().request_start(
         instance_, &request, handle, &started.context, &codeBuffer, &messageBuffer);
     started.accepted = answer == AGENTHOST_START_ACCEPTED;
@@ -98,15 +111,21 @@ PluginInstance::Started PluginInstance::start(const agenthost_request& request,
 }
 
 void PluginInstance::cancel(agenthost_request_plugin_ptr context, std::uint32_t reason) const {
+    if (proxy_) return proxy_->cancel(context, reason);
     library_->api().request_cancel(instance_, context, reason);
 }
 
 void PluginInstance::release(agenthost_request_plugin_ptr context) const {
+    if (proxy_) return proxy_->release(context);
     library_->api().request_release(instance_, context);
 }
 
 bool PluginInstance::approvalDecided(agenthost_request_plugin_ptr context, std::uint64_t cookie,
                                      std::uint32_t decision) const {
+    if (proxy_) {
+        proxy_->approvalDecided(context, cookie, decision);
+        return true;
+    }
     const auto decided = library_->api().approval_decided;
     if (decided == nullptr) return false;
     decided(instance_, context, cookie, decision);

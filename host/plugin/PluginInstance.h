@@ -1,5 +1,7 @@
 // One configured route ([plugin.NAME]) served by a plugin library. Shared by every session of
-// the route; the library stays loaded while any instance of it exists.
+// the route; the library stays loaded while any instance of it exists. With isolation =
+// process the library is loaded in a runner process instead, and every call goes through a
+// runner::RunnerProxy; the rest of the host sees no difference.
 #pragma once
 
 #include <agenthost/plugin_abi.h>
@@ -16,12 +18,19 @@
 #include "plugin/PluginLibrary.h"
 #include "plugin/PluginMetrics.h"
 
+namespace agenthost::runner {
+class RunnerProxy;
+}
+
 namespace agenthost::plugin {
 
 class PluginInstance {
   public:
     // Creates the plugin's instance for `route`. Throws LoadError when the plugin refuses.
     PluginInstance(std::shared_ptr<PluginLibrary> library, const config::RouteSettings& route);
+    // The route's plugin in a runner process (isolation = process); `contentHash` identifies
+    // the library file's content, to tell a reload whether it changed. Throws LoadError.
+    PluginInstance(const config::RouteSettings& route, std::string contentHash);
     // instance_destroy: the plugin finishes and joins everything. Unless the plugin is stuck in
     // instance_health: then the instance is left alone and its library stays loaded.
     ~PluginInstance();
@@ -29,15 +38,25 @@ class PluginInstance {
     PluginInstance& operator=(const PluginInstance&) = delete;
 
     const std::string& route() const { return host_.route; }
-    const PluginLibrary& library() const { return *library_; }
     const config::RouteSettings& settings() const { return settings_; }
+    // The library loaded in this process; null when the route is isolated.
+    const PluginLibrary* library() const { return library_.get(); }
+    bool isolated() const { return proxy_ != nullptr; }
+    // The isolated library's content hash; empty in process.
+    const std::string& contentHash() const { return contentHash_; }
+    // What the plugin says it is, wherever it runs.
+    std::string pluginName() const;
+    std::string pluginVersion() const;
+    std::string abiVersion() const;
+    const std::string& libraryPath() const { return settings_.libraryPath; }
 
     // The plugin's health, asked off the caller's thread; at most about a second's wait
     // (HealthWatch).
     Health health() const;
 
     // The plugin promised that request_start never blocks: it may run on the event loop.
-    bool nonBlockingStart() const { return library_->nonBlockingStart(); }
+    // An isolated route's start only queues a frame, so it never blocks either.
+    bool nonBlockingStart() const { return proxy_ || library_->nonBlockingStart(); }
 
     // request_start. Accepted: the plugin calls finish once, and `context` is its pointer for
     // the calls below. Refused: it will not call finish; its code and sentence, if it gave them.
@@ -71,6 +90,8 @@ class PluginInstance {
     agenthost_instance_host host_;
     agenthost_instance_plugin_ptr instance_ = nullptr;
     std::unique_ptr<HealthWatch> health_;
+    std::unique_ptr<runner::RunnerProxy> proxy_;  // isolation = process
+    std::string contentHash_;
 
     // Counted from construction until after instance_destroy (members outlive the body).
     struct AliveCount {

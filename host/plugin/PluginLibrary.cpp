@@ -31,6 +31,29 @@ std::string PluginLibrary::abiVersion() const {
     return versionString(api_->abi_major, api_->abi_minor);
 }
 
+agenthost_instance_plugin_ptr PluginLibrary::newInstance(
+    agenthost_instance_host& host,
+    const std::vector<std::pair<std::string, std::string>>& settings) const {
+    auto view = [](const std::string& s) { return agenthost_str{s.c_str(), s.size()}; };
+    std::vector<agenthost_setting> pairs;
+    for (const auto& [key, value] : settings) pairs.push_back({view(key), view(value)});
+    agenthost_instance_config config{};
+    config.struct_size = sizeof config;
+    config.route = view(host.route);
+    config.settings = pairs.data();
+    config.settings_count = pairs.size();
+    config.host = &host;
+    char error[1024];
+    agenthost_buffer buffer{error, sizeof error, 0};
+    const auto instance = api_->instance_new(&config, &buffer);
+    if (instance == nullptr) {
+        const std::string reason = bufferText(buffer);
+        throw LoadError("plugin " + name() + " refused the settings of [plugin." + host.route +
+                        "]: " + (reason.empty() ? "no reason given" : reason));
+    }
+    return instance;
+}
+
 std::string PluginLibrary::checkCompatible(const agenthost_plugin_api& api) {
     const std::string plugin = versionString(api.abi_major, api.abi_minor);
     if (api.abi_major != AGENTHOST_ABI_MAJOR)

@@ -7,6 +7,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace agenthost::plugin {
 
@@ -34,6 +36,12 @@ class PluginLibrary {
     bool nonBlockingStart() const {
         return (api_->flags & AGENTHOST_PLUGIN_NONBLOCKING_START) != 0;
     }
+
+    // instance_new for the route `host` belongs to, with its settings. Throws LoadError with
+    // the plugin's reason when it refuses.
+    agenthost_instance_plugin_ptr newInstance(
+        agenthost_instance_host& host,
+        const std::vector<std::pair<std::string, std::string>>& settings) const;
 
     // Returns an empty string when the host accepts `api`, else the reason.
     static std::string checkCompatible(const agenthost_plugin_api& api);

@@ -9,7 +9,24 @@ namespace {
 
 bool sameSettings(const config::RouteSettings& a, const config::RouteSettings& b) {
     return a.library == b.library && a.libraryPath == b.libraryPath && a.settings == b.settings &&
-           a.approvalTimeoutS == b.approvalTimeoutS && a.requestTimeoutS == b.requestTimeoutS;
+           a.approvalTimeoutS == b.approvalTimeoutS && a.requestTimeoutS == b.requestTimeoutS &&
+           a.isolation == b.isolation;
+}
+
+// The route's instance: the running one when its library content and settings are unchanged.
+std::shared_ptr<PluginInstance> instanceFor(const config::RouteSettings& route,
+                                            const std::shared_ptr<PluginInstance>& running,
+                                            LibraryCache& libraries) {
+    const bool same = running && sameSettings(running->settings(), route);
+    if (route.isolation.process) {
+        // Never loaded here: its code runs in the runner process only.
+        std::string hash = libraries.contentHash(route.libraryPath);
+        if (same && running->contentHash() == hash) return running;
+        return std::make_shared<PluginInstance>(route, std::move(hash));
+    }
+    auto library = libraries.get(route.libraryPath);
+    if (same && running->library() == library.get()) return running;
+    return std::make_shared<PluginInstance>(library, route);
 }
 
 // Whether `path` may be loaded from; an untrusted one is an error, or a warning when the
@@ -52,13 +69,8 @@ RouteTableBuild buildRouteTable(const config::Config& config, const RouteTable* 
             (!elsewhere.empty() && !trusted(config, elsewhere, where, build)))
             continue;
         try {
-            auto library = libraries.get(route.libraryPath);
             auto running = previous ? previous->find(route.route) : nullptr;
-            if (running && &running->library() == library.get() &&
-                sameSettings(running->settings(), route))
-                table->routes[route.route] = running;
-            else
-                table->routes[route.route] = std::make_shared<PluginInstance>(library, route);
+            table->routes[route.route] = instanceFor(route, running, libraries);
         } catch (const std::exception& e) {
             build.errors.push_back({"plugin." + route.route, "library", e.what()});
         }

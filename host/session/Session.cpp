@@ -96,7 +96,7 @@ void Session::acceptedLocked(const std::string& keyName) {
 std::string Session::readyFrameLocked(const std::string& conversationId,
                                       std::int64_t lastSeq) const {
     return protocol::readyFrame(
-        {route_, id_, instance_->library().version(), protocol_, conversationId, lastSeq});
+        {route_, id_, instance_->pluginVersion(), protocol_, conversationId, lastSeq});
 }
 
 // On a new conversation; `greetingError` (an error frame, or "") follows the ready frame.

@@ -1,5 +1,7 @@
-// A plugin stuck in instance_health (tests/faults/fixtures/stuck_health.c) while it is asked
-// through unauthenticated GET /api/health: health answers within about a second, saying which
+// A plugin stuck in instance_health (tests/faults/fixtures/stuck_health.c), loaded into the
+// server's process (isolation = in_process: the in-process health watch is what is tested;
+// plugin_isolation_test covers a hang in a runner), while it is asked through unauthenticated
+// GET /api/health: health answers within about a second, saying which
 // route does not answer, other routes and new connections are not held up, the plugin is asked
 // at most once at a time, and the host still stops cleanly with the plugin stuck.
 #include <gtest/gtest.h>
@@ -32,7 +34,7 @@ class StuckHealth : public ::testing::Test {
         config.pluginDirectory = plugins_.path();
         config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
                           "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.stuck]\nlibrary = "
-                          "stuck_health\nstuck_while = " +
+                          "stuck_health\nisolation = in_process\nstuck_while = " +
                           stuckFlag_ + "\n";
         host_ = std::make_unique<HostProcess>(config);
     }

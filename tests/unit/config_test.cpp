@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "support/BuildPaths.h"
@@ -389,6 +390,41 @@ TEST_F(ConfigTest, RouteNamesAreValidated) {
 TEST_F(ConfigTest, LibraryMustBeAPlainName) {
     const auto result = load("[plugin.echo]\nlibrary = ../evil\n");
     EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "library")) << describeAll(result.errors);
+}
+
+TEST_F(ConfigTest, IsolationDefaultsToAProcessForLibrariesThatDoNotShipWithAgenthost) {
+    const auto result = load(
+        "[plugin.echo]\n[plugin.claude]\n[plugin.codex]\nlibrary = codex_bridgehub\n"
+        "[plugin.other]\nlibrary = third_party\nrunner_memory_mb = 64\nrunner_cpu_s = 30\n"
+        "runner_open_files = 100\nrunner_timeout_s = 3\ncolour = blue\n"
+        "[plugin.pinned]\nlibrary = third_party\nisolation = in_process\n"
+        "[plugin.caged]\nlibrary = echo\nisolation = process\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    std::map<std::string, RouteSettings> routes;
+    for (const auto& route : result.config.routes) routes[route.route] = route;
+    EXPECT_FALSE(routes["echo"].isolation.process);
+    EXPECT_FALSE(routes["claude"].isolation.process);
+    EXPECT_FALSE(routes["codex"].isolation.process);
+    EXPECT_FALSE(routes["pinned"].isolation.process);
+    EXPECT_TRUE(routes["caged"].isolation.process);
+    const auto& other = routes["other"];
+    EXPECT_TRUE(other.isolation.process);
+    EXPECT_EQ(other.isolation.memoryMb, 64);
+    EXPECT_EQ(other.isolation.cpuS, 30);
+    EXPECT_EQ(other.isolation.openFiles, 100);
+    EXPECT_EQ(other.isolation.timeoutS, 3);
+    // The host's keys are not the plugin's settings.
+    ASSERT_EQ(other.settings.size(), 1u);
+    EXPECT_EQ(other.settings[0].first, "colour");
+}
+
+TEST_F(ConfigTest, IsolationValuesAreChecked) {
+    const auto result =
+        load("[plugin.echo]\nisolation = sandboxed\nrunner_timeout_s = 0\nrunner_open_files = 2\n");
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "isolation"))
+        << describeAll(result.errors);
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "runner_timeout_s"));
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "runner_open_files"));
 }
 
 TEST_F(ConfigTest, KeyAllowlistNamesMustBeRouteNames) {

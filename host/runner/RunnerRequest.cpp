@@ -1,0 +1,114 @@
+#include "runner/RunnerRequest.h"
+
+#include "protocol/EventKinds.h"
+#include "protocol/Frames.h"
+
+namespace agenthost::runner {
+namespace {
+
+agenthost_str view(const std::string& s) {
+    return {s.c_str(), s.size()};
+}
+
+}  // namespace
+
+RunnerRequest::RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& start)
+    : link_(link), id_(id) {
+    raw_.struct_size = sizeof raw_;
+    raw_.request_id = id;
+    raw_.flags = start.u32();
+    raw_.turn = start.u32();
+    raw_.timeout_ms = start.u64();
+    route_ = start.str();
+    conversation_ = start.str();
+    key_ = start.str();
+    message_ = start.str();
+    state_ = start.str();
+    const std::uint32_t turns = start.u32();
+    for (std::uint32_t i = 0; i < turns && start.ok(); ++i) {
+        historyText_.emplace_back(start.str());
+        historyText_.emplace_back(start.str());
+    }
+    for (std::size_t i = 0; i + 1 < historyText_.size(); i += 2)
+        history_.push_back({view(historyText_[i]), view(historyText_[i + 1])});
+    raw_.route = view(route_);
+    raw_.conversation_id = view(conversation_);
+    raw_.key_name = view(key_);
+    raw_.message = view(message_);
+    raw_.session_state = view(state_);
+    raw_.history = history_.data();
+    raw_.history_count = history_.size();
+}
+
+std::uint32_t RunnerRequest::onText(std::string_view text) {
+    const std::uint32_t status = status_.load();
+    if (status != AGENTHOST_EMIT_OK) return status;
+    // In pieces, so that neither side holds a frame of the whole of a huge emit.
+    do {
+        const auto piece = text.substr(0, kTextPieceBytes);
+        FrameWriter frame(FrameType::Text);
+        frame.u64(id_).str(piece);
+        link_.send(frame);
+        text.remove_prefix(piece.size());
+    } while (!text.empty() && status_.load() == AGENTHOST_EMIT_OK);
+    return status_.load();
+}
+
+std::uint32_t RunnerRequest::onEvent(std::string_view kind, std::string_view content,
+                                     std::string_view data) {
+    // The host's own checks, here so the plugin hears INVALID at once.
+    const auto named = protocol::eventKindNamed(kind);
+    if (!named || *named == protocol::EventKind::ApprovalRequest) return AGENTHOST_EMIT_INVALID;
+    if (!protocol::compactJsonObject(data)) return AGENTHOST_EMIT_INVALID;
+    const std::uint32_t status = status_.load();
+    if (status != AGENTHOST_EMIT_OK) return status;
+    FrameWriter frame(FrameType::Event);
+    frame.u64(id_).str(kind).str(content).str(data);
+    link_.send(frame);
+    return status_.load();
+}
+
+std::uint32_t RunnerRequest::onApprovalRequest(std::uint64_t cookie, std::string_view action,
+                                               std::string_view content, std::string_view detail) {
+    if (action != "command" && action != "file_change") return AGENTHOST_EMIT_INVALID;
+    if (!protocol::compactJsonObject(detail)) return AGENTHOST_EMIT_INVALID;
+    const std::uint32_t status = status_.load();
+    if (status != AGENTHOST_EMIT_OK) return status;
+    if ((raw_.flags & AGENTHOST_REQUEST_CAN_ASK_APPROVAL) == 0) return AGENTHOST_EMIT_UNSUPPORTED;
+    FrameWriter frame(FrameType::Approval);
+    frame.u64(id_).u64(cookie).str(action).str(content).str(detail);
+    link_.send(frame);
+    return status_.load();
+}
+
+void RunnerRequest::onUsage(std::uint64_t in, std::uint64_t out) {
+    FrameWriter frame(FrameType::Usage);
+    frame.u64(id_).u64(in).u64(out);
+    link_.send(frame);
+}
+
+void RunnerRequest::onStopReason(std::string_view reason) {
+    FrameWriter frame(FrameType::StopReason);
+    frame.u64(id_).str(reason);
+    link_.send(frame);
+}
+
+void RunnerRequest::onSessionState(std::string_view state) {
+    FrameWriter frame(FrameType::SessionState);
+    frame.u64(id_).str(state);
+    link_.send(frame);
+}
+
+void RunnerRequest::onLog(std::uint32_t level, std::string_view message) {
+    FrameWriter frame(FrameType::RequestLog);
+    frame.u64(id_).u32(level).str(message);
+    link_.send(frame);
+}
+
+void RunnerRequest::onFinish(std::string_view code, std::string_view message) {
+    FrameWriter frame(FrameType::Finish);
+    frame.u64(id_).str(code).str(message);
+    link_.send(frame);
+}
+
+}  // namespace agenthost::runner
