@@ -36,6 +36,33 @@ Array::Ptr cachedText(const std::string& text) {
     return blocks;
 }
 
+bool isEmptyText(const Object::Ptr& block) {
+    return block && block->optValue<std::string>("type", "") == "text" &&
+           block->optValue<std::string>("text", "").empty();
+}
+
+// `blocks` as the API takes them back: without empty text blocks (refused, and a block that
+// got no delta is one), and, for the last message of a request (`endsPrompt`), without
+// whitespace at the end of a final text block (refused there too). Thinking blocks stay as
+// they are: their signature covers them.
+Array::Ptr sendable(const Array::Ptr& blocks, bool endsPrompt) {
+    Array::Ptr out = new Array;
+    for (std::size_t i = 0; i < blocks->size(); ++i) {
+        const Object::Ptr block = blocks->getObject(i);
+        if (!isEmptyText(block)) out->add(blocks->get(i));
+    }
+    if (!endsPrompt || out->size() == 0) return out;
+    const Object::Ptr last = out->getObject(out->size() - 1);
+    if (!last || last->optValue<std::string>("type", "") != "text") return out;
+    std::string text = last->getValue<std::string>("text");
+    text.erase(text.find_last_not_of(" \t\r\n") + 1);
+    Object::Ptr trimmed = new Object(*last);
+    trimmed->set("text", text);
+    out->set(out->size() - 1, trimmed);
+    if (text.empty()) out->remove(out->size() - 1);
+    return out;
+}
+
 // The content blocks the plugin kept with an assistant turn, or null when it kept none (or
 // they cannot be read: then the turn's text stands in for them).
 Array::Ptr keptBlocks(std::string_view data) {
@@ -43,6 +70,7 @@ Array::Ptr keptBlocks(std::string_view data) {
     try {
         Poco::JSON::Parser parser;
         Array::Ptr blocks = parser.parse(std::string(data)).extract<Array::Ptr>();
+        if (blocks) blocks = sendable(blocks, false);
         return blocks && blocks->size() > 0 ? blocks : nullptr;
     } catch (const Poco::Exception&) {
         return nullptr;
@@ -68,8 +96,10 @@ Array::Ptr messagesOf(const ClaudeConfig& config, const std::vector<Turn>& histo
         messages->add(messageObject("user", cachedText(message)));
     else
         messages->add(messageObject("user", message));
-    if (partialAnswer && partialAnswer->size() > 0)
-        messages->add(messageObject("assistant", partialAnswer));
+    if (partialAnswer) {
+        Array::Ptr blocks = sendable(partialAnswer, true);
+        if (blocks->size() > 0) messages->add(messageObject("assistant", blocks));
+    }
     return messages;
 }
 

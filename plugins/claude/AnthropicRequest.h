@@ -24,7 +24,8 @@ namespace agenthost::claude {
 //   next turn, whose prefix is this request plus the answer, reads it from the cache (the API
 //   looks for the longest cached prefix at earlier block boundaries).
 // - `partialAnswer`: when the API paused a turn (pause_turn), the assistant's content so far,
-//   sent as the last message so that the model goes on from there.
+//   sent as the last message so that the model goes on from there (empty text blocks and the
+//   whitespace that ends it left out: the API refuses both in a last assistant message).
 std::string buildMessagesBody(const ClaudeConfig& config, const std::vector<Turn>& history,
                               const std::string& message,
                               const Poco::JSON::Array::Ptr& partialAnswer = nullptr);
