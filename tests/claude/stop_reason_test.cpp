@@ -160,7 +160,6 @@ TEST_F(ClaudeStops, AnOverloadedStreamIsNotRetriedAfterText) {
         exchange.write(messageStartWithUsage(kUsage) +
                        blockEvents(0, R"({"type":"text","text":""})",
                                    {R"({"type":"text_delta","text":"Half an "})"}));
-        std::this_thread::sleep_for(50ms);  // the text reaches the client first
         exchange.write(sseEvent("error", R"({"type":"error","error":{"type":"overloaded_error",)"
                                          R"("message":"Overloaded"}})"));
     });
