@@ -16,21 +16,7 @@ if [[ -z ${NO_BUILD:-} ]]; then  # NO_BUILD=1: use what $BUILD and $BENCH_BIN al
     cmake --build "$BUILD" -j2 --target agenthost claude claude_cache_bench >/dev/null
 fi
 
-WORK=$(mktemp -d /tmp/agenthost-claude-cache-bench.XXXXXX)
-HOST_PID=
-cleanup() {
-    if [[ -n $HOST_PID ]]; then kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-AGENTHOST_BENCH_KEY=bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-export AGENTHOST_BENCH_KEY NO_PROXY=127.0.0.1,localhost
-HOST_PORT=$(free_port)
-MOCK_PORT=$(free_port)
+source "$ROOT/bench/claude/common.sh"
 SYSTEM="You are a patient planning assistant. Answer each question with a clear explanation."
 cat >"$WORK/agenthost.ini" <<INI
 [server]
@@ -58,11 +44,6 @@ base_url = http://127.0.0.1:$MOCK_PORT
 system = $SYSTEM
 prompt_caching = false
 INI
-"$BUILD/bin/agenthost" --config="$WORK/agenthost.ini" >"$WORK/agenthost.log" 2>&1 &
-HOST_PID=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$HOST_PORT/api/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+start_host
 "$BENCH_BIN" --mock-port="$MOCK_PORT" --host-port="$HOST_PORT" \
     --turns="$TURNS" run
