@@ -13,21 +13,7 @@ ulimit -n "$(ulimit -Hn)"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENTHOST_TESTS=OFF >/dev/null
 cmake --build "$BUILD" -j2 --target agenthost claude claude_stream_bench >/dev/null
 
-WORK=$(mktemp -d /tmp/agenthost-claude-bench.XXXXXX)
-HOST_PID=
-cleanup() {
-    if [[ -n $HOST_PID ]]; then kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-AGENTHOST_BENCH_KEY=bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-export AGENTHOST_BENCH_KEY NO_PROXY=127.0.0.1,localhost
-HOST_PORT=$(free_port)
-MOCK_PORT=$(free_port)
+source "$ROOT/bench/claude/common.sh"
 cat >"$WORK/agenthost.ini" <<INI
 [server]
 host = 127.0.0.1
@@ -49,11 +35,6 @@ library = claude
 api_key = bench-not-a-real-key
 base_url = http://127.0.0.1:$MOCK_PORT
 INI
-"$BUILD/bin/agenthost" --config="$WORK/agenthost.ini" >"$WORK/agenthost.log" 2>&1 &
-HOST_PID=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$HOST_PORT/api/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+start_host
 "$BUILD/bin/claude_stream_bench" --mock-port="$MOCK_PORT" --host-port="$HOST_PORT" \
     --streams="$STREAMS" --server-pid="$HOST_PID" run

@@ -17,6 +17,7 @@ namespace agenthost::conversation {
 namespace {
 
 constexpr std::size_t kMaxStateBytes = 64 * 1024;
+constexpr std::size_t kMaxTurnDataBytes = 1024 * 1024;
 constexpr std::size_t kMaxHistoryResponseBytes = 1 << 20;
 // Frames kept in memory when the store cannot take them (none configured, or failing): the
 // replay of a resume reaches back this far.
@@ -382,7 +383,32 @@ bool Conversation::requestText(TurnRequest& request, std::string_view text) {
 
 void Conversation::requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (&request == current_.get()) request.usage = protocol::Usage{input, output};
+    if (&request != current_.get()) return;
+    protocol::Usage usage = request.usage.value_or(protocol::Usage{});  // keeps the cache counts
+    usage.inputTokens = input;
+    usage.outputTokens = output;
+    request.usage = usage;
+}
+
+void Conversation::requestCacheUsage(TurnRequest& request, std::uint64_t creation,
+                                     std::uint64_t read) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request != current_.get()) return;
+    protocol::Usage usage = request.usage.value_or(protocol::Usage{});
+    usage.hasCache = true;
+    usage.cacheCreationInputTokens = creation;
+    usage.cacheReadInputTokens = read;
+    request.usage = usage;
+}
+
+void Conversation::requestTurnData(TurnRequest& request, std::string_view data) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (&request != current_.get()) return;
+    if (data.size() > kMaxTurnDataBytes) {
+        log().warning("plugin " + route() + " set turn data over 1 MiB; ignored");
+        return;
+    }
+    request.turnData = std::string(data);
 }
 
 void Conversation::requestStopReason(TurnRequest& request, std::string_view reason) {
@@ -432,10 +458,10 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
                 if (services_.store && !deleted_)
                     services_.store->savePluginState(id(), pluginState_);
             }
-            commitHistoryLocked(request.message, request.responseText, true);
+            commitHistoryLocked(request.message, request.responseText, true, request.turnData);
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
-                           true, request.stopReason);
+                           true, request.stopReason, request.turnData);
             recordEndLocked(request, metrics::Outcome::Complete, "");
             emitLocked(protocol::completeFrame(request.usage, request.stopReason), request.turn);
         } else {
@@ -490,14 +516,15 @@ void Conversation::endPendingLocked(const Pending& pending, const char* code,
 }
 
 void Conversation::commitHistoryLocked(const std::string& user, const std::string& assistant,
-                                       bool complete) {
+                                       bool complete, std::string turnData) {
     const std::size_t maxTurns = runtime_->server.historyMaxTurns;
     if (maxTurns == 0) return;
     if (history_.use_count() > 1)  // a request still reads this one: write a new one
         history_ = std::make_shared<History>(*history_);
     history_->append("user", user);
     // A turn that did not complete keeps what the client saw of it, if anything.
-    if (complete || !assistant.empty()) history_->append("assistant", assistant);
+    if (complete || !assistant.empty())
+        history_->append("assistant", assistant, complete ? std::move(turnData) : "");
     history_->keepLast(2 * maxTurns);
 }
 
@@ -594,7 +621,7 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
                                   store::TurnStatus status, std::optional<protocol::Usage> usage,
                                   const std::string& errorCode, const std::string& errorMessage,
                                   std::int64_t startedAtMs, bool finished,
-                                  const std::string& stopReason) {
+                                  const std::string& stopReason, const std::string& turnData) {
     if (finished)
         agenthost::log::logTurn(turnAccess(*identity_, turn, user, status, usage, errorCode,
                                            startedAtMs,
@@ -605,7 +632,11 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.user = user;
     record.assistant = assistant;
     record.status = status;
-    if (usage) record.usage = store::TokenUsage{usage->inputTokens, usage->outputTokens};
+    if (usage)
+        record.usage =
+            store::TokenUsage{usage->inputTokens, usage->outputTokens, usage->hasCache,
+                              usage->cacheCreationInputTokens, usage->cacheReadInputTokens};
+    record.pluginData = turnData;
     record.errorCode = errorCode;
     record.errorMessage = errorMessage;
     record.stopReason = stopReason;

@@ -176,6 +176,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output);
     void requestStopReason(TurnRequest& request, std::string_view reason);
     void requestState(TurnRequest& request, std::string_view state);
+    void requestTurnData(TurnRequest& request, std::string_view data);
+    void requestCacheUsage(TurnRequest& request, std::uint64_t creation, std::uint64_t read);
     // ConversationEvents.cpp: AGENTHOST_EMIT_* statuses.
     std::uint32_t requestEvent(TurnRequest& request, std::string_view kind,
                                std::string_view content, std::string_view data);
@@ -211,9 +213,11 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
                         store::TurnStatus status, std::optional<protocol::Usage> usage,
                         const std::string& errorCode, const std::string& errorMessage,
-                        std::int64_t startedAtMs, bool finished,
-                        const std::string& stopReason = "");
-    void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete);
+                        std::int64_t startedAtMs, bool finished, const std::string& stopReason = "",
+                        const std::string& turnData = "");
+    // `turnData`: the plugin's data for a completed turn.
+    void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete,
+                             std::string turnData = "");
     void chunkSentLocked(TurnRequest& request);
     void recordEndLocked(const TurnRequest& request, metrics::Outcome outcome,
                          const std::string& errorCode);

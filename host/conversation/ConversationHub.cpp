@@ -92,7 +92,9 @@ std::shared_ptr<Conversation> ConversationHub::load(
         restored.lastTurn = std::max(restored.lastTurn, turn.turn);
         restored.history->append("user", turn.user);
         if (turn.status == store::TurnStatus::Complete || !turn.assistant.empty())
-            restored.history->append("assistant", turn.assistant);
+            restored.history->append(
+                "assistant", turn.assistant,
+                turn.status == store::TurnStatus::Complete ? turn.pluginData : "");
     }
     restored.pluginState = services_.store->pluginState(id);
     auto conversation = std::make_shared<Conversation>(id, info->route, info->keyName, services_,

@@ -15,12 +15,14 @@ agenthost_str view(const std::string& text) {
 }  // namespace
 
 History::History(const History& other) {
-    for (const auto& turn : other.turns_) append(turn.role, turn.content);
+    for (const auto& turn : other.turns_) append(turn.role, turn.content, turn.data);
 }
 
-void History::append(std::string_view role, std::string content) {
-    turns_.push_back({role == "assistant" ? "assistant" : "user", std::move(content)});
+void History::append(std::string_view role, std::string content, std::string data) {
+    turns_.push_back(
+        {role == "assistant" ? "assistant" : "user", std::move(content), std::move(data)});
     views_.push_back({view(turns_.back().role), view(turns_.back().content)});
+    dataViews_.push_back(view(turns_.back().data));
 }
 
 void History::keepLast(std::size_t count) {
@@ -28,6 +30,7 @@ void History::keepLast(std::size_t count) {
     const std::size_t drop = turns_.size() - count;
     turns_.erase(turns_.begin(), turns_.begin() + static_cast<std::ptrdiff_t>(drop));
     views_.erase(views_.begin(), views_.begin() + static_cast<std::ptrdiff_t>(drop));
+    dataViews_.erase(dataViews_.begin(), dataViews_.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
 }  // namespace agenthost::conversation

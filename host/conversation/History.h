@@ -1,5 +1,6 @@
 // A session's conversation so far, kept in the form the plugin ABI passes it: the turns'
-// text, and beside it the array of agenthost_turn views into that text. Starting a request
+// text, and beside it the array of agenthost_turn views into that text (and the parallel
+// array of the plugin's opaque per-turn data, history_turn_data). Starting a request
 // then costs nothing per turn: the request shares the History (as shared_ptr<const History>)
 // and passes data()/size() as they are.
 #pragma once
@@ -20,21 +21,24 @@ class History {
     History(const History& other);
     History& operator=(const History&) = delete;
 
-    // role is "user" or "assistant".
-    void append(std::string_view role, std::string content);
+    // role is "user" or "assistant"; `data` what the plugin stored with the turn.
+    void append(std::string_view role, std::string content, std::string data = "");
     // Drops the oldest turns beyond `count`.
     void keepLast(std::size_t count);
 
     const agenthost_turn* data() const { return views_.data(); }
     std::size_t size() const { return views_.size(); }
+    const agenthost_str* turnData() const { return dataViews_.data(); }
 
   private:
     struct Turn {
         const char* role;  // a string literal
         std::string content;
+        std::string data;
     };
     std::deque<Turn> turns_;  // a deque never moves its elements: the views stay valid
     std::vector<agenthost_turn> views_;
+    std::vector<agenthost_str> dataViews_;
 };
 
 }  // namespace agenthost::conversation

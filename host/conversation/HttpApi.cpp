@@ -118,6 +118,10 @@ Object::Ptr turnJson(const store::TurnRecord& turn) {
         Object::Ptr usage = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         usage->set("input_tokens", turn.usage->inputTokens);
         usage->set("output_tokens", turn.usage->outputTokens);
+        if (turn.usage->hasCache) {
+            usage->set("cache_creation_input_tokens", turn.usage->cacheCreationInputTokens);
+            usage->set("cache_read_input_tokens", turn.usage->cacheReadInputTokens);
+        }
         json->set("usage", usage);
     } else {
         json->set("usage", Poco::Dynamic::Var());

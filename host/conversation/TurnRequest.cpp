@@ -35,6 +35,7 @@ TurnRequest::TurnRequest(std::weak_ptr<Conversation> conversation, std::uint64_t
     raw_.message = view(message);
     raw_.history = history_->data();
     raw_.history_count = history_->size();
+    raw_.history_turn_data = history_->turnData();
     raw_.session_state = view(state_);
 }
 
@@ -201,6 +202,15 @@ void TurnRequest::onStopReason(std::string_view reason) {
 
 void TurnRequest::onSessionState(std::string_view state) {
     if (auto conversation = conversation_.lock()) conversation->requestState(*this, state);
+}
+
+void TurnRequest::onTurnData(std::string_view data) {
+    if (auto conversation = conversation_.lock()) conversation->requestTurnData(*this, data);
+}
+
+void TurnRequest::onCacheUsage(std::uint64_t creation, std::uint64_t read) {
+    if (auto conversation = conversation_.lock())
+        conversation->requestCacheUsage(*this, creation, read);
 }
 
 void TurnRequest::onLog(std::uint32_t level, std::string_view text) {

@@ -69,6 +69,7 @@ class TurnRequest final : public agenthost_request_host,
     void releaseHistory() {
         raw_.history = nullptr;
         raw_.history_count = 0;
+        raw_.history_turn_data = nullptr;
         history_.reset();
     }
 
@@ -106,6 +107,8 @@ class TurnRequest final : public agenthost_request_host,
     void onUsage(std::uint64_t inputTokens, std::uint64_t outputTokens) override;
     void onStopReason(std::string_view reason) override;
     void onSessionState(std::string_view state) override;
+    void onTurnData(std::string_view data) override;
+    void onCacheUsage(std::uint64_t creation, std::uint64_t read) override;
     void onLog(std::uint32_t level, std::string_view message) override;
     void onFinish(std::string_view code, std::string_view message) override;
     // Whether a client can answer request_approval (AGENTHOST_REQUEST_CAN_ASK_APPROVAL in the
@@ -120,6 +123,7 @@ class TurnRequest final : public agenthost_request_host,
     std::string responseText;  // for the history and the store
     std::optional<protocol::Usage> usage;
     std::optional<std::string> newState;
+    std::string turnData;  // the plugin's opaque data for this turn (set_turn_data)
     std::string stopReason;
     std::uint64_t senderAttachment = 0;  // who sent the message (0: nobody attached)
     bool senderIsProtocol1 = false;

@@ -70,6 +70,17 @@ void setSessionState(agenthost_request_host_ptr request, agenthost_str state) {
     guarded([&] { request->onSessionState(*s); });
 }
 
+void setTurnData(agenthost_request_host_ptr request, agenthost_str data) {
+    const auto d = view(data);
+    if (request == nullptr || !d) return;
+    guarded([&] { request->onTurnData(*d); });
+}
+
+void reportCacheUsage(agenthost_request_host_ptr request, uint64_t creation, uint64_t read) {
+    if (request == nullptr) return;
+    guarded([&] { request->onCacheUsage(creation, read); });
+}
+
 void requestLog(agenthost_request_host_ptr request, uint32_t level, agenthost_str message) {
     const auto m = view(message);
     if (request == nullptr || !m) return;
@@ -129,6 +140,8 @@ const agenthost_host_api kHostApi = {
     &log,
     &metricDefine,
     &metricRecord,
+    &setTurnData,
+    &reportCacheUsage,
 };
 
 }  // namespace

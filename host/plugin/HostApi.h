@@ -40,6 +40,8 @@ struct agenthost_request_host {
     virtual void onUsage(std::uint64_t in, std::uint64_t out) = 0;
     virtual void onStopReason(std::string_view reason) = 0;
     virtual void onSessionState(std::string_view state) = 0;
+    virtual void onTurnData(std::string_view data) = 0;
+    virtual void onCacheUsage(std::uint64_t creation, std::uint64_t read) = 0;
     virtual void onLog(std::uint32_t level, std::string_view message) = 0;
     virtual void onFinish(std::string_view code,
                           std::string_view message) = 0;  // code empty: success

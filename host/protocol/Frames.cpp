@@ -217,9 +217,15 @@ std::optional<std::string> compactJsonObject(std::string_view json) {
 std::string completeFrame(const std::optional<Usage>& usage, std::string_view stopReason) {
     FrameWriter frame("complete");
     frame.field("content", "Response complete");
-    if (usage)
-        frame.raw("usage", "{\"input_tokens\":" + std::to_string(usage->inputTokens) +
-                               ",\"output_tokens\":" + std::to_string(usage->outputTokens) + "}");
+    if (usage) {
+        std::string json = "{\"input_tokens\":" + std::to_string(usage->inputTokens) +
+                           ",\"output_tokens\":" + std::to_string(usage->outputTokens);
+        if (usage->hasCache)
+            json += ",\"cache_creation_input_tokens\":" +
+                    std::to_string(usage->cacheCreationInputTokens) +
+                    ",\"cache_read_input_tokens\":" + std::to_string(usage->cacheReadInputTokens);
+        frame.raw("usage", json + "}");
+    }
     if (!stopReason.empty()) frame.field("stop_reason", stopReason);
     return frame.timestamp().finish();
 }

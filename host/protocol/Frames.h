@@ -32,6 +32,11 @@ inline constexpr const char* kTimeout = "timeout";  // the route's request_timeo
 struct Usage {
     std::uint64_t inputTokens = 0;
     std::uint64_t outputTokens = 0;
+    // Prompt caching (report_cache_usage): tokens written to and read from the upstream's
+    // cache, besides inputTokens. Shown only when the plugin reported them.
+    bool hasCache = false;
+    std::uint64_t cacheCreationInputTokens = 0;
+    std::uint64_t cacheReadInputTokens = 0;
 };
 
 // ISO 8601 UTC with milliseconds, e.g. 2026-11-26T10:30:00.123Z.

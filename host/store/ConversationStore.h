@@ -22,6 +22,9 @@ using Ticket = std::uint64_t;
 struct TokenUsage {
     std::uint64_t inputTokens = 0;
     std::uint64_t outputTokens = 0;
+    bool hasCache = false;  // the plugin reported prompt-cache counts
+    std::uint64_t cacheCreationInputTokens = 0;
+    std::uint64_t cacheReadInputTokens = 0;
 };
 
 // A frame as it was sent live: its seq, its turn and its JSON text, field for field (without
@@ -48,6 +51,9 @@ struct TurnRecord {
     // No seq above this was sent while the turn was saved like this: crash recovery numbers
     // the frames it adds above it, so a seq a client has seen is never given to another frame.
     std::int64_t seqReserved = 0;
+    // The plugin's opaque data for the turn (set_turn_data), handed back with the history;
+    // never shown to clients.
+    std::string pluginData;
 };
 
 struct NewConversation {

@@ -56,12 +56,19 @@ void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
     if (turn.usage) {
         appendField(out, "input_tokens", static_cast<std::int64_t>(turn.usage->inputTokens));
         appendField(out, "output_tokens", static_cast<std::int64_t>(turn.usage->outputTokens));
+        if (turn.usage->hasCache) {
+            appendField(out, "cache_creation_input_tokens",
+                        static_cast<std::int64_t>(turn.usage->cacheCreationInputTokens));
+            appendField(out, "cache_read_input_tokens",
+                        static_cast<std::int64_t>(turn.usage->cacheReadInputTokens));
+        }
     }
     appendField(out, "error_code", turn.errorCode);
     appendField(out, "error_message", turn.errorMessage);
     appendField(out, "started_at", turn.startedAt);
     appendField(out, "finished_at", turn.finishedAt);
     if (turn.seqReserved) appendField(out, "seq_reserved", turn.seqReserved);
+    if (!turn.pluginData.empty()) appendField(out, "plugin_data", turn.pluginData);
     out += '}';
 }
 
@@ -81,11 +88,19 @@ std::optional<TurnRecord> parseTurnRecordJson(std::string_view json) {
                                     object->isNull("output_tokens")
                                         ? 0
                                         : object->getValue<std::uint64_t>("output_tokens")};
+        if (turn.usage && object->has("cache_read_input_tokens")) {
+            turn.usage->hasCache = true;
+            turn.usage->cacheCreationInputTokens =
+                object->optValue<std::uint64_t>("cache_creation_input_tokens", 0);
+            turn.usage->cacheReadInputTokens =
+                object->optValue<std::uint64_t>("cache_read_input_tokens", 0);
+        }
         turn.errorCode = object->optValue<std::string>("error_code", "");
         turn.errorMessage = object->optValue<std::string>("error_message", "");
         turn.startedAt = object->optValue<Millis>("started_at", 0);
         turn.finishedAt = object->optValue<Millis>("finished_at", 0);
         turn.seqReserved = object->optValue<std::int64_t>("seq_reserved", 0);
+        turn.pluginData = object->optValue<std::string>("plugin_data", "");
         return turn;
     } catch (const Poco::Exception&) {
         return std::nullopt;

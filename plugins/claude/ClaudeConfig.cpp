@@ -18,7 +18,9 @@ const std::vector<std::string> kKnownKeys = {"api_key",
                                              "timeout_s",
                                              "max_retries",
                                              "ca_file",
-                                             "thinking_budget_tokens"};
+                                             "thinking_budget_tokens",
+                                             "prompt_caching",
+                                             "max_continuations"};
 
 constexpr long long kMinThinkingBudget = 1024;  // the Messages API refuses less
 
@@ -92,6 +94,11 @@ ClaudeConfig ClaudeConfig::fromSettings(const std::string& route, const Settings
     if (retries < 0 || retries > 10)
         throw std::invalid_argument("max_retries must be between 0 and 10");
     c.maxRetries = static_cast<int>(retries);
+    c.promptCaching = settings.getBool("prompt_caching", c.promptCaching);
+    const long long continuations = settings.getInt("max_continuations", c.maxContinuations);
+    if (continuations < 0 || continuations > 10)
+        throw std::invalid_argument("max_continuations must be between 0 and 10");
+    c.maxContinuations = static_cast<int>(continuations);
     c.caFile = settings.get("ca_file");
     if (!c.caFile.empty()) checkCaFile(c.caFile);
     return c;

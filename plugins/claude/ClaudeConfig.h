@@ -21,6 +21,12 @@ struct ClaudeConfig {
     // Tokens the model may spend on extended thinking before it answers; 0: no thinking asked
     // for. At least 1024 (the API's minimum) and less than maxTokens, which includes it.
     long long thinkingBudgetTokens = 0;
+    // cache_control breakpoints on the system prompt and the conversation so far, so that each
+    // turn reads the earlier ones from the API's prompt cache instead of paying them in full.
+    bool promptCaching = true;
+    // How often a turn the API paused (stop_reason pause_turn) is continued within the same
+    // response before it ends as paused.
+    int maxContinuations = 3;
     std::string anthropicVersion = "2023-06-01";
     // How long the API may stay silent (connecting, or between two reads) before the attempt
     // fails as a timeout. Streams carry pings, so this bounds stalls, not long answers.

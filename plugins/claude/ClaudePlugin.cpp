@@ -10,11 +10,11 @@
 #include <cstdlib>
 #include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
-#include "AnthropicRequest.h"
 #include "ApiErrors.h"
 #include "CaCertificates.h"
 #include "ClaudeConfig.h"
@@ -93,8 +93,7 @@ class ClaudePlugin final : public Plugin {
         }
         // A finished call leaves live_ in a later loop turn, not while its own code runs.
         auto call = std::make_shared<MessageCall>(
-            environment(), buildMessagesBody(*config_, request.history, request.message),
-            request.id, response,
+            environment(), std::move(request), response,
             [this](MessageCall* done) { loop_.post([this, done] { live_.erase(done); }); });
         loop_.post([this, call] {
             live_.emplace(call.get(), call);
@@ -119,6 +118,12 @@ class ClaudePlugin final : public Plugin {
         env.onHttpStatus = [this](long status) {
             if (status == 401) keyRejected_.store(true);
             if (status == 200) keyRejected_.store(false);
+        };
+        // The API may add event and block types at any time: worth a line, not one per event.
+        env.onUnknown = [this](const std::string& what) {
+            if (unknownSeen_.insert(what).second)
+                log_.debug("ignoring unknown " + what +
+                           " in the Messages API stream (logged once)");
         };
         return env;
     }
@@ -146,6 +151,7 @@ class ClaudePlugin final : public Plugin {
     std::atomic<bool> keyRejected_{false};
     std::mt19937 random_;                                                  // loop thread only
     std::unordered_map<MessageCall*, std::shared_ptr<MessageCall>> live_;  // loop thread only
+    std::set<std::string> unknownSeen_;                                    // loop thread only
     CurlMultiLoop loop_;  // last: its thread starts once everything above exists
 };
 

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "AnthropicRequest.h"
+
 namespace agenthost::claude {
 namespace {
 
@@ -43,12 +45,13 @@ curl_slist* requestHeaders(const ClaudeConfig& config) {
 
 }  // namespace
 
-MessageCall::MessageCall(CallEnvironment environment, std::string body, std::uint64_t requestId,
+MessageCall::MessageCall(CallEnvironment environment, Request request,
                          std::shared_ptr<Response> response,
                          std::function<void(MessageCall*)> onFinished)
     : env_(std::move(environment)),
-      body_(std::move(body)),
-      requestId_(requestId),
+      request_(std::move(request)),
+      body_(buildMessagesBody(*env_.config, request_.history, request_.message)),
+      requestId_(request_.id),
       response_(std::move(response)),
       onFinished_(std::move(onFinished)) {}
 
@@ -84,6 +87,8 @@ void MessageCall::startAttempt() {
     shouldRetry_.reset();
     errorBody_.clear();
     curlError_[0] = '\0';
+    streamFailure_.reset();
+    continuePending_ = false;
     stream_.emplace(streamSinks());
     try {
         easy_ = newEasyHandle();
@@ -117,6 +122,7 @@ StreamSinks MessageCall::streamSinks() {
                                  "safety systems and is not shown.",
                                  R"({"redacted_thinking":true})"));
     };
+    sinks.unknown = env_.onUnknown;
     return sinks;
 }
 
@@ -189,6 +195,15 @@ void MessageCall::attemptDone(CURLcode result) {
         curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status_);
     releaseEasy();
     if (done_) return;
+    if (continuePending_) {  // the paused turn's stream ended with message_stop
+        continueTurn();
+        return;
+    }
+    if (streamFailure_) {  // an error event; only an overloaded API is worth another attempt
+        const bool overloaded = stream_->error() && stream_->error()->type == "overloaded_error";
+        retryOrFail(*streamFailure_, overloaded, {});
+        return;
+    }
     if (result == CURLE_ABORTED_BY_CALLBACK) {  // the loop is shutting down
         fail({"plugin_unavailable", "The claude plugin was shut down. Send the message again."});
         return;
@@ -247,15 +262,79 @@ void MessageCall::watchSilence(unsigned attempt, Clock::time_point when) {
     });
 }
 
+// message_stop arrived: the answer is complete, or the API paused it and it goes on.
+void MessageCall::streamEnded() {
+    if (env_.onHttpStatus) env_.onHttpStatus(status_);
+    if (mayContinue())
+        continuePending_ = true;  // once curl is done with this transfer (attemptDone)
+    else
+        succeed();
+}
+
+bool MessageCall::mayContinue() const {
+    return stream_->stopReason() == "pause_turn" && continuations_ < env_.config->maxContinuations;
+}
+
+// Asks the API to go on with the paused turn: the same request, with the assistant's content
+// so far as the last message. The client sees one answer.
+void MessageCall::continueTurn() {
+    ++continuations_;
+    earlierContent_.append(stream_->content());
+    earlierUsage_ += stream_->usage();
+    env_.log.debug("request " + std::to_string(requestId_) + ": the API paused the turn; " +
+                   "continuation " + std::to_string(continuations_));
+    try {
+        body_ = buildMessagesBody(*env_.config, request_.history, request_.message,
+                                  earlierContent_.blocks());
+    } catch (const std::exception& e) {
+        fail({"plugin_error", std::string("Cannot continue the paused answer: ") + e.what()});
+        return;
+    }
+    startAttempt();
+}
+
 void MessageCall::succeed() {
     if (done_) return;
-    done_ = true;
-    if (env_.onHttpStatus) env_.onHttpStatus(status_);
-    const TokenUsage& usage = stream_->usage();
+    TokenUsage usage = earlierUsage_;
+    usage += stream_->usage();
     response_->usage(usage.inputTokens, usage.outputTokens);
-    if (!stream_->stopReason().empty()) response_->stopReason(stream_->stopReason());
+    if (usage.hasCache)
+        response_->cacheUsage(usage.cacheCreationInputTokens, usage.cacheReadInputTokens);
+    AssistantContent content = earlierContent_;
+    content.append(stream_->content());
+    if (!content.onlyText()) response_->turnData(content.json());
+    const std::string& reason = stream_->stopReason();
+    if (!reason.empty()) {
+        explainStopReason(reason);
+        response_->stopReason(reason);
+    }
+    done_ = true;
     response_->complete();
     finished();
+}
+
+// A sentence for the stop reasons a person should know about (a `status` event for protocol 2
+// clients; the complete frame's stop_reason says it to everyone).
+void MessageCall::explainStopReason(const std::string& reason) {
+    std::string sentence;
+    if (reason == "max_tokens")
+        sentence = "The answer was cut off: it reached the " +
+                   std::to_string(env_.config->maxTokens) +
+                   " tokens that max_tokens allows. Ask to go on, or raise max_tokens in " +
+                   env_.config->section() + ".";
+    else if (reason == "model_context_window_exceeded")
+        sentence =
+            "The answer was cut off: the conversation filled the model's context window. "
+            "Start a new conversation to go on.";
+    else if (reason == "refusal")
+        sentence = "Claude declined to answer this request.";
+    else if (reason == "pause_turn")
+        sentence = "The model paused its turn " + std::to_string(continuations_ + 1) +
+                   " times, more than max_continuations (" +
+                   std::to_string(env_.config->maxContinuations) +
+                   ") lets it go on. Send a message to continue.";
+    if (sentence.empty()) return;
+    response_->event("status", sentence, R"({"stop_reason":")" + reason + R"("})");
 }
 
 void MessageCall::fail(const Failure& failure) {
@@ -287,10 +366,10 @@ std::size_t MessageCall::onBody(std::string_view bytes) {
         return 0;  // CURLE_WRITE_ERROR: closes the connection
     }
     if (const auto& error = stream_->error()) {
-        fail(streamFailure(*error, apiRequestId_));
+        streamFailure_ = streamFailure(*error, apiRequestId_);  // retried or failed in attemptDone
         return 0;  // CURLE_WRITE_ERROR: drop the connection, nothing more is wanted from it
     }
-    if (stream_->finished()) succeed();
+    if (stream_->finished() && !continuePending_) streamEnded();
     return bytes.size();
 }
 

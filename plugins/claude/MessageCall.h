@@ -1,11 +1,13 @@
-// One client message answered by one streaming Messages API request, with its retries.
+// One client message answered by a streaming Messages API request, with its retries, and
+// with continuation requests when the API pauses the turn (stop_reason pause_turn).
 //
 // Lives on the CurlMultiLoop thread: every member function runs there, so it needs no locks.
 // Text and thinking deltas go to the client as curl hands over each read. Retries happen only
 // while the client has seen nothing. When the host answers an emit with cancelled, client gone
 // or stopping, the stream is dropped at once: nobody wants the rest, and the API stops
 // generating (and charging) when the connection closes. Whatever happens, the Response is
-// finished exactly once.
+// finished exactly once. When it completes, the answer's content blocks are kept with the turn
+// (Response::turnData) if they hold more than text, for later requests to send back.
 #pragma once
 
 #include <curl/curl.h>
@@ -33,12 +35,15 @@ struct CallEnvironment {
     Logger log;
     std::mt19937* random = nullptr;
     std::function<void(long status)> onHttpStatus;  // lets the plugin's health see a 401
+    // A stream event, block or delta type this code does not know (the plugin logs it once).
+    std::function<void(const std::string&)> onUnknown;
 };
 
 class MessageCall : public std::enable_shared_from_this<MessageCall> {
   public:
-    MessageCall(CallEnvironment environment, std::string body, std::uint64_t requestId,
-                std::shared_ptr<Response> response, std::function<void(MessageCall*)> onFinished);
+    // `request`'s history views stay valid until `response` is finished (see agenthost::Turn).
+    MessageCall(CallEnvironment environment, Request request, std::shared_ptr<Response> response,
+                std::function<void(MessageCall*)> onFinished);
     ~MessageCall();
     MessageCall(const MessageCall&) = delete;
     MessageCall& operator=(const MessageCall&) = delete;
@@ -56,7 +61,11 @@ class MessageCall : public std::enable_shared_from_this<MessageCall> {
     void attemptDone(CURLcode result);
     void retryOrFail(Failure failure, bool retryable, const RetryHints& hints);
     void watchSilence(unsigned attempt, Clock::time_point when);
+    void streamEnded();
+    bool mayContinue() const;
+    void continueTurn();
     void succeed();
+    void explainStopReason(const std::string& reason);
     void fail(const Failure& failure);
     void finished();
     StreamSinks streamSinks();
@@ -69,7 +78,8 @@ class MessageCall : public std::enable_shared_from_this<MessageCall> {
     static std::size_t headerCallback(char* data, std::size_t size, std::size_t n, void* self);
 
     CallEnvironment env_;
-    const std::string body_;
+    const Request request_;
+    std::string body_;  // the current request's; a continuation has its own
     const std::uint64_t requestId_;
     std::shared_ptr<Response> response_;
     std::function<void(MessageCall*)> onFinished_;
@@ -79,6 +89,13 @@ class MessageCall : public std::enable_shared_from_this<MessageCall> {
     bool redactionShown_ = false;     // the status about redacted thinking went out
     std::optional<Emit> stopStatus_;  // an emit said nobody wants more: drop the stream
     int attempts_ = 0;
+    int continuations_ = 0;
+    AssistantContent earlierContent_;  // what paused responses produced before this one
+    TokenUsage earlierUsage_;          // and the tokens they took
+    // Decided while curl delivers the body, acted on when the transfer is over (a handle must
+    // not be detached inside its own callback): a retryable error event, or a paused turn.
+    std::optional<Failure> streamFailure_;
+    bool continuePending_ = false;
 
     // The current attempt.
     CURL* easy_ = nullptr;

@@ -23,10 +23,15 @@ Object::Ptr parseObject(const std::string& data) {
     return parser.parse(data).extract<Object::Ptr>();
 }
 
-// Reads an optional token count; absent or null counts stay unchanged.
-void readCount(const Object::Ptr& usage, const char* name, std::uint64_t& out) {
-    if (!usage || !usage->has(name) || usage->isNull(name)) return;
+// Reads an optional token count; absent or null counts stay unchanged. True when present.
+bool readCount(const Object::Ptr& usage, const char* name, std::uint64_t& out) {
+    if (!usage || !usage->has(name) || usage->isNull(name)) return false;
     out = usage->getValue<Poco::UInt64>(name);
+    return true;
+}
+
+std::size_t blockIndex(const Object::Ptr& root) {
+    return root->has("index") ? root->getValue<std::size_t>("index") : 0;
 }
 
 std::string optString(const Object::Ptr& object, const char* name) {
@@ -35,6 +40,15 @@ std::string optString(const Object::Ptr& object, const char* name) {
 }
 
 }  // namespace
+
+TokenUsage& TokenUsage::operator+=(const TokenUsage& other) {
+    inputTokens += other.inputTokens;
+    outputTokens += other.outputTokens;
+    hasCache = hasCache || other.hasCache;
+    cacheCreationInputTokens += other.cacheCreationInputTokens;
+    cacheReadInputTokens += other.cacheReadInputTokens;
+    return *this;
+}
 
 void MessageStream::feed(std::string_view bytes) {
     if (ended()) return;
@@ -49,7 +63,10 @@ void MessageStream::onEvent(const SseEvent& event) {
     if (ended()) return;
     // Servers name the event twice (the `event:` line and the data's "type"); an event without
     // an `event:` line is typed by its data alone.
-    if (event.type != "message" && !isKnownEvent(event.type)) return;
+    if (event.type != "message" && !isKnownEvent(event.type)) {
+        noteUnknown("event " + event.type);
+        return;
+    }
     try {
         interpret(event.type, event.data);
     } catch (const Poco::Exception& e) {
@@ -67,27 +84,15 @@ void MessageStream::interpret(const std::string& eventType, const std::string& d
     const std::string type = eventType == "message" ? optString(root, "type") : eventType;
     if (type == "message_start") {
         const Object::Ptr message = root->getObject("message");
-        const Object::Ptr usage = message ? message->getObject("usage") : nullptr;
-        readCount(usage, "input_tokens", usage_.inputTokens);
-        readCount(usage, "output_tokens", usage_.outputTokens);
+        readUsage(message ? message->getObject("usage") : nullptr);
     } else if (type == "content_block_start") {
-        const Object::Ptr block = root->getObject("content_block");
-        const std::string blockType = optString(block, "type");
-        if (blockType == "text") text(optString(block, "text"));
-        if (blockType == "thinking") {
-            thinkingBlockApart_ = sentThinking_;
-            thinking(optString(block, "thinking"));
-        }
-        if (blockType == "redacted_thinking" && sinks_.redactedThinking) sinks_.redactedThinking();
+        blockStart(root);
     } else if (type == "content_block_delta") {
-        const Object::Ptr delta = root->getObject("delta");
-        const std::string deltaType = optString(delta, "type");
-        if (deltaType == "text_delta") text(optString(delta, "text"));
-        if (deltaType == "thinking_delta") thinking(optString(delta, "thinking"));
+        blockDelta(root);
+    } else if (type == "content_block_stop" || type == "ping") {
+        // Nothing to do: a block is whole once its deltas are in.
     } else if (type == "message_delta") {
-        const Object::Ptr usage = root->getObject("usage");
-        readCount(usage, "input_tokens", usage_.inputTokens);
-        readCount(usage, "output_tokens", usage_.outputTokens);
+        readUsage(root->getObject("usage"));
         const std::string reason = optString(root->getObject("delta"), "stop_reason");
         if (!reason.empty()) stopReason_ = reason;
     } else if (type == "message_stop") {
@@ -97,7 +102,47 @@ void MessageStream::interpret(const std::string& eventType, const std::string& d
         StreamError e{optString(error, "type"), optString(error, "message")};
         if (e.type.empty()) e.type = "api_error";
         error_ = std::move(e);
+    } else {
+        noteUnknown("event " + type);
     }
+}
+
+// message_start's and message_delta's usage (the latter cumulative).
+void MessageStream::readUsage(const Object::Ptr& usage) {
+    readCount(usage, "input_tokens", usage_.inputTokens);
+    readCount(usage, "output_tokens", usage_.outputTokens);
+    if (readCount(usage, "cache_creation_input_tokens", usage_.cacheCreationInputTokens))
+        usage_.hasCache = true;
+    if (readCount(usage, "cache_read_input_tokens", usage_.cacheReadInputTokens))
+        usage_.hasCache = true;
+}
+
+void MessageStream::blockStart(const Object::Ptr& root) {
+    const Object::Ptr block = root->getObject("content_block");
+    content_.start(blockIndex(root), block);
+    const std::string blockType = optString(block, "type");
+    if (blockType == "text") {
+        text(optString(block, "text"));
+    } else if (blockType == "thinking") {
+        thinkingBlockApart_ = sentThinking_;
+        thinking(optString(block, "thinking"));
+    } else if (blockType == "redacted_thinking") {
+        if (sinks_.redactedThinking) sinks_.redactedThinking();
+    } else if (blockType != "tool_use" && blockType != "server_tool_use") {
+        noteUnknown("content block " + blockType);  // kept whole, not shown
+    }
+}
+
+void MessageStream::blockDelta(const Object::Ptr& root) {
+    const Object::Ptr delta = root->getObject("delta");
+    if (!content_.delta(blockIndex(root), delta)) noteUnknown("delta " + optString(delta, "type"));
+    const std::string deltaType = optString(delta, "type");
+    if (deltaType == "text_delta") text(optString(delta, "text"));
+    if (deltaType == "thinking_delta") thinking(optString(delta, "thinking"));
+}
+
+void MessageStream::noteUnknown(const std::string& what) {
+    if (sinks_.unknown) sinks_.unknown(what);
 }
 
 void MessageStream::text(const std::string& piece) {

@@ -4,13 +4,17 @@
 // Grammar (https://docs.anthropic.com/en/api/messages-streaming): message_start (input usage),
 // then per content block content_block_start / content_block_delta* / content_block_stop, with
 // ping anywhere, then message_delta (stop_reason, cumulative usage) and message_stop. An `error`
-// event may arrive after the HTTP 200. Unknown event types are ignored, as the API asks.
+// event may arrive after the HTTP 200. Unknown event, block and delta types are ignored, as the
+// API asks (versioning: new types may appear at any time), and reported once to `unknown`.
 //
 // Extended thinking (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking)
 // comes as blocks of type "thinking" (thinking_delta pieces, then a signature_delta) before the
 // text blocks, and as "redacted_thinking" blocks, whose reasoning is encrypted: they have no
-// text, only the fact that they exist. Signatures and input_json deltas are not shown.
+// text, only the fact that they exist. Signatures and input_json deltas are not shown; every
+// block is kept whole in content(), for requests that must send it back.
 #pragma once
+
+#include <Poco/JSON/Object.h>
 
 #include <cstdint>
 #include <functional>
@@ -18,13 +22,19 @@
 #include <string>
 #include <string_view>
 
+#include "AssistantContent.h"
 #include "SseParser.h"
 
 namespace agenthost::claude {
 
 struct TokenUsage {
-    std::uint64_t inputTokens = 0;
+    std::uint64_t inputTokens = 0;  // not read from the cache nor written to it
     std::uint64_t outputTokens = 0;
+    bool hasCache = false;  // the API reported the prompt-cache counts
+    std::uint64_t cacheCreationInputTokens = 0;
+    std::uint64_t cacheReadInputTokens = 0;
+
+    TokenUsage& operator+=(const TokenUsage& other);
 };
 
 // An `error` event, or a stream this code cannot read.
@@ -38,6 +48,8 @@ struct StreamSinks {
     std::function<void(std::string_view)> text;      // answer text
     std::function<void(std::string_view)> thinking;  // reasoning text; blocks apart by "\n\n"
     std::function<void()> redactedThinking;          // a redacted_thinking block began
+    // A type this code does not know, e.g. "event foo", "content block bar", "delta baz".
+    std::function<void(const std::string&)> unknown;
 };
 
 class MessageStream {
@@ -58,15 +70,21 @@ class MessageStream {
     const std::string& stopReason() const { return stopReason_; }
     bool sentText() const { return sentText_; }
     bool sentThinking() const { return sentThinking_; }
+    const AssistantContent& content() const { return content_; }
 
   private:
     void onEvent(const SseEvent& event);
     void interpret(const std::string& type, const std::string& data);
     void text(const std::string& piece);
     void thinking(const std::string& piece);
+    void blockStart(const Poco::JSON::Object::Ptr& root);
+    void blockDelta(const Poco::JSON::Object::Ptr& root);
+    void readUsage(const Poco::JSON::Object::Ptr& usage);
+    void noteUnknown(const std::string& what);
 
     StreamSinks sinks_;
     SseParser parser_;
+    AssistantContent content_;
     TokenUsage usage_;
     std::string stopReason_;
     std::optional<StreamError> error_;

@@ -291,6 +291,41 @@ std::string fullStream(const std::vector<std::string>& pieces, std::uint64_t inp
     return out + messageEndEvents(outputTokens);
 }
 
+std::string messageStartWithUsage(const std::string& usageJson) {
+    return sseEvent(
+        "message_start",
+        R"({"type":"message_start","message":{"id":"msg_mock","type":"message","role":"assistant","content":[],"model":"mock","stop_reason":null,"stop_sequence":null,"usage":)" +
+            usageJson + "}}");
+}
+
+std::string blockEvents(std::size_t index, const std::string& blockJson,
+                        const std::vector<std::string>& deltaJsons) {
+    const std::string at = std::to_string(index);
+    std::string out =
+        sseEvent("content_block_start", R"({"type":"content_block_start","index":)" + at +
+                                            R"(,"content_block":)" + blockJson + "}");
+    for (const auto& delta : deltaJsons)
+        out += sseEvent("content_block_delta", R"({"type":"content_block_delta","index":)" + at +
+                                                   R"(,"delta":)" + delta + "}");
+    return out +
+           sseEvent("content_block_stop", R"({"type":"content_block_stop","index":)" + at + "}");
+}
+
+std::string textBlock(std::size_t index, const std::string& text) {
+    Poco::JSON::Object delta;
+    delta.set("type", "text_delta");
+    delta.set("text", text);
+    return blockEvents(index, R"({"type":"text","text":""})", {stringify(delta)});
+}
+
+std::string stopEvents(const std::string& stopReason, std::uint64_t outputTokens) {
+    return sseEvent("message_delta", R"({"type":"message_delta","delta":{"stop_reason":")" +
+                                         stopReason +
+                                         R"(","stop_sequence":null},"usage":{"output_tokens":)" +
+                                         std::to_string(outputTokens) + "}}") +
+           sseEvent("message_stop", R"({"type":"message_stop"})");
+}
+
 Behaviour streamPieces(std::vector<std::string> pieces, std::uint64_t inputTokens,
                        std::uint64_t outputTokens) {
     return [=](Exchange& exchange) {

@@ -128,6 +128,15 @@ std::string messageEndEvents(std::uint64_t outputTokens);  // block stop, messag
 std::string fullStream(const std::vector<std::string>& pieces, std::uint64_t inputTokens,
                        std::uint64_t outputTokens);
 
+// A stream built block by block: message_start with a usage object (JSON), then blocks, then
+// the end with a stop reason.
+std::string messageStartWithUsage(const std::string& usageJson);
+// content_block_start with `blockJson`, one content_block_delta per delta object, then stop.
+std::string blockEvents(std::size_t index, const std::string& blockJson,
+                        const std::vector<std::string>& deltaJsons = {});
+std::string textBlock(std::size_t index, const std::string& text);
+std::string stopEvents(const std::string& stopReason, std::uint64_t outputTokens = 5);
+
 // Common behaviours.
 Behaviour streamPieces(std::vector<std::string> pieces, std::uint64_t inputTokens = 10,
                        std::uint64_t outputTokens = 5);

@@ -45,8 +45,11 @@ class ClaudePlugin : public ::testing::Test {
 
 TEST_F(ClaudePlugin, StreamsTextInOrderAndReportsUsage) {
     mock_.setDefault(streamPieces({"Hel", "lo, ", "w\xC3\xB6rld", "!"}, 21, 8));
-    auto& host = start(
-        {{"model", "claude-test-model"}, {"max_tokens", "321"}, {"system", "You are terse."}});
+    // The plain form of the body; prompt caching's form is in caching_test.cpp.
+    auto& host = start({{"model", "claude-test-model"},
+                        {"max_tokens", "321"},
+                        {"system", "You are terse."},
+                        {"prompt_caching", "false"}});
     auto client = connect(host);
     const Reply reply = client->chat("Say hello");
     ASSERT_EQ(reply.terminalType(), "complete") << content(reply);
@@ -75,7 +78,7 @@ TEST_F(ClaudePlugin, StreamsTextInOrderAndReportsUsage) {
 }
 
 TEST_F(ClaudePlugin, SecondMessageCarriesTheWholeConversation) {
-    auto& host = start();
+    auto& host = start({{"prompt_caching", "false"}});
     auto client = connect(host);
     mock_.enqueue(streamPieces({"Answer ", "one"}));
     ASSERT_EQ(client->chat("Question one").terminalType(), "complete");

@@ -278,3 +278,51 @@ TEST(MessageStream, UsageFromMessageStartAndCumulativeMessageDelta) {
 
 }  // namespace
 }  // namespace agenthost::claude
+
+namespace agenthost::claude {
+namespace {
+
+TEST(MessageStreamContent, RebuildsTheBlocksWithSignaturesAndReportsUnknownTypes) {
+    std::vector<std::string> unknown;
+    StreamSinks sinks;
+    sinks.unknown = [&](const std::string& what) { unknown.push_back(what); };
+    MessageStream stream(sinks);
+    stream.feed(readData("anthropic-stream-thinking.txt"));
+    ASSERT_TRUE(stream.finished());
+    const auto blocks = stream.content().blocks();
+    ASSERT_GE(blocks->size(), 2u);
+    const auto thinking = blocks->getObject(0);
+    EXPECT_EQ(thinking->getValue<std::string>("type"), "thinking");
+    EXPECT_EQ(thinking->getValue<std::string>("signature").rfind("EqQBCgIYAhIM", 0), 0u);
+    EXPECT_NE(thinking->getValue<std::string>("thinking").find("so it is 21."), std::string::npos);
+    EXPECT_FALSE(stream.content().onlyText());
+    EXPECT_TRUE(unknown.empty());
+
+    MessageStream future(sinks);
+    future.feed(
+        "event: surprise\ndata: {\"type\":\"surprise\"}\n\n"
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+        "\"content_block\":{\"type\":\"hologram\",\"x\":1}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+        "\"delta\":{\"type\":\"hologram_delta\"}}\n\n"
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    EXPECT_TRUE(future.finished());
+    EXPECT_EQ(unknown, (std::vector<std::string>{"event surprise", "content block hologram",
+                                                 "delta hologram_delta"}));
+    EXPECT_EQ(future.content().blocks()->getObject(0)->getValue<int>("x"), 1);  // kept whole
+}
+
+TEST(MessageStreamContent, ReadsThePromptCacheCounts) {
+    MessageStream stream([](std::string_view) {});
+    stream.feed(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":"
+        "{\"input_tokens\":3,\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":"
+        "2000,\"output_tokens\":1}}}\n\n");
+    EXPECT_TRUE(stream.usage().hasCache);
+    EXPECT_EQ(stream.usage().inputTokens, 3u);
+    EXPECT_EQ(stream.usage().cacheCreationInputTokens, 100u);
+    EXPECT_EQ(stream.usage().cacheReadInputTokens, 2000u);
+}
+
+}  // namespace
+}  // namespace agenthost::claude

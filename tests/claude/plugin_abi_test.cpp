@@ -62,6 +62,29 @@ TEST_F(ClaudeAbi, RefusesInvalidSettingsWithAReason) {
     EXPECT_NE(error.find("max_tokens"), std::string::npos) << error;
 }
 
+// The recording host leaves set_turn_data and report_cache_usage null, as a host could that
+// has no use for them: the plugin answers all the same.
+TEST_F(ClaudeAbi, AnswersAHostThatKeepsNoTurnData) {
+    MockAnthropic mock;
+    mock.setDefault([](Exchange& exchange) {
+        exchange.write(
+            messageStartWithUsage(
+                R"({"input_tokens":3,"cache_creation_input_tokens":9,"cache_read_input_tokens":0})") +
+            blockEvents(0, R"({"type":"thinking","thinking":"","signature":""})",
+                        {R"({"type":"thinking_delta","thinking":"hmm"})",
+                         R"({"type":"signature_delta","signature":"sig"})"}) +
+            textBlock(1, "ok") + stopEvents("end_turn"));
+    });
+    auto settings = settingsFor(mock);
+    settings["thinking_budget_tokens"] = "2048";
+    settings["max_tokens"] = "8000";
+    const Recorded record = answerOne(settings);
+    EXPECT_EQ(record.finishes, 1);
+    EXPECT_EQ(record.code, "") << record.message;
+    EXPECT_EQ(record.text, "ok");
+    EXPECT_EQ(record.stopReason, "end_turn");
+}
+
 // Streams "part", then pings until the plugin drops the connection.
 Behaviour partUntilClientGone(MockAnthropic& mock) {
     return [&mock](Exchange& exchange) {

@@ -28,6 +28,8 @@ TEST(ClaudeConfig, DefaultsFollowTheSpec) {
     EXPECT_FALSE(c.system);
     EXPECT_FALSE(c.temperature);
     EXPECT_EQ(c.thinkingBudgetTokens, 0);
+    EXPECT_TRUE(c.promptCaching);
+    EXPECT_EQ(c.maxContinuations, 3);
 }
 
 TEST(ClaudeConfig, ApiKeyFallsBackToTheEnvironment) {
@@ -111,8 +113,11 @@ Poco::JSON::Object::Ptr parse(const std::string& json) {
 }
 
 TEST(AnthropicRequest, CarriesTheConversationAndSettings) {
-    ClaudeConfig c = configFrom(
-        {{"model", "m1"}, {"max_tokens", "99"}, {"system", "sys \"q\""}, {"temperature", "0.5"}});
+    ClaudeConfig c = configFrom({{"model", "m1"},
+                                 {"max_tokens", "99"},
+                                 {"system", "sys \"q\""},
+                                 {"temperature", "0.5"},
+                                 {"prompt_caching", "false"}});
     const std::vector<Turn> history = {{"user", "first \xC3\xA9"}, {"assistant", "answer\nline"}};
     auto body = parse(buildMessagesBody(c, history, "second"));
     EXPECT_EQ(body->getValue<std::string>("model"), "m1");
@@ -145,6 +150,56 @@ TEST(AnthropicRequest, AsksForThinkingWithItsBudget) {
     EXPECT_EQ(thinking->getValue<std::string>("type"), "enabled");
     EXPECT_EQ(thinking->getValue<int>("budget_tokens"), 2048);
     EXPECT_EQ(body->getValue<int>("max_tokens"), 8000);
+}
+
+TEST(AnthropicRequest, PromptCachingMarksTheSystemPromptAndTheNewMessage) {
+    auto body = parse(buildMessagesBody(configFrom({{"system", "sys"}}),
+                                        {{"user", "q1"}, {"assistant", "a1"}}, "q2"));
+    auto system = body->getArray("system");
+    ASSERT_TRUE(system);
+    EXPECT_EQ(system->getObject(0)->getValue<std::string>("text"), "sys");
+    EXPECT_TRUE(system->getObject(0)->getObject("cache_control"));
+    auto messages = body->getArray("messages");
+    ASSERT_EQ(messages->size(), 3u);
+    EXPECT_EQ(messages->getObject(1)->getValue<std::string>("content"), "a1");
+    auto last = messages->getObject(2)->getArray("content");
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->getObject(0)->getValue<std::string>("text"), "q2");
+    EXPECT_EQ(last->getObject(0)->getObject("cache_control")->getValue<std::string>("type"),
+              "ephemeral");
+}
+
+TEST(AnthropicRequest, KeptBlocksStandInForTheTextOnlyWithThinkingOn) {
+    const std::string kept = R"([{"type":"thinking","thinking":"t","signature":"s"},)"
+                             R"({"type":"text","text":"a1"}])";
+    const std::vector<Turn> history = {{"user", "q1"}, {"assistant", "a1", kept}};
+    auto on = parse(buildMessagesBody(
+        configFrom({{"thinking_budget_tokens", "2048"}, {"max_tokens", "8000"}}), history, "q2"));
+    auto blocks = on->getArray("messages")->getObject(1)->getArray("content");
+    ASSERT_TRUE(blocks);
+    ASSERT_EQ(blocks->size(), 2u);
+    EXPECT_EQ(blocks->getObject(0)->getValue<std::string>("signature"), "s");
+
+    auto off = parse(buildMessagesBody(configFrom({}), history, "q2"));
+    EXPECT_EQ(off->getArray("messages")->getObject(1)->getValue<std::string>("content"), "a1");
+    // Unreadable data: the text stands in.
+    auto broken = parse(
+        buildMessagesBody(configFrom({{"thinking_budget_tokens", "2048"}, {"max_tokens", "8000"}}),
+                          {{"user", "q1"}, {"assistant", "a1", "not json"}}, "q2"));
+    EXPECT_EQ(broken->getArray("messages")->getObject(1)->getValue<std::string>("content"), "a1");
+}
+
+TEST(AnthropicRequest, AContinuationEndsWithThePartialAnswer) {
+    Poco::JSON::Parser parser;
+    auto partial =
+        parser.parse(R"([{"type":"text","text":"so far"}])").extract<Poco::JSON::Array::Ptr>();
+    auto body = parse(buildMessagesBody(configFrom({}), {}, "q", partial));
+    auto messages = body->getArray("messages");
+    ASSERT_EQ(messages->size(), 2u);
+    EXPECT_EQ(messages->getObject(1)->getValue<std::string>("role"), "assistant");
+    EXPECT_EQ(
+        messages->getObject(1)->getArray("content")->getObject(0)->getValue<std::string>("text"),
+        "so far");
 }
 
 TEST(RetryPolicy, RetriesTheStatusesTheSdksRetry) {

@@ -112,6 +112,75 @@ TEST_F(ClaudeThinking, TheStopReasonReachesTheCompleteFrameAndTheStoredTurn) {
     EXPECT_EQ(turn->getValue<std::string>("stop_reason"), "end_turn") << got.body;
 }
 
+// One answer with a signed thinking block, a redacted one and the text.
+const std::string kSignature = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds+/=";
+const std::string kRedactedData = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr";
+
+Behaviour streamSignedThinking() {
+    return [](Exchange& exchange) {
+        exchange.write(
+            messageStartWithUsage(R"({"input_tokens":30,"output_tokens":1})") +
+            blockEvents(0, R"({"type":"thinking","thinking":"","signature":""})",
+                        {R"({"type":"thinking_delta","thinking":"Let me think \u00e9 \"hard\"."})",
+                         R"({"type":"signature_delta","signature":")" + kSignature + R"("})"}) +
+            blockEvents(1, R"({"type":"redacted_thinking","data":")" + kRedactedData + R"("})") +
+            textBlock(2, "Forty-two.") + stopEvents("end_turn"));
+    };
+}
+
+// The blocks of the first answer, as the second request sends them back.
+void expectTheBlocksCameBackUnchanged(const RecordedRequest& request) {
+    const auto messages = request.json()->getArray("messages");
+    ASSERT_GE(messages->size(), 3u) << request.body;
+    const auto answer = messages->getObject(1);
+    EXPECT_EQ(answer->getValue<std::string>("role"), "assistant");
+    const auto blocks = answer->getArray("content");
+    ASSERT_TRUE(blocks) << request.body;
+    ASSERT_EQ(blocks->size(), 3u) << request.body;
+    const auto thinking = blocks->getObject(0);
+    EXPECT_EQ(thinking->getValue<std::string>("type"), "thinking");
+    EXPECT_EQ(thinking->getValue<std::string>("thinking"), "Let me think \xC3\xA9 \"hard\".");
+    EXPECT_EQ(thinking->getValue<std::string>("signature"), kSignature);
+    const auto redacted = blocks->getObject(1);
+    EXPECT_EQ(redacted->getValue<std::string>("type"), "redacted_thinking");
+    EXPECT_EQ(redacted->getValue<std::string>("data"), kRedactedData);
+    EXPECT_EQ(blocks->getObject(2)->getValue<std::string>("type"), "text");
+    EXPECT_EQ(blocks->getObject(2)->getValue<std::string>("text"), "Forty-two.");
+}
+
+TEST_F(ClaudeThinking, TheNextTurnSendsTheThinkingBlocksBackUnchangedAlsoAfterARestart) {
+    auto& host = start();
+    mock_.enqueue(streamSignedThinking());
+    WsClient client(host.port(), "/api/claude/ws?protocol=2");
+    const auto ready = client.authenticate(kTestKey);
+    const auto id = ready->getValue<std::string>("conversation_id");
+    const Reply first = client.chat("What is the answer?");
+    ASSERT_EQ(first.terminalType(), "complete") << content(first);
+    EXPECT_EQ(first.text, "Forty-two.");
+    // Redacted reasoning and signatures are never shown.
+    for (const auto& frame : first.frames) {
+        std::ostringstream text;
+        frame->stringify(text);
+        EXPECT_EQ(text.str().find(kRedactedData), std::string::npos) << text.str();
+        EXPECT_EQ(text.str().find(kSignature.substr(0, 20)), std::string::npos) << text.str();
+    }
+    const Reply second = client.chat("And why?");
+    ASSERT_EQ(second.terminalType(), "complete");
+    ASSERT_EQ(mock_.requestCount(), 2u);
+    expectTheBlocksCameBackUnchanged(mock_.requests()[1]);
+
+    // The blocks are stored with the turn: a restarted host sends them back too.
+    host.stop();
+    host.restart();
+    const auto lastSeq = second.terminal->getValue<std::int64_t>("seq");
+    WsClient again(host.port(), "/api/claude/ws?protocol=2&conversation=" + id +
+                                    "&after_seq=" + std::to_string(lastSeq));
+    again.authenticate(kTestKey);
+    ASSERT_EQ(again.chat("Once more?").terminalType(), "complete");
+    ASSERT_EQ(mock_.requestCount(), 3u);
+    expectTheBlocksCameBackUnchanged(mock_.requests()[2]);
+}
+
 TEST_F(ClaudeThinking, AnInvalidBudgetKeepsTheHostFromStartingAndSaysWhy) {
     try {
         HostProcess host(

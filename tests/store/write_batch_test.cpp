@@ -65,6 +65,22 @@ TEST(WriteBatch, OneSegmentPerRunOfFramesAndTheLastSaveOfEachTurn) {
     EXPECT_EQ(decodeTurnRuns("1*2,2*1"), (std::vector<int>{1, 1, 2}));
 }
 
+TEST(TurnRecordJson, KeepsThePluginDataAndTheCacheCounts) {
+    TurnRecord turn;
+    turn.turn = 4;
+    turn.status = TurnStatus::Complete;
+    turn.usage = TokenUsage{1, 2, true, 30, 400};
+    turn.pluginData = R"([{"type":"thinking","signature":"s\n"}])";
+    std::string json;
+    appendTurnRecordJson(json, turn);
+    const auto back = parseTurnRecordJson(json);
+    ASSERT_TRUE(back && back->usage);
+    EXPECT_EQ(back->pluginData, turn.pluginData);
+    EXPECT_TRUE(back->usage->hasCache);
+    EXPECT_EQ(back->usage->cacheCreationInputTokens, 30u);
+    EXPECT_EQ(back->usage->cacheReadInputTokens, 400u);
+}
+
 TEST(WriteBatch, ADeleteDropsWhatCameBeforeItAndRetentionSeesEverythingEarlier) {
     std::vector<QueuedWrite> writes;
     Ticket ticket = 0;

@@ -98,7 +98,9 @@ const agenthost_host_api kHost = {sizeof(agenthost_host_api),
                                   &finish,
                                   &log,
                                   &metricDefine,
-                                  &metricRecord};
+                                  &metricRecord,
+                                  nullptr,   // set_turn_data: what a plugin does without it
+                                  nullptr};  // report_cache_usage
 
 }  // namespace
 

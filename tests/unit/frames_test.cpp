@@ -117,6 +117,19 @@ TEST(Frames, CompleteFrameWithAndWithoutUsage) {
     expectTimestamp(withUsage);
 }
 
+TEST(Frames, CompleteFrameCarriesPromptCacheUsageWhenReported) {
+    Usage usage{3, 40};
+    EXPECT_FALSE(
+        parseJson(completeFrame(usage))->getObject("usage")->has("cache_read_input_tokens"));
+    usage.hasCache = true;
+    usage.cacheCreationInputTokens = 500;
+    usage.cacheReadInputTokens = 7000;
+    const auto json = parseJson(completeFrame(usage))->getObject("usage");
+    EXPECT_EQ(json->getValue<std::uint64_t>("input_tokens"), 3u);
+    EXPECT_EQ(json->getValue<std::uint64_t>("cache_creation_input_tokens"), 500u);
+    EXPECT_EQ(json->getValue<std::uint64_t>("cache_read_input_tokens"), 7000u);
+}
+
 TEST(Frames, CancelledFrameIsACompleteFrame) {
     const auto frame = parseJson(cancelledFrame());
     EXPECT_EQ(frame->getValue<std::string>("type"), "complete");

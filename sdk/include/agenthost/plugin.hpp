@@ -31,7 +31,8 @@
 //     static constexpr bool nonBlockingStart = true;
 // and the host may then call it on its event loop, saving a thread hand-off per message.
 //
-// The SDK needs nothing newer than host ABI 2.0 (the table's min_host_minor is 0).
+// The SDK needs nothing newer than host ABI 2.0 (the table's min_host_minor is 0); on a 2.0 host
+// what 2.1 added (Turn::data, Response::turnData and cacheUsage) is simply absent.
 //
 // Nothing in this header throws across the C boundary, and it keeps no function-local statics
 // (those become STB_GNU_UNIQUE symbols, which stop the library from ever being unloaded).
@@ -43,6 +44,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -248,6 +250,7 @@ struct Context {
 struct Turn {
     std::string_view role;  // "user" or "assistant"
     std::string_view content;
+    std::string_view data{};  // what Response::turnData() stored with it; empty if nothing
 };
 
 // One client message and what the host knows about its conversation (an owned copy).
@@ -349,6 +352,21 @@ class Response {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!finished_) host_->set_session_state(handle_, str(state));
     }
+    // Opaque data kept with this answer's turn and handed back as Turn::data in later
+    // requests (at most 1 MiB; kept only if the response completes). Returns false when the
+    // host is older than ABI 2.1 and cannot keep it.
+    bool turnData(std::string_view data) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!hostHasTurnData()) return false;
+        if (!finished_) host_->set_turn_data(handle_, str(data));
+        return true;
+    }
+    // Prompt-cache tokens for the complete frame (ignored by hosts older than ABI 2.1).
+    void cacheUsage(std::uint64_t creationTokens, std::uint64_t readTokens) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!finished_ && hostHasCacheUsage())
+            host_->report_cache_usage(handle_, creationTokens, readTokens);
+    }
     void complete() { finish("", ""); }
     void fail(std::string_view code, std::string_view message) {
         finish(code.empty() ? std::string_view("plugin_error") : code, message);
@@ -419,6 +437,18 @@ class Response {
         return static_cast<Emit>(call());
     }
     Emit current() const { return cancelled() ? Emit::Cancelled : Emit::Ok; }
+
+    // Callbacks added in ABI 2.1: a 2.0 host's table ends before them.
+    bool hostHasTurnData() const {
+        return host_->struct_size >=
+                   offsetof(agenthost_host_api, set_turn_data) + sizeof host_->set_turn_data &&
+               host_->set_turn_data != nullptr;
+    }
+    bool hostHasCacheUsage() const {
+        return host_->struct_size >= offsetof(agenthost_host_api, report_cache_usage) +
+                                         sizeof host_->report_cache_usage &&
+               host_->report_cache_usage != nullptr;
+    }
 
     void finish(std::string_view code, std::string_view message) {
         Approvals unanswered;  // dropped after the lock, as in cancel()
@@ -653,9 +683,16 @@ class Instance {
         r.sessionState = toString(raw.session_state);
         r.timeout = std::chrono::milliseconds(raw.timeout_ms);
         r.canAskApproval = (raw.flags & AGENTHOST_REQUEST_CAN_ASK_APPROVAL) != 0;
+        // history_turn_data came with ABI 2.1: a 2.0 host's request ends before it.
+        const agenthost_str* data =
+            raw.struct_size >=
+                    offsetof(agenthost_request, history_turn_data) + sizeof raw.history_turn_data
+                ? raw.history_turn_data
+                : nullptr;
         r.history.reserve(raw.history_count);
         for (std::size_t i = 0; i < raw.history_count; ++i)
-            r.history.push_back({view(raw.history[i].role), view(raw.history[i].content)});
+            r.history.push_back({view(raw.history[i].role), view(raw.history[i].content),
+                                 data ? view(data[i]) : std::string_view()});
         return r;
     }
 
@@ -768,7 +805,7 @@ inline void approvalDecided(agenthost_instance_plugin_ptr, agenthost_request_plu
         sizeof(agenthost_plugin_api),                                                        \
         AGENTHOST_ABI_MAJOR,                                                                 \
         AGENTHOST_ABI_MINOR,                                                                 \
-        0, /* min_host_minor: the SDK uses nothing newer than 2.0 */                         \
+        0, /* min_host_minor: the SDK checks for anything newer than 2.0 */                  \
         PluginClass::nonBlockingStart ? AGENTHOST_PLUGIN_NONBLOCKING_START : 0u,             \
         AGENTHOST_STR(NAME),                                                                 \
         AGENTHOST_STR(VERSION),                                                              \

@@ -87,7 +87,7 @@ extern "C" {
 #endif
 
 #define AGENTHOST_ABI_MAJOR 2
-#define AGENTHOST_ABI_MINOR 0
+#define AGENTHOST_ABI_MINOR 1
 
 /* The exported entry point's name (ABI 2 and later). */
 #define AGENTHOST_PLUGIN_INIT_SYMBOL "agenthost_plugin_init"
@@ -208,6 +208,13 @@ typedef struct agenthost_request {
     /* Milliseconds from request_start until the host cancels the request with
      * AGENTHOST_CANCEL_TIMEOUT (the route's request_timeout_s); 0 when there is no deadline. */
     uint64_t timeout_ms;
+
+    /* --- Added in 2.1: read only when struct_size covers it. --- */
+
+    /* history_count opaque blobs, parallel to `history`: what the plugin stored with each
+     * assistant turn through set_turn_data (empty for user turns and turns without any), e.g.
+     * content blocks its upstream wants back verbatim. NULL when the host has none to give. */
+    const agenthost_str* history_turn_data;
 } agenthost_request;
 
 /* The host's callbacks. The table lives as long as the library stays loaded. */
@@ -278,6 +285,19 @@ typedef struct agenthost_host_api {
                               agenthost_str name, agenthost_str help);
     /* Adds `value` to a counter or observes it in a histogram. Cheap: no lock, no allocation. */
     void (*metric_record)(agenthost_instance_host_ptr instance, uint32_t metric, double value);
+
+    /* --- Added in 2.1: call only when abi_minor >= 1 (struct_size covers them). --- */
+
+    /* Opaque data kept with the assistant turn this request produces and handed back with it
+     * in later requests' history_turn_data (at most 1 MiB; never shown to clients nor in the
+     * HTTP API). Kept only if the request succeeds; the last call wins. */
+    void (*set_turn_data)(agenthost_request_host_ptr request, agenthost_str data);
+
+    /* Prompt-cache token counts for the `complete` frame's usage, besides report_usage's
+     * (whose input_tokens are the uncached ones): tokens written to the upstream's cache and
+     * read from it. The last report wins. */
+    void (*report_cache_usage)(agenthost_request_host_ptr request, uint64_t cache_creation_tokens,
+                               uint64_t cache_read_tokens);
 } agenthost_host_api;
 
 /* The plugin's table, returned by the init function. Static storage in the plugin. */
