@@ -18,7 +18,7 @@ enum class FrameType : std::uint8_t {
     // host -> runner
     Init = 1,      // route, settings: load the library, instance_new, answer Hello or Failed
     Start = 2,     // id, flags, turn, timeout_ms, route, conversation, key, message, state,
-                   // history: request_start, answer Started
+                   // history (role, content, turn data): request_start, answer Started
     Cancel = 3,    // id, reason
     Release = 4,   // id
     Decision = 5,  // id, cookie, decision: approval_decided
@@ -41,6 +41,8 @@ enum class FrameType : std::uint8_t {
     MetricDefine = 32,  // runner's id, kind, name, help
     MetricRecord = 33,  // runner's id, value
     HealthAnswer = 34,  // status, detail
+    TurnData = 35,      // id, data (ABI 2.1 set_turn_data)
+    CacheUsage = 36,    // id, cache creation tokens, cache read tokens (ABI 2.1)
 };
 
 // The longest frame either side accepts; text longer than a frame goes in several.

@@ -114,8 +114,12 @@ agenthost_request_plugin_ptr RunnerProxy::start(const agenthost_request& request
     frame.str(text(request.route)).str(text(request.conversation_id)).str(text(request.key_name));
     frame.str(text(request.message)).str(text(request.session_state));
     frame.u32(static_cast<std::uint32_t>(request.history_count));
-    for (std::size_t i = 0; i < request.history_count; ++i)
+    // history_turn_data is ABI 2.1: the host's own request always has it, possibly null.
+    const agenthost_str* turnData = request.history_turn_data;
+    for (std::size_t i = 0; i < request.history_count; ++i) {
         frame.str(text(request.history[i].role)).str(text(request.history[i].content));
+        frame.str(turnData ? text(turnData[i]) : std::string_view());
+    }
     Request* context = entry.get();
     std::lock_guard<std::mutex> lock(mutex_);
     entry->epoch = epoch_;
@@ -513,6 +517,12 @@ void RunnerProxy::dispatchRequestFrame(FrameReader& frame) {
             return handle->onStopReason(frame.str());
         case FrameType::SessionState:
             return handle->onSessionState(frame.str());
+        case FrameType::TurnData:
+            return handle->onTurnData(frame.str());
+        case FrameType::CacheUsage: {
+            const std::uint64_t creation = frame.u64();
+            return handle->onCacheUsage(creation, frame.u64());
+        }
         case FrameType::RequestLog: {
             const std::uint32_t level = frame.u32();
             return handle->onLog(level, frame.str());

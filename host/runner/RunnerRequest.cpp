@@ -28,9 +28,11 @@ RunnerRequest::RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& st
     for (std::uint32_t i = 0; i < turns && start.ok(); ++i) {
         historyText_.emplace_back(start.str());
         historyText_.emplace_back(start.str());
+        historyDataText_.emplace_back(start.str());
     }
     for (std::size_t i = 0; i + 1 < historyText_.size(); i += 2)
         history_.push_back({view(historyText_[i]), view(historyText_[i + 1])});
+    for (const std::string& data : historyDataText_) historyData_.push_back(view(data));
     raw_.route = view(route_);
     raw_.conversation_id = view(conversation_);
     raw_.key_name = view(key_);
@@ -38,6 +40,7 @@ RunnerRequest::RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& st
     raw_.session_state = view(state_);
     raw_.history = history_.data();
     raw_.history_count = history_.size();
+    raw_.history_turn_data = historyData_.data();
 }
 
 std::uint32_t RunnerRequest::onText(std::string_view text) {
@@ -96,6 +99,18 @@ void RunnerRequest::onStopReason(std::string_view reason) {
 void RunnerRequest::onSessionState(std::string_view state) {
     FrameWriter frame(FrameType::SessionState);
     frame.u64(id_).str(state);
+    link_.send(frame);
+}
+
+void RunnerRequest::onTurnData(std::string_view data) {
+    FrameWriter frame(FrameType::TurnData);
+    frame.u64(id_).str(data);
+    link_.send(frame);
+}
+
+void RunnerRequest::onCacheUsage(std::uint64_t creation, std::uint64_t read) {
+    FrameWriter frame(FrameType::CacheUsage);
+    frame.u64(id_).u64(creation).u64(read);
     link_.send(frame);
 }
 

@@ -37,6 +37,8 @@ class RunnerRequest final : public agenthost_request_host {
     void onUsage(std::uint64_t in, std::uint64_t out) override;
     void onStopReason(std::string_view reason) override;
     void onSessionState(std::string_view state) override;
+    void onTurnData(std::string_view data) override;
+    void onCacheUsage(std::uint64_t creation, std::uint64_t read) override;
     void onLog(std::uint32_t level, std::string_view message) override;
     void onFinish(std::string_view code, std::string_view message) override;
 
@@ -47,6 +49,8 @@ class RunnerRequest final : public agenthost_request_host {
     std::string route_, conversation_, key_, message_, state_;
     std::vector<std::string> historyText_;  // role, content, role, content, ...
     std::vector<agenthost_turn> history_;
+    std::vector<std::string> historyDataText_;  // each history turn's set_turn_data blob
+    std::vector<agenthost_str> historyData_;
     agenthost_request raw_{};
 };
 
