@@ -86,8 +86,12 @@ PluginInstance::Started PluginInstance::start(const agenthost_request& request,
     agenthost_buffer codeBuffer{code, sizeof code, 0};
     agenthost_buffer messageBuffer{message, sizeof message, 0};
     Started started;
+    // Watched: a plugin stuck here holds a worker (or the loop), and the route shows it.
+    const std::uint64_t call = health_->callBegan("request_start");
+    const HostCallScope scope;
     const std::uint32_t answer = library_->api().request_start(
         instance_, &request, handle, &started.context, &codeBuffer, &messageBuffer);
+    health_->callEnded(call);
     started.accepted = answer == AGENTHOST_START_ACCEPTED;
     if (!started.accepted) {
         started.context = nullptr;
@@ -98,10 +102,12 @@ PluginInstance::Started PluginInstance::start(const agenthost_request& request,
 }
 
 void PluginInstance::cancel(agenthost_request_plugin_ptr context, std::uint32_t reason) const {
+    const HostCallScope scope;
     library_->api().request_cancel(instance_, context, reason);
 }
 
 void PluginInstance::release(agenthost_request_plugin_ptr context) const {
+    const HostCallScope scope;
     library_->api().request_release(instance_, context);
 }
 
@@ -109,6 +115,7 @@ bool PluginInstance::approvalDecided(agenthost_request_plugin_ptr context, std::
                                      std::uint32_t decision) const {
     const auto decided = library_->api().approval_decided;
     if (decided == nullptr) return false;
+    const HostCallScope scope;
     decided(instance_, context, cookie, decision);
     return true;
 }
