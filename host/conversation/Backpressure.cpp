@@ -35,12 +35,12 @@ std::size_t Conversation::maxTailBytesLocked() const {
 
 bool Conversation::behindLocked() const {
     if (backlogLocked() > runtime_->server.maxResponseBufferBytes) return true;
-    return services_.store && tailBytes_ > maxTailBytesLocked();
+    return services_.store && unstoredBytes_ > maxTailBytesLocked();
 }
 
 bool Conversation::caughtUpLocked() const {
     if (backlogLocked() > runtime_->server.maxResponseBufferBytes / 2) return false;
-    return !services_.store || tailBytes_ <= maxTailBytesLocked() / 2;
+    return !services_.store || unstoredBytes_ <= maxTailBytesLocked() / 2;
 }
 
 std::uint32_t Conversation::acceptedLocked(const TurnRequest& request) const {
@@ -59,6 +59,11 @@ std::uint32_t Conversation::requestWaitWritable(TurnRequest& request,
         if (timeout.count() > 0 && net::Clock::now() >= deadline) return AGENTHOST_EMIT_SLOW_DOWN;
         writable_.wait_for(lock, kWritablePoll);
     }
+}
+
+void Conversation::noteUnstoredLocked(store::Ticket ticket, std::size_t bytes) {
+    unstored_.push_back({ticket, bytes});
+    unstoredBytes_ += bytes;
 }
 
 void Conversation::pushTailLocked(TailFrame frame) {

@@ -259,6 +259,8 @@ void Conversation::deleted() {
         pacedBytes_ = 0;
         tail_.clear();
         tailBytes_ = 0;
+        unstored_.clear();
+        unstoredBytes_ = 0;
         writable_.notify_all();
         attached = std::move(attachments_);
         attachments_.clear();
@@ -568,6 +570,7 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind,
             deliverLocked(*attachment, protocol1);
         }
     }
+    if (services_.store) noteUnstoredLocked(ticket, tagged.json.size());
     pushTailLocked({seq, std::move(tagged.json), ticket});
     trimTailLocked();
 }
@@ -594,11 +597,14 @@ void Conversation::trimTailLocked() {
     if (services_.store) {
         const store::Ticket committed = services_.store->committedTicket();
         while (!tail_.empty() && tail_.front().ticket <= committed) popTailLocked();
+        while (!unstored_.empty() && unstored_.front().ticket <= committed) {
+            unstoredBytes_ -= unstored_.front().bytes;
+            unstored_.pop_front();
+        }
     }
-    // Without a store the tail is all a resume has; it keeps what a reader that is behind may
-    // still need, bounded like the response (Backpressure.cpp), not the whole answer.
-    while (tail_.size() > kMaxTailFrames || (!services_.store && tailBytes_ > maxTailBytesLocked()))
-        popTailLocked();
+    while (tail_.size() > kMaxTailFrames) popTailLocked();
+    // Without a store the tail is all a resume has: the newest frames, bounded in bytes too.
+    while (!services_.store && tailBytes_ > maxTailBytesLocked()) popTailLocked();
 }
 
 void Conversation::saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
@@ -623,7 +629,8 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.startedAt = startedAtMs;
     record.finishedAt = finished ? util::epochMillis() : 0;
     record.seqReserved = seqReserved_;
-    services_.store->saveTurn(id(), std::move(record));
+    const std::size_t bytes = record.user.size() + record.assistant.size();
+    noteUnstoredLocked(services_.store->saveTurn(id(), std::move(record)), bytes);
 }
 
 void Conversation::drainPacedLocked() {

@@ -222,9 +222,12 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     // durable passed kUncommittedFactor times it. Caught up: both are down to half of that.
     bool behindLocked() const;
     bool caughtUpLocked() const;
-    // With a store, what may wait for its writer before the plugin is slowed; without one,
-    // what the tail keeps at most.
+    // With a store, what may wait for its writer before the plugin is slowed (unstored_);
+    // without one, what the tail keeps at most.
     std::size_t maxTailBytesLocked() const;
+    // A write of about `bytes` went to the store's queue (frames, and turn records, which carry
+    // the answer so far).
+    void noteUnstoredLocked(store::Ticket ticket, std::size_t bytes);
     void pushTailLocked(TailFrame frame);
     void popTailLocked();
     void trimTailLocked();
@@ -269,8 +272,16 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     std::map<std::string, OpenApproval> approvals_;  // by approval id
     std::shared_ptr<History> history_;
     std::string pluginState_;
-    std::deque<TailFrame> tail_;    // frames the store has not made durable yet
-    std::size_t tailBytes_ = 0;     // their JSON's size
+    std::deque<TailFrame> tail_;  // frames the store has not made durable yet
+    std::size_t tailBytes_ = 0;   // their JSON's size
+    // Frames queued for the store and not yet committed (the tail may have let go of some):
+    // what backpressure counts as the store's backlog.
+    struct Unstored {
+        store::Ticket ticket;
+        std::size_t bytes;
+    };
+    std::deque<Unstored> unstored_;
+    std::size_t unstoredBytes_ = 0;
     std::deque<PacedFrame> paced_;  // frames waiting for chunk_delay_ms
     std::size_t pacedBytes_ = 0;    // their size
     // Notified when the running turn ends, so a plugin in wait_writable stops waiting at once;

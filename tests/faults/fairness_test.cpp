@@ -77,11 +77,13 @@ TEST(Fairness, AMillionEmptyFramesFromOneSocketDoNotHoldUpAnotherClient) {
 }
 
 TEST(Fairness, FiftyClientsThatNeverReadDoNotHoldUpAnEcho) {
+    // Without a store, so that the fifty fill their buffers at memory speed rather than the
+    // disk's, and reach their send timeout while the probe runs.
     HostConfig config;
     config.server["send_timeout_s"] = "2";
     config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
                       "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.flood]\nlibrary = "
-                      "echo\nrepeat = 1000000\n";
+                      "echo\nrepeat = 1000000\n\n[conversations]\nstore = none\n";
     HostProcess host(config);
     std::vector<std::unique_ptr<WsClient>> sleepers;
     for (int i = 0; i < 50; ++i) {

@@ -50,8 +50,7 @@ TEST_F(StuckStart, TheRouteIsDegradedWhileOtherRoutesGoOnAndItClearsWhenTheCallR
     stuck.sendMessage("hello");
 
     EXPECT_TRUE(host_->waitForOutput("plugin stuck_start: request_start has not returned for",
-                                     10s * kSanitizerSlowdown))
-        << host_->output();
+                                     10s * kSanitizerSlowdown));
     auto health = stuckRouteHealth();
     EXPECT_EQ(health->getValue<std::string>("status"), "degraded");
     EXPECT_NE(health->getValue<std::string>("detail").find("request_start has not returned for"),
