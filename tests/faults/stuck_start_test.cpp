@@ -1,4 +1,5 @@
-// A plugin stuck in request_start (tests/faults/fixtures/stuck_start.c), which runs on a worker:
+// A plugin stuck in request_start (tests/faults/fixtures/stuck_health.c, stuck_in =
+// request_start), which runs on a worker:
 // the event loop goes on serving other routes, the route reports degraded in /api/health and
 // /api/status with how long the call has not returned, the overrun is logged with the plugin's
 // name, and all of it clears when request_start returns.
@@ -22,13 +23,13 @@ class StuckStart : public ::testing::Test {
   protected:
     void SetUp() override {
         fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins_.file("echo.so"));
-        fs::copy_file(STUCK_START_PLUGIN, plugins_.file("stuck_start.so"));
+        fs::copy_file(STUCK_HEALTH_PLUGIN, plugins_.file("stuck_health.so"));
         stuckFlag_ = flags_.write("stuck", "");
         HostConfig config;
         config.pluginDirectory = plugins_.path();
         config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
                           "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.stuck]\nlibrary = "
-                          "stuck_start\nstuck_while = " +
+                          "stuck_health\nstuck_in = request_start\nstuck_while = " +
                           stuckFlag_ + "\n";
         host_ = std::make_unique<HostProcess>(config);
     }
@@ -49,7 +50,7 @@ TEST_F(StuckStart, TheRouteIsDegradedWhileOtherRoutesGoOnAndItClearsWhenTheCallR
     stuck.authenticate(kTestKey);
     stuck.sendMessage("hello");
 
-    EXPECT_TRUE(host_->waitForOutput("plugin stuck_start: request_start has not returned for",
+    EXPECT_TRUE(host_->waitForOutput("plugin stuck_health: request_start has not returned for",
                                      10s * kSanitizerSlowdown));
     auto health = stuckRouteHealth();
     EXPECT_EQ(health->getValue<std::string>("status"), "degraded");
@@ -70,7 +71,7 @@ TEST_F(StuckStart, TheRouteIsDegradedWhileOtherRoutesGoOnAndItClearsWhenTheCallR
     auto reply = stuck.readReply(10s * kSanitizerSlowdown);
     ASSERT_EQ(reply.terminalType(), "error");
     EXPECT_EQ(reply.terminal->getValue<std::string>("code"), "was_stuck");
-    EXPECT_TRUE(host_->waitForOutput("plugin stuck_start: request_start returned after"));
+    EXPECT_TRUE(host_->waitForOutput("plugin stuck_health: request_start returned after"));
     EXPECT_EQ(stuckRouteHealth()->getValue<std::string>("status"), "ok");
 }
 
