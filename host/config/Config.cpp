@@ -181,6 +181,17 @@ void readServer(SectionReader s, ServerSettings& out) {
     s.integer("ping_interval_s", out.pingIntervalS, 1, 3600);
     s.integer("send_timeout_s", out.sendTimeoutS, 1, 3600);
     s.integer("max_outbound_bytes", out.maxOutboundBytes, 4096, 1ll << 30);
+    // A slowed plugin may still hand over one emit past the bound; the drop limit is for clients
+    // that take nothing at all, and must leave that room. Unset, it follows a small
+    // max_outbound_bytes down.
+    out.maxResponseBufferBytes =
+        std::min<std::size_t>(out.maxResponseBufferBytes, out.maxOutboundBytes / 2);
+    if (s.has("max_response_buffer_bytes")) {
+        s.integer("max_response_buffer_bytes", out.maxResponseBufferBytes, 4096, 1ll << 30);
+        if (out.maxResponseBufferBytes * 2 > out.maxOutboundBytes)
+            s.error("max_response_buffer_bytes", "must be at most half of max_outbound_bytes (" +
+                                                     std::to_string(out.maxOutboundBytes) + ")");
+    }
     s.integer("max_queued_messages", out.maxQueuedMessages, 0, 10000);
     s.integer("history_max_turns", out.historyMaxTurns, 0, 100000);
     s.integer("worker_threads", out.workerThreads, 0, 256);

@@ -28,9 +28,11 @@ struct ServerSettings {
     int pingIntervalS = 30;
     int sendTimeoutS = 30;                    // a client that accepts no bytes this long is dropped
     std::size_t maxOutboundBytes = 8u << 20;  // per connection, before it counts as too slow
-    std::size_t maxQueuedMessages = 16;       // per session, while a response runs
-    std::size_t historyMaxTurns = 200;        // per session, oldest dropped first
-    int workerThreads = 0;                    // 0: one per core, at least 2
+    // A response's unsent bytes beyond which its plugin is slowed down (conversation/Backpressure).
+    std::size_t maxResponseBufferBytes = 1u << 20;
+    std::size_t maxQueuedMessages = 16;  // per session, while a response runs
+    std::size_t historyMaxTurns = 200;   // per session, oldest dropped first
+    int workerThreads = 0;               // 0: one per core, at least 2
     int shutdownTimeoutS = 5;
     int drainTimeoutS = 600;             // sessions of a removed route close after this
     std::string stateDir;                // resolved; holds the generated key

@@ -257,7 +257,12 @@ void Conversation::deleted() {
             metrics_.ended(metrics::Outcome::Cancelled, "", false, {});
         pending_.clear();
         paced_.clear();
+        pacedBytes_ = 0;
         tail_.clear();
+        tailBytes_ = 0;
+        unstored_.clear();
+        unstoredBytes_ = 0;
+        writable_.notify_all();
         attached = std::move(attachments_);
         attachments_.clear();
         releaseIfIdleLocked(release);
@@ -291,6 +296,7 @@ void Conversation::startNext() {
         request->setTimeout(std::chrono::seconds(instance->settings().requestTimeoutS));
         request->senderAttachment = next.sender;
         request->senderIsProtocol1 = next.senderIsProtocol1;
+        request->honorsSlowDown = instance->library().honorsSlowDown();
         request->setFlags(next.canAskApproval ? AGENTHOST_REQUEST_CAN_ASK_APPROVAL : 0u);
         request->startedAtMs = next.acceptedAtMs;
         request->limits = services_.limits;
@@ -368,9 +374,9 @@ void Conversation::moveToInstanceLocked(std::shared_ptr<plugin::PluginInstance> 
     instance_ = std::move(newest);
 }
 
-bool Conversation::requestText(TurnRequest& request, std::string_view text) {
+std::uint32_t Conversation::requestText(TurnRequest& request, std::string_view text) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (&request != current_.get()) return false;
+    if (&request != current_.get()) return request.endedStatus();
     for (auto& chunk : chunker_.push(text)) {
         if (firstChunk_.turn != request.turn) firstChunk_ = {request.turn, util::epochMillis()};
         if (request.responseText.size() < kMaxHistoryResponseBytes)
@@ -378,7 +384,7 @@ bool Conversation::requestText(TurnRequest& request, std::string_view text) {
         chunkSentLocked(request);
         emitLocked(protocol::messageFrame(chunk), request.turn);
     }
-    return true;
+    return acceptedLocked(request);
 }
 
 void Conversation::requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output) {
@@ -446,6 +452,7 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
         // The turn is over: a seq reservation made by its terminal frame must not save it as
         // running again (see publishLocked).
         current_.reset();
+        writable_.notify_all();
         // With nothing queued the key's response slot is free before the terminal frame goes
         // out: a client that sends its next message (or reads /api/usage) once it has the frame
         // must not find the slot still taken.
@@ -487,8 +494,10 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
                                                             std::uint32_t reason) {
     if (!current_) return nullptr;
     auto victim = std::move(current_);
-    victim->ended(reason);  // before the lock is let go: the plugin's next emit learns why
-    paced_.clear();         // nothing more of the ended response goes out
+    victim->ended(reason);   // before the lock is let go: the plugin's next emit learns why
+    writable_.notify_all();  // and a plugin waiting for its readers stops waiting
+    paced_.clear();          // nothing more of the ended response goes out
+    pacedBytes_ = 0;
     dropApprovalsLocked();
     commitHistoryLocked(victim->message, victim->responseText, false);
     saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
@@ -562,6 +571,7 @@ void Conversation::emitLocked(std::string frame, int turn, Kind kind, protocol::
         publishLocked(std::move(frame), turn, kind, event);
         return;
     }
+    pacedBytes_ += frame.size();
     paced_.push_back({std::move(frame), turn, kind, event});
     if (!pacingScheduled_) drainPacedLocked();
 }
@@ -587,7 +597,8 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind,
             deliverLocked(*attachment, protocol1);
         }
     }
-    tail_.push_back({seq, std::move(tagged.json), ticket});
+    if (services_.store) noteUnstoredLocked(ticket, tagged.json.size());
+    pushTailLocked({seq, std::move(tagged.json), ticket});
     trimTailLocked();
 }
 
@@ -612,9 +623,15 @@ void Conversation::deliverLocked(Attachment& attachment, const std::string& text
 void Conversation::trimTailLocked() {
     if (services_.store) {
         const store::Ticket committed = services_.store->committedTicket();
-        while (!tail_.empty() && tail_.front().ticket <= committed) tail_.pop_front();
+        while (!tail_.empty() && tail_.front().ticket <= committed) popTailLocked();
+        while (!unstored_.empty() && unstored_.front().ticket <= committed) {
+            unstoredBytes_ -= unstored_.front().bytes;
+            unstored_.pop_front();
+        }
     }
-    while (tail_.size() > kMaxTailFrames) tail_.pop_front();
+    while (tail_.size() > kMaxTailFrames) popTailLocked();
+    // Without a store the tail is all a resume has: the newest frames, bounded in bytes too.
+    while (!services_.store && tailBytes_ > maxTailBytesLocked()) popTailLocked();
 }
 
 void Conversation::saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
@@ -643,7 +660,8 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.startedAt = startedAtMs;
     record.finishedAt = finished ? util::epochMillis() : 0;
     record.seqReserved = seqReserved_;
-    services_.store->saveTurn(id(), std::move(record));
+    const std::size_t bytes = record.user.size() + record.assistant.size();
+    noteUnstoredLocked(services_.store->saveTurn(id(), std::move(record)), bytes);
 }
 
 void Conversation::drainPacedLocked() {
@@ -667,6 +685,7 @@ void Conversation::drainPacedLocked() {
             return;
         }
         auto& next = paced_.front();
+        pacedBytes_ -= next.frame.size();
         publishLocked(std::move(next.frame), next.turn, next.kind, next.event);
         paced_.pop_front();
         nextPacedSend_ = now + delay;

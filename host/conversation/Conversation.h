@@ -17,6 +17,7 @@
 #include <Poco/Util/TimerTask.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -172,7 +173,12 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
 
     // From TurnRequest, on plugin threads. requestText is false when the turn was ended (the
     // text went nowhere). An empty code finishes with success.
-    bool requestText(TurnRequest& request, std::string_view text);
+    // Returns AGENTHOST_EMIT_OK, AGENTHOST_EMIT_SLOW_DOWN (see behindLocked) or, when the turn
+    // was ended, the request's endedStatus().
+    std::uint32_t requestText(TurnRequest& request, std::string_view text);
+    // wait_writable (Backpressure.cpp): until the response's readers caught up, the turn ended,
+    // or `timeout` (0: none) passed.
+    std::uint32_t requestWaitWritable(TurnRequest& request, std::chrono::milliseconds timeout);
     void requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output);
     void requestStopReason(TurnRequest& request, std::string_view reason);
     void requestState(TurnRequest& request, std::string_view state);
@@ -208,6 +214,24 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     // Whether a replayed stored frame goes to `attachment` (its event filter).
     static bool replays(const Attachment& attachment, std::string_view storedFrame);
     void drainPacedLocked();
+    // Backpressure.cpp. What an accepted emit returns: SLOW_DOWN when the request's plugin
+    // honours it and the response is behind.
+    std::uint32_t acceptedLocked(const TurnRequest& request) const;
+    // The response's unsent bytes: paced frames plus the most any attached connection has
+    // waiting in its outbound buffer.
+    std::size_t backlogLocked() const;
+    // Behind: the backlog passed max_response_buffer_bytes, or (with a store) frames not yet
+    // durable passed kUncommittedFactor times it. Caught up: both are down to half of that.
+    bool behindLocked() const;
+    bool caughtUpLocked() const;
+    // With a store, what may wait for its writer before the plugin is slowed (unstored_);
+    // without one, what the tail keeps at most.
+    std::size_t maxTailBytesLocked() const;
+    // A write of about `bytes` went to the store's queue (frames, and turn records, which carry
+    // the answer so far).
+    void noteUnstoredLocked(store::Ticket ticket, std::size_t bytes);
+    void pushTailLocked(TailFrame frame);
+    void popTailLocked();
     void trimTailLocked();
     bool reserveSeqsLocked();
     void saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
@@ -252,8 +276,21 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     std::map<std::string, OpenApproval> approvals_;  // by approval id
     std::shared_ptr<History> history_;
     std::string pluginState_;
-    std::deque<TailFrame> tail_;    // frames the store has not made durable yet
+    std::deque<TailFrame> tail_;  // frames the store has not made durable yet
+    std::size_t tailBytes_ = 0;   // their JSON's size
+    // Frames queued for the store and not yet committed (the tail may have let go of some):
+    // what backpressure counts as the store's backlog.
+    struct Unstored {
+        store::Ticket ticket;
+        std::size_t bytes;
+    };
+    std::deque<Unstored> unstored_;
+    std::size_t unstoredBytes_ = 0;
     std::deque<PacedFrame> paced_;  // frames waiting for chunk_delay_ms
+    std::size_t pacedBytes_ = 0;    // their size
+    // Notified when the running turn ends, so a plugin in wait_writable stops waiting at once;
+    // the readers catching up is polled (Backpressure.cpp).
+    mutable std::condition_variable writable_;
     bool pacingScheduled_ = false;
     net::Clock::time_point nextPacedSend_{};
     // When the running turn's first text went out, for its access line (log/AccessLog.h).

@@ -51,7 +51,7 @@ std::uint32_t Conversation::requestEvent(TurnRequest& request, std::string_view 
         emitLocked(protocol::eventFrame(kindName, util::repairUtf8(content), *dataJson),
                    request.turn, Kind::Event, *kind);
     }
-    return AGENTHOST_EMIT_OK;
+    return acceptedLocked(request);
 }
 
 void Conversation::flushThinkingLocked(int turn) {

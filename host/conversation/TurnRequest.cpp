@@ -170,8 +170,18 @@ std::uint32_t TurnRequest::endedStatus() const {
 // ---- Plugin -> host
 
 std::uint32_t TurnRequest::onText(std::string_view text) {
+    if (auto conversation = conversation_.lock()) return conversation->requestText(*this, text);
+    return endedStatus();
+}
+
+std::uint32_t TurnRequest::onWaitWritable(std::uint64_t timeoutMs) {
+    // A host thread (inside request_start, request_cancel, ...) must not wait: the loop may be
+    // the one that would drain the backlog.
+    if (plugin::insideHostCall()) return AGENTHOST_EMIT_OK;
     if (auto conversation = conversation_.lock())
-        if (conversation->requestText(*this, text)) return AGENTHOST_EMIT_OK;
+        return conversation->requestWaitWritable(
+            *this,
+            std::chrono::milliseconds(std::min<std::uint64_t>(timeoutMs, std::uint64_t{1} << 40)));
     return endedStatus();
 }
 

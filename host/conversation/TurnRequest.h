@@ -100,6 +100,7 @@ class TurnRequest final : public agenthost_request_host,
 
     // agenthost_request_host: the plugin's callbacks, from any thread.
     std::uint32_t onText(std::string_view text) override;
+    std::uint32_t onWaitWritable(std::uint64_t timeoutMs) override;
     std::uint32_t onEvent(std::string_view kind, std::string_view content,
                           std::string_view data) override;
     std::uint32_t onApprovalRequest(std::uint64_t cookie, std::string_view action,
@@ -127,6 +128,9 @@ class TurnRequest final : public agenthost_request_host,
     std::string stopReason;
     std::uint64_t senderAttachment = 0;  // who sent the message (0: nobody attached)
     bool senderIsProtocol1 = false;
+    // The plugin sets AGENTHOST_PLUGIN_HONORS_SLOW_DOWN: emits may answer SLOW_DOWN. Set before
+    // start.
+    bool honorsSlowDown = false;
     std::int64_t startedAtMs = 0;
     // Where the tokens the plugin reports are counted when it finishes (null: nowhere). Set
     // before the plugin gets the request.

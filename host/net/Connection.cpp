@@ -22,6 +22,10 @@ constexpr int kMaxReadsPerEvent = 4;  // then let other connections have the loo
 // been round every other ready connection. One flooding client then delays the others by a
 // turn, not by its whole backlog.
 constexpr std::size_t kMessagesPerTurn = 32;
+// And at most this many of its bytes decoded per turn (frames of any kind, control frames and
+// fragments included, at least one frame): 32 large messages, or a stream of frames that make
+// no message, are not a turn's work either.
+constexpr std::size_t kBytesPerTurn = 256 * 1024;
 
 #ifdef MSG_NOSIGNAL
 constexpr int kSendFlags = MSG_NOSIGNAL;
@@ -52,6 +56,8 @@ std::string tlsError() {
 }
 
 }  // namespace
+
+Connection::Budget::Budget() : messages(kMessagesPerTurn), bytes(kBytesPerTurn) {}
 
 Connection::Connection(Poco::Net::StreamSocket socket, EventLoop& loop, ConnectionLimits limits,
                        std::shared_ptr<const TlsContext> tls)
@@ -162,6 +168,11 @@ bool Connection::sendText(std::string_view payload) {
     return queueFrameLocked(ws::Opcode::Text, payload, Clock::now());
 }
 
+std::size_t Connection::unsentBytes() {
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    return outbound_.size() - outboundOffset_;
+}
+
 void Connection::close(std::uint16_t code, std::string_view reason) {
     queueClose(code, reason, false);
 }
@@ -214,7 +225,7 @@ void Connection::upgrade(std::shared_ptr<ConnectionHandler> handler, std::string
     // Pending before the leftover is read: a key in it takes the connection out again.
     if (!keyAccepted_.load()) loop_.pendingAuth().add(shared_from_this());
     if (!leftover.empty()) {
-        std::size_t budget = kMessagesPerTurn;
+        Budget budget;
         feedDecoder(leftover.data(), leftover.size(), budget, now);
     }
 }
@@ -307,7 +318,7 @@ void Connection::registered() {
 }
 
 void Connection::onReadable(Clock::time_point now) {
-    std::size_t budget = kMessagesPerTurn;
+    Budget budget;
     // What the last turn left in the decoder goes first; while some is left, nothing more is read.
     if (upgraded_ && !feedDecoder(nullptr, 0, budget, now)) return;
     char buffer[kReadChunk];
@@ -340,14 +351,15 @@ void Connection::onReadable(Clock::time_point now) {
     }
 }
 
-bool Connection::feedDecoder(const char* data, std::size_t size, std::size_t& budget,
+bool Connection::feedDecoder(const char* data, std::size_t size, Budget& budget,
                              Clock::time_point now) {
     // A failed connection's bytes are read and dropped (RFC 6455 7.1.7): feeding them to the
     // decoder would buffer all of them, however large, until the close times out.
     if (failed_) return true;
     std::vector<ws::Message> messages;
-    const std::uint16_t code = decoder_.feed(data, size, messages, budget);
-    budget -= messages.size();
+    const std::uint16_t code = decoder_.feed(data, size, messages, budget.messages, budget.bytes);
+    budget.messages -= messages.size();
+    budget.bytes -= std::min(budget.bytes, decoder_.lastDecodedBytes());
     {
         Batch answers(*this);  // what they answer at once leaves in one write
         for (auto& m : messages) dispatch(m, now);
@@ -357,7 +369,7 @@ bool Connection::feedDecoder(const char* data, std::size_t size, std::size_t& bu
         failProtocol(code);
         return true;
     }
-    if (budget > 0) return true;
+    if (budget.messages > 0 && budget.bytes > 0 && !decoder_.backlog()) return true;
     loop_.readAgain(shared_from_this());  // this turn's share is used up: more next turn
     return false;
 }

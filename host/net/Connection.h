@@ -93,6 +93,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     // Any thread. False when the connection is closing or was dropped.
     bool sendText(std::string_view payload);
+    // Any thread: bytes queued and not yet taken by the kernel (what a slow reader is behind).
+    std::size_t unsentBytes();
     // Starts the close handshake: sends Close(code, reason); no data frames after it.
     void close(std::uint16_t code, std::string_view reason);
     // Sends Close(code, reason) and drops the connection once it is written, without waiting
@@ -148,10 +150,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Runs the TLS handshake as far as it goes without blocking; false when it failed.
     bool handshakeLocked();
     void endWritingLocked();
-    // Decodes and handles up to `budget` messages (the budget is reduced by those handled);
-    // false when it ran out, and the loop was asked to come back next turn.
-    bool feedDecoder(const char* data, std::size_t size, std::size_t& budget,
-                     Clock::time_point now);
+    // What one turn of the loop may decode for this connection (Connection.cpp).
+    struct Budget {
+        std::size_t messages;
+        std::size_t bytes;
+        Budget();
+    };
+    // Decodes and handles what `budget` allows (and reduces it by what was used); false when
+    // it ran out with frames left, and the loop was asked to come back next turn.
+    bool feedDecoder(const char* data, std::size_t size, Budget& budget, Clock::time_point now);
     void dispatch(ws::Message& message, Clock::time_point now);
     void failProtocol(std::uint16_t code);
     // Our Close frame is queued (or the connection is gone): data frames are no longer served.

@@ -53,12 +53,16 @@ FrameDecoder::FrameDecoder(std::size_t maxMessageBytes, bool requireMask)
     : maxMessageBytes_(maxMessageBytes), requireMask_(requireMask) {}
 
 std::uint16_t FrameDecoder::feed(const char* data, std::size_t size, std::vector<Message>& out,
-                                 std::size_t maxMessages) {
+                                 std::size_t maxMessages, std::size_t maxBytes) {
     buffer_.append(data, size);
     const std::size_t before = out.size();
-    for (bool needMore = false; !needMore && out.size() - before < maxMessages;) {
+    const std::size_t start = consumed_;
+    bool needMore = false;
+    while (!needMore && out.size() - before < maxMessages && consumed_ - start < maxBytes) {
         if (const std::uint16_t error = decodeOne(out, needMore)) return error;
     }
+    lastDecoded_ = consumed_ - start;
+    backlog_ = !needMore && consumed_ < buffer_.size();
     // The decoded prefix is dropped when all of it is decoded, else once it is large: a peer
     // served a few messages at a time does not cost a move of its whole backlog each time.
     if (consumed_ == buffer_.size()) {

@@ -47,12 +47,18 @@ class FrameDecoder {
     explicit FrameDecoder(std::size_t maxMessageBytes, bool requireMask = true);
 
     // Consumes `size` bytes and appends the messages they complete to `out`, at most
-    // `maxMessages` of them: bytes past those stay buffered for the next call (which may pass
-    // no new bytes), so the caller decides how much one peer gets done at a time. Returns 0, or
+    // `maxMessages` of them, and decodes frames until at most `maxBytes` of the buffered bytes
+    // are used (at least one frame, however large): bytes past those stay buffered for the next
+    // call (which may pass no new bytes), so the caller decides how much one peer gets done at
+    // a time, in messages and in bytes (control frames and fragments included). Returns 0, or
     // the close code to fail the connection with (1002 protocol, 1007 bad UTF-8, 1009 size).
     // After an error the decoder must not be fed again.
     std::uint16_t feed(const char* data, std::size_t size, std::vector<Message>& out,
-                       std::size_t maxMessages = SIZE_MAX);
+                       std::size_t maxMessages = SIZE_MAX, std::size_t maxBytes = SIZE_MAX);
+    // Bytes the last feed() decoded, and whether it stopped at a budget with whole frames
+    // still buffered (then a feed without new bytes has work to do).
+    std::size_t lastDecodedBytes() const { return lastDecoded_; }
+    bool backlog() const { return backlog_; }
 
   private:
     std::uint16_t decodeOne(std::vector<Message>& out, bool& needMore);
@@ -61,6 +67,8 @@ class FrameDecoder {
     bool requireMask_;
     std::string buffer_;        // received bytes not yet decoded
     std::size_t consumed_ = 0;  // decoded prefix of buffer_
+    std::size_t lastDecoded_ = 0;
+    bool backlog_ = false;
     bool inFragmentedMessage_ = false;
     Opcode fragmentedOpcode_ = Opcode::Text;
     std::string fragments_;

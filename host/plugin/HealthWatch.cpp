@@ -2,9 +2,11 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 
 namespace agenthost::plugin {
 namespace {
@@ -48,16 +50,61 @@ struct HealthWatch::State {
     Health last;
     bool stopping = false;
 
+    // The plugin's other calls in progress (callBegan), by number.
+    struct Call {
+        const char* what;
+        Clock::time_point startedAt;
+        bool logged = false;  // its overrun was logged
+    };
+    std::chrono::milliseconds callBound{0};
+    std::uint64_t lastCall = 0;
+    std::map<std::uint64_t, Call> calls;
+
     Health overrunLocked() const {
         return {AGENTHOST_HEALTH_DEGRADED, "the plugin's health check has not returned for " +
                                                std::to_string(secondsSince(callStartedAt)) + " s"};
     }
+
+    // The oldest call past its bound, if any, makes the health at least degraded.
+    Health withOverrunsLocked(Health health) const {
+        const Call* oldest = nullptr;
+        for (const auto& [number, running] : calls)
+            if (Clock::now() - running.startedAt >= callBound &&
+                (oldest == nullptr || running.startedAt < oldest->startedAt))
+                oldest = &running;
+        if (oldest == nullptr) return health;
+        const std::string overrun = std::string(oldest->what) + " has not returned for " +
+                                    std::to_string(secondsSince(oldest->startedAt)) + " s";
+        health.status = std::max(health.status, AGENTHOST_HEALTH_DEGRADED);
+        health.detail = health.detail.empty() ? overrun : overrun + "; " + health.detail;
+        return health;
+    }
+
+    // Logs each call that passed its bound, once; returns when the next one will.
+    std::optional<Clock::time_point> logOverrunsLocked() {
+        std::optional<Clock::time_point> next;
+        for (auto& [number, running] : calls) {
+            if (running.logged) continue;
+            const auto due = running.startedAt + callBound;
+            if (Clock::now() < due) {
+                if (!next || due < *next) next = due;
+                continue;
+            }
+            running.logged = true;
+            logger().warning("plugin " + pluginName + ": " + running.what +
+                             " has not returned for " + std::to_string(callBound.count()) +
+                             " ms (it must return promptly); the route reports degraded");
+        }
+        return next;
+    }
 };
 
-HealthWatch::HealthWatch(std::function<Health()> call, std::string pluginName)
+HealthWatch::HealthWatch(std::function<Health()> call, std::string pluginName,
+                         std::chrono::milliseconds callBound)
     : state_(std::make_shared<State>()) {
     state_->call = std::move(call);
     state_->pluginName = std::move(pluginName);
+    state_->callBound = callBound;
     thread_ = std::thread(run, state_);
 }
 
@@ -66,6 +113,32 @@ HealthWatch::~HealthWatch() {
 }
 
 Health HealthWatch::current(std::chrono::milliseconds timeout) {
+    Health health = pluginHealth(timeout);
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->logOverrunsLocked();
+    return state_->withOverrunsLocked(std::move(health));
+}
+
+std::uint64_t HealthWatch::callBegan(const char* what) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const std::uint64_t number = ++state_->lastCall;
+    state_->calls.emplace(number, State::Call{what, Clock::now()});
+    state_->changed.notify_all();  // the thread's next overrun check may be sooner now
+    return number;
+}
+
+void HealthWatch::callEnded(std::uint64_t number) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->calls.find(number);
+    if (it == state_->calls.end()) return;
+    if (it->second.logged)
+        logger().information("plugin " + state_->pluginName + ": " + it->second.what +
+                             " returned after " +
+                             std::to_string(secondsSince(it->second.startedAt)) + " s");
+    state_->calls.erase(it);
+}
+
+Health HealthWatch::pluginHealth(std::chrono::milliseconds timeout) {
     State& state = *state_;
     std::unique_lock<std::mutex> lock(state.mutex);
     if (state.calling && Clock::now() - state.callStartedAt >= timeout)
@@ -108,8 +181,16 @@ void HealthWatch::run(std::shared_ptr<State> statePtr) {
     State& state = *statePtr;
     std::unique_lock<std::mutex> lock(state.mutex);
     while (true) {
-        state.changed.wait(lock, [&] { return state.stopping || state.wanted > state.started; });
+        const auto asked = [&] { return state.stopping || state.wanted > state.started; };
+        // A call that began since sets a sooner overrun check.
+        const auto seen = state.lastCall;
+        const auto wake = [&] { return asked() || state.lastCall != seen; };
+        if (const auto next = state.logOverrunsLocked())
+            state.changed.wait_until(lock, *next, wake);
+        else
+            state.changed.wait(lock, wake);
         if (state.stopping) return;
+        if (!asked()) continue;  // only an overrun check was due
         ++state.started;
         state.calling = true;
         state.callStartedAt = Clock::now();

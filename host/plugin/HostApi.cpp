@@ -99,6 +99,13 @@ void finish(agenthost_request_host_ptr request, agenthost_str code, agenthost_st
     });
 }
 
+uint32_t waitWritable(agenthost_request_host_ptr request, uint64_t timeoutMs) {
+    if (request == nullptr) return AGENTHOST_EMIT_INVALID;
+    uint32_t status = AGENTHOST_EMIT_INVALID;
+    guarded([&] { status = request->onWaitWritable(timeoutMs); });
+    return status;
+}
+
 void log(agenthost_instance_host_ptr instance, uint32_t level, agenthost_str message) {
     const auto m = view(message);
     if (instance == nullptr || instance->logger == nullptr || !m) return;
@@ -142,9 +149,12 @@ const agenthost_host_api kHostApi = {
     &metricRecord,
     &setTurnData,
     &reportCacheUsage,
+    &waitWritable,
 };
 
 }  // namespace
+
+thread_local int HostCallScope::depth_ = 0;
 
 const agenthost_host_api* hostApi() {
     return &kHostApi;

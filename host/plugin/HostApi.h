@@ -45,6 +45,7 @@ struct agenthost_request_host {
     virtual void onLog(std::uint32_t level, std::string_view message) = 0;
     virtual void onFinish(std::string_view code,
                           std::string_view message) = 0;  // code empty: success
+    virtual std::uint32_t onWaitWritable(std::uint64_t timeoutMs) = 0;
 
   protected:
     ~agenthost_request_host() = default;  // never deleted through the ABI handle
@@ -59,6 +60,23 @@ struct agenthost_instance_host {
 };
 
 namespace agenthost::plugin {
+
+// Marks the calling thread as inside a call from the host into a plugin (request_start,
+// request_cancel, ...) for as long as it lives: wait_writable must not wait there.
+class HostCallScope {
+  public:
+    HostCallScope() { ++depth_; }
+    ~HostCallScope() { --depth_; }
+    HostCallScope(const HostCallScope&) = delete;
+    HostCallScope& operator=(const HostCallScope&) = delete;
+
+  private:
+    friend bool insideHostCall();
+    static thread_local int depth_;
+};
+inline bool insideHostCall() {
+    return HostCallScope::depth_ > 0;
+}
 
 // The host's callback table; static, valid for the life of the process.
 const agenthost_host_api* hostApi();

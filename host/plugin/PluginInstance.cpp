@@ -99,8 +99,12 @@ PluginInstance::Started PluginInstance::start(const agenthost_request& request,
         started.context = proxy_->start(request, handle);
         return started;
     }
+    // Watched: a plugin stuck here holds a worker (or the loop), and the route shows it.
+    const std::uint64_t call = health_->callBegan("request_start");
+    const HostCallScope scope;
     const std::uint32_t answer = library_->api().request_start(
         instance_, &request, handle, &started.context, &codeBuffer, &messageBuffer);
+    health_->callEnded(call);
     started.accepted = answer == AGENTHOST_START_ACCEPTED;
     if (!started.accepted) {
         started.context = nullptr;
@@ -112,11 +116,13 @@ PluginInstance::Started PluginInstance::start(const agenthost_request& request,
 
 void PluginInstance::cancel(agenthost_request_plugin_ptr context, std::uint32_t reason) const {
     if (proxy_) return proxy_->cancel(context, reason);
+    const HostCallScope scope;
     library_->api().request_cancel(instance_, context, reason);
 }
 
 void PluginInstance::release(agenthost_request_plugin_ptr context) const {
     if (proxy_) return proxy_->release(context);
+    const HostCallScope scope;
     library_->api().request_release(instance_, context);
 }
 
@@ -128,6 +134,7 @@ bool PluginInstance::approvalDecided(agenthost_request_plugin_ptr context, std::
     }
     const auto decided = library_->api().approval_decided;
     if (decided == nullptr) return false;
+    const HostCallScope scope;
     decided(instance_, context, cookie, decision);
     return true;
 }

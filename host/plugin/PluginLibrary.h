@@ -33,6 +33,7 @@ class PluginLibrary {
     // The ABI the plugin was built with, "major.minor".
     std::string abiVersion() const;
     // The plugin promised that request_start never blocks (AGENTHOST_PLUGIN_NONBLOCKING_START).
+    bool honorsSlowDown() const { return (api_->flags & AGENTHOST_PLUGIN_HONORS_SLOW_DOWN) != 0; }
     bool nonBlockingStart() const {
         return (api_->flags & AGENTHOST_PLUGIN_NONBLOCKING_START) != 0;
     }

@@ -114,6 +114,10 @@ void RunnerRequest::onCacheUsage(std::uint64_t creation, std::uint64_t read) {
     link_.send(frame);
 }
 
+std::uint32_t RunnerRequest::onWaitWritable(std::uint64_t /*timeoutMs*/) {
+    return status_.load();
+}
+
 void RunnerRequest::onLog(std::uint32_t level, std::string_view message) {
     FrameWriter frame(FrameType::RequestLog);
     frame.u64(id_).u32(level).str(message);

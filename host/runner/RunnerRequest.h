@@ -39,6 +39,9 @@ class RunnerRequest final : public agenthost_request_host {
     void onSessionState(std::string_view state) override;
     void onTurnData(std::string_view data) override;
     void onCacheUsage(std::uint64_t creation, std::uint64_t read) override;
+    // The host does not pass SLOW_DOWN on to a runner (docs/architecture.md), so there is
+    // nothing to wait for: what an emit would return now.
+    std::uint32_t onWaitWritable(std::uint64_t timeoutMs) override;
     void onLog(std::uint32_t level, std::string_view message) override;
     void onFinish(std::string_view code, std::string_view message) override;
 

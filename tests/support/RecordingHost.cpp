@@ -84,6 +84,10 @@ uint32_t metricDefine(agenthost_instance_host_ptr, uint32_t, agenthost_str, agen
     return 0;
 }
 void metricRecord(agenthost_instance_host_ptr, uint32_t, double) {}
+// Nothing is sent anywhere, so the reader is never behind.
+uint32_t waitWritable(agenthost_request_host_ptr, uint64_t) {
+    return AGENTHOST_EMIT_OK;
+}
 
 const agenthost_host_api kHost = {sizeof(agenthost_host_api),
                                   AGENTHOST_ABI_MAJOR,
@@ -99,8 +103,9 @@ const agenthost_host_api kHost = {sizeof(agenthost_host_api),
                                   &log,
                                   &metricDefine,
                                   &metricRecord,
-                                  nullptr,   // set_turn_data: what a plugin does without it
-                                  nullptr};  // report_cache_usage
+                                  nullptr,  // set_turn_data: what a plugin does without it
+                                  nullptr,  // report_cache_usage
+                                  &waitWritable};
 
 }  // namespace
 

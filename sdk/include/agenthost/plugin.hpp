@@ -32,7 +32,10 @@
 // and the host may then call it on its event loop, saving a thread hand-off per message.
 //
 // The SDK needs nothing newer than host ABI 2.0 (the table's min_host_minor is 0); on a 2.0 host
-// what 2.1 added (Turn::data, Response::turnData and cacheUsage) is simply absent.
+// what 2.1 added is simply absent: Turn::data, Response::turnData and cacheUsage do nothing,
+// and nothing waits. On a 2.1 host it honours backpressure: text(), thinking() and event() wait
+// (on the plugin's thread, never a host thread) while the client is more than the host's
+// max_response_buffer_bytes behind, so a blocking respond() runs at the pace of its reader.
 //
 // Nothing in this header throws across the C boundary, and it keeps no function-local statics
 // (those become STB_GNU_UNIQUE symbols, which stop the library from ever being unloaded).
@@ -430,12 +433,33 @@ class Response {
     }
 
   private:
+    // An emit the host accepted but answered with SLOW_DOWN (its client is behind) waits here
+    // for the client to catch up: the plugin's thread is held, so whatever feeds it (a pipe, a
+    // socket) pushes back. The wait goes in slices with mutex_ let go between them, so a cancel,
+    // a log line or a finish from another thread gets in; a cancel ends it.
     template <class Call>
     Emit send(Call call) {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::unique_lock<std::mutex> lock(mutex_);
         if (finished_) return Emit::Invalid;
-        return static_cast<Emit>(call());
+        std::uint32_t status = call();
+        while (status == AGENTHOST_EMIT_SLOW_DOWN) {
+            if (!hostCanWait()) return Emit::Ok;
+            status = host_->wait_writable(handle_, kWaitSliceMs);
+            if (status != AGENTHOST_EMIT_SLOW_DOWN) break;
+            lock.unlock();
+            std::this_thread::yield();
+            lock.lock();
+            if (finished_) return Emit::Ok;  // the text was taken; someone finished meanwhile
+            if (cancelled()) return Emit::Cancelled;
+        }
+        return static_cast<Emit>(status);
     }
+    bool hostCanWait() const {
+        return host_->struct_size >=
+                   offsetof(agenthost_host_api, wait_writable) + sizeof host_->wait_writable &&
+               host_->wait_writable != nullptr;
+    }
+    static constexpr std::uint64_t kWaitSliceMs = 50;
     Emit current() const { return cancelled() ? Emit::Cancelled : Emit::Ok; }
 
     // Callbacks added in ABI 2.1: a 2.0 host's table ends before them.
@@ -805,8 +829,9 @@ inline void approvalDecided(agenthost_instance_plugin_ptr, agenthost_request_plu
         sizeof(agenthost_plugin_api),                                                        \
         AGENTHOST_ABI_MAJOR,                                                                 \
         AGENTHOST_ABI_MINOR,                                                                 \
-        0, /* min_host_minor: the SDK checks for anything newer than 2.0 */                  \
-        PluginClass::nonBlockingStart ? AGENTHOST_PLUGIN_NONBLOCKING_START : 0u,             \
+        0, /* min_host_minor: the SDK uses nothing newer than 2.0 */                         \
+        AGENTHOST_PLUGIN_HONORS_SLOW_DOWN |                                                  \
+            (PluginClass::nonBlockingStart ? AGENTHOST_PLUGIN_NONBLOCKING_START : 0u),       \
         AGENTHOST_STR(NAME),                                                                 \
         AGENTHOST_STR(VERSION),                                                              \
         &agenthost_sdk_instance_new,                                                         \

@@ -1,5 +1,6 @@
 /*
- * agenthost plugin ABI, version 2.
+ * agenthost plugin ABI, version 2.1 (2.1 added backpressure: AGENTHOST_EMIT_SLOW_DOWN,
+ * AGENTHOST_PLUGIN_HONORS_SLOW_DOWN and wait_writable).
  *
  * This plain C header is the only boundary between the agenthost server ("the host") and an
  * agent plugin (a shared library, "<name>.so"). Nothing else crosses it: no C++ types, no
@@ -71,7 +72,8 @@
  *     then call it on its event-loop thread, which every connection shares, to save a thread
  *     hand-off.
  *   - The host callbacks are thread-safe, may be called from any thread (also from inside
- *     request_start, request_cancel and approval_decided), and never block on the network.
+ *     request_start, request_cancel and approval_decided), and never block on the network,
+ *     except wait_writable (2.1), whose job is to wait for a slow client.
  *   - instance_destroy must cancel outstanding requests, call finish for each of them, stop and
  *     join every thread the instance started, and only then return. The host calls it after it
  *     stopped calling into the instance, on a thread the plugin does not own, holding no lock.
@@ -130,6 +132,10 @@ typedef struct agenthost_buffer {
 #define AGENTHOST_EMIT_STOPPING 3u    /* the host is stopping or the route was removed */
 #define AGENTHOST_EMIT_INVALID 4u     /* the arguments were refused (bad kind, data not JSON) */
 #define AGENTHOST_EMIT_UNSUPPORTED 5u /* request_approval: nobody can answer; apply the policy */
+/* (2.1) Accepted, but the client is behind (the response's unsent bytes passed the host's
+ * max_response_buffer_bytes): call wait_writable before sending more. Returned by emit_text and
+ * emit_event only to a plugin that sets AGENTHOST_PLUGIN_HONORS_SLOW_DOWN. */
+#define AGENTHOST_EMIT_SLOW_DOWN 6u
 
 /* Why the host cancels a request. */
 #define AGENTHOST_CANCEL_CLIENT 0u     /* the client sent a cancel frame */
@@ -153,6 +159,11 @@ typedef struct agenthost_buffer {
 
 /* agenthost_plugin_api.flags */
 #define AGENTHOST_PLUGIN_NONBLOCKING_START 1u /* see "Threading" */
+/* (2.1) The plugin understands AGENTHOST_EMIT_SLOW_DOWN and then calls wait_writable (when the
+ * host has it: host->struct_size covers it). A 2.0 host ignores the flag. Without it, what the
+ * plugin emits is buffered for a slow client up to the host's max_outbound_bytes, beyond which
+ * the client is dropped. */
+#define AGENTHOST_PLUGIN_HONORS_SLOW_DOWN 2u
 
 /* agenthost_request.flags */
 #define AGENTHOST_REQUEST_CAN_ASK_APPROVAL 1u /* a protocol 2 client can answer approvals */
@@ -298,6 +309,17 @@ typedef struct agenthost_host_api {
      * read from it. The last report wins. */
     void (*report_cache_usage)(agenthost_request_host_ptr request, uint64_t cache_creation_tokens,
                                uint64_t cache_read_tokens);
+
+    /* After an emit returned AGENTHOST_EMIT_SLOW_DOWN: waits, on the plugin's own thread, until
+     * the client has taken enough of the response (its unsent bytes are down to half the
+     * bound), at most `timeout_ms` (0: no limit). Returns AGENTHOST_EMIT_OK when the plugin may
+     * go on, AGENTHOST_EMIT_SLOW_DOWN when the timeout passed first, or what an emit would
+     * return for a request that ended (CANCELLED, CLIENT_GONE, STOPPING): a cancel ends the
+     * wait at once. Called on a host thread (inside request_start, request_cancel,
+     * approval_decided), where waiting would hold up the host, it returns AGENTHOST_EMIT_OK at
+     * once. This is how a plugin is slowed to the pace of its reader: a pipe or socket it reads
+     * from while it waits pushes back on whatever produces the output. */
+    uint32_t (*wait_writable)(agenthost_request_host_ptr request, uint64_t timeout_ms);
 } agenthost_host_api;
 
 /* The plugin's table, returned by the init function. Static storage in the plugin. */

@@ -1,0 +1,82 @@
+// A plugin stuck in request_start (tests/faults/fixtures/stuck_health.c, stuck_in =
+// request_start), loaded into the server's process (isolation = in_process: the in-process
+// watchdog is what is tested; plugin_isolation_test covers a hang in a runner), which runs on a
+// worker:
+// the event loop goes on serving other routes, the route reports degraded in /api/health and
+// /api/status with how long the call has not returned, the overrun is logged with the plugin's
+// name, and all of it clears when request_start returns.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "support/HostProcess.h"
+#include "support/TempDir.h"
+#include "support/Wait.h"
+#include "support/WsClient.h"
+
+namespace agenthost::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class StuckStart : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins_.file("echo.so"));
+        fs::copy_file(STUCK_HEALTH_PLUGIN, plugins_.file("stuck_health.so"));
+        stuckFlag_ = flags_.write("stuck", "");
+        HostConfig config;
+        config.pluginDirectory = plugins_.path();
+        config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
+                          "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.stuck]\nlibrary = "
+                          "stuck_health\nisolation = in_process\nstuck_in = request_start\n"
+                          "stuck_while = " +
+                          stuckFlag_ + "\n";
+        host_ = std::make_unique<HostProcess>(config);
+    }
+
+    Poco::JSON::Object::Ptr stuckRouteHealth() {
+        auto result = host_->get("/api/health");
+        EXPECT_EQ(result.status, 200);
+        return parseJson(result.body)->getObject("plugins")->getObject("stuck");
+    }
+
+    TempDir plugins_, flags_;
+    std::string stuckFlag_;
+    std::unique_ptr<HostProcess> host_;
+};
+
+TEST_F(StuckStart, TheRouteIsDegradedWhileOtherRoutesGoOnAndItClearsWhenTheCallReturns) {
+    WsClient stuck(host_->port(), "/api/stuck/ws");
+    stuck.authenticate(kTestKey);
+    stuck.sendMessage("hello");
+
+    EXPECT_TRUE(host_->waitForOutput("plugin stuck_health: request_start has not returned for",
+                                     10s * kSanitizerSlowdown));
+    auto health = stuckRouteHealth();
+    EXPECT_EQ(health->getValue<std::string>("status"), "degraded");
+    EXPECT_NE(health->getValue<std::string>("detail").find("request_start has not returned for"),
+              std::string::npos)
+        << health->getValue<std::string>("detail");
+    const auto status = parseJson(host_->get("/api/status").body);
+    EXPECT_EQ(status->getValue<std::string>("health"), "degraded");
+
+    // The loop and the other route are not held up.
+    for (int i = 0; i < 5; ++i) {
+        WsClient echo(host_->port(), "/api/echo/ws");
+        echo.authenticate(kTestKey);
+        EXPECT_EQ(echo.chat("still here").text, "still here");
+    }
+
+    fs::remove(stuckFlag_);
+    auto reply = stuck.readReply(10s * kSanitizerSlowdown);
+    ASSERT_EQ(reply.terminalType(), "error");
+    EXPECT_EQ(reply.terminal->getValue<std::string>("code"), "was_stuck");
+    EXPECT_TRUE(host_->waitForOutput("plugin stuck_health: request_start returned after"));
+    EXPECT_EQ(stuckRouteHealth()->getValue<std::string>("status"), "ok");
+}
+
+}  // namespace
+}  // namespace agenthost::test
