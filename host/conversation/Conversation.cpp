@@ -296,7 +296,7 @@ void Conversation::startNext() {
         request->setTimeout(std::chrono::seconds(instance->settings().requestTimeoutS));
         request->senderAttachment = next.sender;
         request->senderIsProtocol1 = next.senderIsProtocol1;
-        request->honorsSlowDown = instance->library().honorsSlowDown();
+        request->honorsSlowDown = instance->honorsSlowDown();
         request->setFlags(next.canAskApproval ? AGENTHOST_REQUEST_CAN_ASK_APPROVAL : 0u);
         request->startedAtMs = next.acceptedAtMs;
         request->limits = services_.limits;

@@ -125,8 +125,8 @@ std::string routesJson(const plugin::RouteTable* routes, const config::KeySettin
             Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
             entry.set("route", route);
             entry.set("path", "/api/" + route + "/ws");
-            entry.set("plugin", instance->library().name());
-            entry.set("version", instance->library().version());
+            entry.set("plugin", instance->pluginName());
+            entry.set("version", instance->pluginVersion());
             entry.set("health", healthObject(instance->health()));
             list.add(entry);
         }

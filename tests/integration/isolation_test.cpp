@@ -151,11 +151,14 @@ TEST(Isolation, MisbehavingClientsDoNotDisturbOtherSessions) {
 
 TEST(Isolation, AClientThatStopsReadingIsDroppedWithoutStallingOthers) {
     // 20000 pieces of 16 KB (320 MB): far more than the kernel's socket buffers hold, and enough
-    // that producing it all on the event loop would hold up the others for seconds.
+    // that producing it all on the event loop would hold up the others for seconds. The plugin
+    // is slowed to its reader's pace (max_response_buffer_bytes), so a client that reads nothing
+    // holds a bounded backlog until send_timeout_s drops it.
     HostConfig config = echoConfig("",
                                    "[plugin.big]\nlibrary = echo\nrepeat = 20000\n\n"
                                    "[streaming]\nchunk_chars = 16384\n");
     config.server["max_outbound_bytes"] = "1048576";
+    config.server["send_timeout_s"] = "2";
     HostProcess host(config);
     std::vector<std::unique_ptr<SteadyChatter>> chatters;
     for (int i = 0; i < 2; ++i) chatters.push_back(std::make_unique<SteadyChatter>(host, i));
