@@ -15,8 +15,10 @@ packages=(
   prometheus          # promtool and a server for the /metrics tests (tests/metrics); not run as a service
   chromium chromium-driver python3-selenium  # the chat page's browser test (tests/web)
   python3-pexpect     # drives `agenthost chat` through a pseudo-terminal (tests/chat)
-  nodejs npm          # the Codex CLI (npm package) for the codex_bridgehub tests, below
 )
+# npm installs the Codex CLI for the codex_bridgehub tests (below). A machine that has npm
+# already (say, Node.js from another source, whose nodejs conflicts with Debian's npm) keeps it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 # The pinned Codex CLI that tests/codex runs for real (codex_cli_test), in .tools/codex at the
 # repository's root (git-ignored). Without it (no registry), those tests are skipped.
