@@ -122,21 +122,7 @@ std::optional<std::string> AppServer::problem() const {
     return std::nullopt;
 }
 
-namespace {
-
-// A lock_guard that also keeps its mutex alive.
-class ConversationHold : public std::lock_guard<std::mutex> {
-  public:
-    explicit ConversationHold(std::shared_ptr<std::mutex> mutex)
-        : std::lock_guard<std::mutex>(*mutex, std::adopt_lock), mutex_(std::move(mutex)) {}
-
-  private:
-    std::shared_ptr<std::mutex> mutex_;
-};
-
-}  // namespace
-
-std::unique_ptr<std::lock_guard<std::mutex>> AppServer::holdConversation(
+std::unique_ptr<AppServer::ConversationHold> AppServer::holdConversation(
     const std::string& conversationId, const std::function<bool()>& cancelled) {
     std::shared_ptr<std::mutex> mutex;
     {

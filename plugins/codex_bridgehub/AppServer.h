@@ -36,11 +36,23 @@ class AppServer {
     // nullopt while it runs or before it was ever needed.
     std::optional<std::string> problem() const;
 
+    // A conversation's lock, locked; unlocks when dropped, and keeps the mutex alive meanwhile.
+    class ConversationHold {
+      public:
+        explicit ConversationHold(std::shared_ptr<std::mutex> locked) : mutex_(std::move(locked)) {}
+        ~ConversationHold() { mutex_->unlock(); }
+        ConversationHold(const ConversationHold&) = delete;
+        ConversationHold& operator=(const ConversationHold&) = delete;
+
+      private:
+        std::shared_ptr<std::mutex> mutex_;
+    };
+
     // Held for the whole of a turn, so that a conversation's next turn starts only when Codex
     // ended the one before (turn/start on a thread with a running turn would join that turn).
     // Null when `cancelled` turned true while waiting.
-    std::unique_ptr<std::lock_guard<std::mutex>> holdConversation(
-        const std::string& conversationId, const std::function<bool()>& cancelled);
+    std::unique_ptr<ConversationHold> holdConversation(const std::string& conversationId,
+                                                       const std::function<bool()>& cancelled);
 
     // A turn went well: the next failure waits the shortest backoff again.
     void turnSucceeded();
