@@ -136,6 +136,10 @@ bind --bind /dev "$root/dev"
 bind --bind /dev/pts "$root/dev/pts"
 bind -t tmpfs tmpfs "$root/dev/shm"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# What the installer writes on every real machine and debootstrap does not: without it
+# `localhost` does not resolve, and the browser test reaches its chromedriver as localhost.
+[ -s "$root/etc/hosts" ] ||
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 # No fsync per unpacked file: the tree is thrown away, and dpkg's syncing is most of setup's time.
 echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/fresh-machine-check"
 host_ccache="${CCACHE_DIR:-$HOME/.ccache}"
