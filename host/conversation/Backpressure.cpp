@@ -48,17 +48,27 @@ std::uint32_t Conversation::acceptedLocked(const TurnRequest& request) const {
     return AGENTHOST_EMIT_OK;
 }
 
+std::uint32_t Conversation::writableLocked(const TurnRequest& request) {
+    if (&request != current_.get()) return request.endedStatus();
+    trimTailLocked();  // what the writer committed meanwhile no longer counts
+    return caughtUpLocked() ? AGENTHOST_EMIT_OK : AGENTHOST_EMIT_SLOW_DOWN;
+}
+
 std::uint32_t Conversation::requestWaitWritable(TurnRequest& request,
                                                 std::chrono::milliseconds timeout) {
     const auto deadline = net::Clock::now() + timeout;
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
-        if (&request != current_.get()) return request.endedStatus();
-        trimTailLocked();  // what the writer committed meanwhile no longer counts
-        if (caughtUpLocked()) return AGENTHOST_EMIT_OK;
-        if (timeout.count() > 0 && net::Clock::now() >= deadline) return AGENTHOST_EMIT_SLOW_DOWN;
+        const std::uint32_t status = writableLocked(request);
+        if (status != AGENTHOST_EMIT_SLOW_DOWN) return status;
+        if (timeout.count() > 0 && net::Clock::now() >= deadline) return status;
         writable_.wait_for(lock, kWritablePoll);
     }
+}
+
+std::uint32_t Conversation::requestWritableNow(TurnRequest& request) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return writableLocked(request);
 }
 
 void Conversation::noteUnstoredLocked(store::Ticket ticket, std::size_t bytes) {

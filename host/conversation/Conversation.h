@@ -179,6 +179,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     // wait_writable (Backpressure.cpp): until the response's readers caught up, the turn ended,
     // or `timeout` (0: none) passed.
     std::uint32_t requestWaitWritable(TurnRequest& request, std::chrono::milliseconds timeout);
+    // What requestWaitWritable would return at once, without waiting.
+    std::uint32_t requestWritableNow(TurnRequest& request);
     void requestUsage(TurnRequest& request, std::uint64_t input, std::uint64_t output);
     void requestStopReason(TurnRequest& request, std::string_view reason);
     void requestState(TurnRequest& request, std::string_view state);
@@ -224,6 +226,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     // durable passed kUncommittedFactor times it. Caught up: both are down to half of that.
     bool behindLocked() const;
     bool caughtUpLocked() const;
+    // What wait_writable returns now: the ended status, OK when caught up, else SLOW_DOWN.
+    std::uint32_t writableLocked(const TurnRequest& request);
     // With a store, what may wait for its writer before the plugin is slowed (unstored_);
     // without one, what the tail keeps at most.
     std::size_t maxTailBytesLocked() const;

@@ -185,6 +185,11 @@ std::uint32_t TurnRequest::onWaitWritable(std::uint64_t timeoutMs) {
     return endedStatus();
 }
 
+std::uint32_t TurnRequest::onWritableNow() {
+    if (auto conversation = conversation_.lock()) return conversation->requestWritableNow(*this);
+    return endedStatus();
+}
+
 // Events and approvals: the conversation delivers them (ConversationEvents.cpp).
 std::uint32_t TurnRequest::onEvent(std::string_view kind, std::string_view content,
                                    std::string_view data) {

@@ -101,6 +101,7 @@ class TurnRequest final : public agenthost_request_host,
     // agenthost_request_host: the plugin's callbacks, from any thread.
     std::uint32_t onText(std::string_view text) override;
     std::uint32_t onWaitWritable(std::uint64_t timeoutMs) override;
+    std::uint32_t onWritableNow() override;
     std::uint32_t onEvent(std::string_view kind, std::string_view content,
                           std::string_view data) override;
     std::uint32_t onApprovalRequest(std::uint64_t cookie, std::string_view action,

@@ -46,6 +46,10 @@ struct agenthost_request_host {
     virtual void onFinish(std::string_view code,
                           std::string_view message) = 0;  // code empty: success
     virtual std::uint32_t onWaitWritable(std::uint64_t timeoutMs) = 0;
+    // What onWaitWritable would return if it did not wait: OK once the readers caught up,
+    // SLOW_DOWN while they are behind, or the status of an ended request. For the runner's
+    // proxy, which looks at its slowed requests from its one I/O thread and must not wait.
+    virtual std::uint32_t onWritableNow() = 0;
 
   protected:
     ~agenthost_request_host() = default;  // never deleted through the ABI handle

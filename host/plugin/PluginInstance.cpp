@@ -58,6 +58,11 @@ std::string PluginInstance::pluginVersion() const {
     return proxy_ ? proxy_->identity().version : library_->version();
 }
 
+bool PluginInstance::honorsSlowDown() const {
+    if (proxy_) return (proxy_->identity().flags & AGENTHOST_PLUGIN_HONORS_SLOW_DOWN) != 0;
+    return library_->honorsSlowDown();
+}
+
 std::string PluginInstance::abiVersion() const {
     if (!proxy_) return library_->abiVersion();
     return std::to_string(proxy_->identity().abiMajor) + "." +

@@ -57,9 +57,9 @@ class PluginInstance {
     // The plugin promised that request_start never blocks: it may run on the event loop.
     // An isolated route's start only queues a frame, so it never blocks either.
     bool nonBlockingStart() const { return proxy_ || library_->nonBlockingStart(); }
-    // The plugin may be told AGENTHOST_EMIT_SLOW_DOWN. Never for an isolated route: its runner
-    // is not passed that status (docs/architecture.md, plugin runners).
-    bool honorsSlowDown() const { return !proxy_ && library_->honorsSlowDown(); }
+    // The plugin may be told AGENTHOST_EMIT_SLOW_DOWN. On an isolated route the proxy is told,
+    // and passes it on to the runner as a Pace frame (runner/RunnerProxy.h).
+    bool honorsSlowDown() const;
 
     // request_start. Accepted: the plugin calls finish once, and `context` is its pointer for
     // the calls below. Refused: it will not call finish; its code and sentence, if it gave them.

@@ -25,6 +25,8 @@ enum class FrameType : std::uint8_t {
     Status = 6,    // id, status: what the request's callbacks return from now on
     Health = 7,    // instance_health, answer HealthAnswer
     Stop = 8,      // instance_destroy, then exit
+    Pace = 9,      // id, slowed (u8): whether the request's readers are behind (ABI 2.1
+                   // backpressure): emits answer SLOW_DOWN and wait_writable waits while they are
     // runner -> host
     Hello = 20,         // name, version, abi major, abi minor, flags
     Failed = 21,        // why the library or instance could not be made

@@ -144,7 +144,7 @@ void Runner::init(FrameReader& frame) {
 
 void Runner::start(FrameReader& frame) {
     const std::uint64_t id = frame.u64();
-    auto request = std::make_unique<RunnerRequest>(link_, id, frame);
+    auto request = std::make_unique<RunnerRequest>(link_, id, frame, loaded_->honorsSlowDown());
     char code[64];
     char message[1024];
     agenthost_buffer codeBuffer{code, sizeof code, 0};
@@ -204,12 +204,18 @@ void Runner::handle(FrameReader& frame) {
         case FrameType::Status:
             request.setStatus(frame.u32());
             break;
+        case FrameType::Pace:
+            request.setSlowed(frame.u8() != 0);
+            break;
         default:
             break;
     }
 }
 
 int Runner::run() {
+    // This thread makes every call into the plugin and reads the frames that end a wait in
+    // wait_writable, so it must never wait there itself (RunnerRequest::onWaitWritable).
+    plugin::HostCallScope hostThread;
     FrameReader frame(FrameType::Init, {});
     if (!readFrame(frame) || frame.type() != FrameType::Init) return 1;
     init(frame);

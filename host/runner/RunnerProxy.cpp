@@ -30,6 +30,7 @@ constexpr auto kDegradedFor = 60s;       // how long a route reports its runner'
 constexpr auto kStopTimeout = 5s;        // for instance_destroy at reload or shutdown
 constexpr auto kStableAfter = 30s;       // a runner up this long resets the backoff
 constexpr auto kLongestBackoff = 10s;
+constexpr auto kPaceInterval = 5ms;  // how often slowed requests are looked at
 
 Poco::Logger& logger() {
     return Poco::Logger::get("agenthost.runner");
@@ -287,6 +288,7 @@ void RunnerProxy::serve() {
             flushLocked();
         }
         if (!ended) watch(Clock::now());
+        if (!ended) pace(Clock::now());
     }
     runnerEnded(reapRunner(process_.pid));
 }
@@ -297,6 +299,7 @@ RunnerProxy::Clock::duration RunnerProxy::waitTime(Clock::time_point now) const 
     if (up_) next = std::min(next, nextHealth_);
     if (route_.isolation.memoryMb > 0) next = std::min(next, nextMemoryCheck_);
     if (stopping_) next = std::min(next, stopDeadline_);
+    if (anySlowedLocked()) next = std::min(next, nextPace_);
     return std::max<Clock::duration>(next - now, 0ms);
 }
 
@@ -554,6 +557,7 @@ void RunnerProxy::finishRequest(std::uint64_t id, std::string_view code, std::st
 }
 
 void RunnerProxy::reportStatus(std::uint64_t id, std::uint32_t status) {
+    if (status == AGENTHOST_EMIT_SLOW_DOWN) return setSlowed(id, true);
     if (!ends(status)) return;
     std::lock_guard<std::mutex> lock(mutex_);
     const auto it = requests_.find(id);
@@ -562,6 +566,46 @@ void RunnerProxy::reportStatus(std::uint64_t id, std::uint32_t status) {
     FrameWriter frame(FrameType::Status);
     frame.u64(id).u32(status);
     queueLocked(frame);
+}
+
+// Tells the runner, once per change, whether the request's readers are behind.
+void RunnerProxy::setSlowed(std::uint64_t id, bool slowed) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = requests_.find(id);
+    if (it == requests_.end() || it->second->finished || it->second->epoch != epoch_ ||
+        it->second->slowed == slowed)
+        return;
+    it->second->slowed = slowed;
+    FrameWriter frame(FrameType::Pace);
+    frame.u64(id).u8(slowed ? 1 : 0);
+    queueLocked(frame);
+}
+
+bool RunnerProxy::anySlowedLocked() const {
+    return std::any_of(requests_.begin(), requests_.end(), [&](const auto& entry) {
+        return entry.second->slowed && !entry.second->finished && entry.second->epoch == epoch_;
+    });
+}
+
+// Lets go of the slowed requests whose readers caught up (or that ended meanwhile). Asked
+// without the proxy's mutex: the answer takes the conversation's.
+void RunnerProxy::pace(Clock::time_point now) {
+    std::vector<std::pair<std::uint64_t, agenthost_request_host_ptr>> slowed;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (now < nextPace_) return;
+        nextPace_ = now + kPaceInterval;
+        for (const auto& [id, request] : requests_)
+            if (request->slowed && !request->finished && request->epoch == epoch_)
+                slowed.emplace_back(id, request->handle);
+    }
+    // Only this thread finishes requests, so these handles stay valid meanwhile (handleOf).
+    for (const auto& [id, handle] : slowed) {
+        const std::uint32_t status = handle->onWritableNow();
+        if (status == AGENTHOST_EMIT_SLOW_DOWN) continue;
+        setSlowed(id, false);
+        reportStatus(id, status);
+    }
 }
 
 }  // namespace agenthost::runner

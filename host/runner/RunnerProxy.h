@@ -8,7 +8,11 @@
 // route's runner_timeout_s, or resident memory above runner_memory_mb, gets it killed. When
 // the runner ends, whatever the reason, every request it had ends with `plugin_crashed` or
 // `plugin_unresponsive`, the route reports `degraded` with the reason for a minute, and a new
-// runner starts (at once, then after a backoff while it keeps failing). Host threads only
+// runner starts (at once, then after a backoff while it keeps failing). Backpressure crosses
+// the socket too: an emit the host answers with SLOW_DOWN makes the proxy send the runner a
+// Pace frame, and the I/O thread looks every few milliseconds whether the readers caught up,
+// then sends another; in between, the plugin waits in the runner (runner/RunnerRequest.h).
+// Host threads only
 // queue frames and try a non-blocking send, under the proxy's mutex, which is a leaf: no call
 // into the host or the plugin is made while it is held.
 #pragma once
@@ -75,6 +79,7 @@ class RunnerProxy {
         std::uint64_t epoch = 0;  // the runner it was sent to
         bool finished = false;
         std::uint32_t reported = AGENTHOST_EMIT_OK;  // the last status sent to the runner
+        bool slowed = false;                         // the runner was told its readers are behind
     };
     // A reply the runner owes: they come in the order asked (it serves frames one at a time).
     struct Awaited {
@@ -93,6 +98,9 @@ class RunnerProxy {
     void dispatchRequestFrame(FrameReader& frame);
     void finishRequest(std::uint64_t id, std::string_view code, std::string_view message);
     void reportStatus(std::uint64_t id, std::uint32_t status);
+    void setSlowed(std::uint64_t id, bool slowed);
+    void pace(Clock::time_point now);
+    bool anySlowedLocked() const;
     void watch(Clock::time_point now);
     void killLocked(std::string code, std::string reason);
     void runnerEnded(const std::string& how);
@@ -134,6 +142,7 @@ class RunnerProxy {
     Clock::time_point nextHealth_{};
     Clock::time_point nextMemoryCheck_{};
     Clock::time_point stopDeadline_{};
+    Clock::time_point nextPace_{};
 
     std::thread thread_;
 };

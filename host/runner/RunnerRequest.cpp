@@ -1,5 +1,8 @@
 #include "runner/RunnerRequest.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "protocol/EventKinds.h"
 #include "protocol/Frames.h"
 
@@ -12,8 +15,9 @@ agenthost_str view(const std::string& s) {
 
 }  // namespace
 
-RunnerRequest::RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& start)
-    : link_(link), id_(id) {
+RunnerRequest::RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& start,
+                             bool honorsSlowDown)
+    : link_(link), id_(id), honorsSlowDown_(honorsSlowDown) {
     raw_.struct_size = sizeof raw_;
     raw_.request_id = id;
     raw_.flags = start.u32();
@@ -43,6 +47,28 @@ RunnerRequest::RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& st
     raw_.history_turn_data = historyData_.data();
 }
 
+void RunnerRequest::setStatus(std::uint32_t status) {
+    {
+        std::lock_guard<std::mutex> lock(paceMutex_);
+        status_.store(status);
+    }
+    paced_.notify_all();
+}
+
+void RunnerRequest::setSlowed(bool slowed) {
+    {
+        std::lock_guard<std::mutex> lock(paceMutex_);
+        slowed_.store(slowed);
+    }
+    paced_.notify_all();
+}
+
+std::uint32_t RunnerRequest::accepted() const {
+    const std::uint32_t status = status_.load();
+    if (status != AGENTHOST_EMIT_OK) return status;
+    return honorsSlowDown_ && slowed_.load() ? AGENTHOST_EMIT_SLOW_DOWN : AGENTHOST_EMIT_OK;
+}
+
 std::uint32_t RunnerRequest::onText(std::string_view text) {
     const std::uint32_t status = status_.load();
     if (status != AGENTHOST_EMIT_OK) return status;
@@ -54,7 +80,7 @@ std::uint32_t RunnerRequest::onText(std::string_view text) {
         link_.send(frame);
         text.remove_prefix(piece.size());
     } while (!text.empty() && status_.load() == AGENTHOST_EMIT_OK);
-    return status_.load();
+    return accepted();
 }
 
 std::uint32_t RunnerRequest::onEvent(std::string_view kind, std::string_view content,
@@ -68,7 +94,7 @@ std::uint32_t RunnerRequest::onEvent(std::string_view kind, std::string_view con
     FrameWriter frame(FrameType::Event);
     frame.u64(id_).str(kind).str(content).str(data);
     link_.send(frame);
-    return status_.load();
+    return accepted();
 }
 
 std::uint32_t RunnerRequest::onApprovalRequest(std::uint64_t cookie, std::string_view action,
@@ -81,7 +107,7 @@ std::uint32_t RunnerRequest::onApprovalRequest(std::uint64_t cookie, std::string
     FrameWriter frame(FrameType::Approval);
     frame.u64(id_).u64(cookie).str(action).str(content).str(detail);
     link_.send(frame);
-    return status_.load();
+    return accepted();
 }
 
 void RunnerRequest::onUsage(std::uint64_t in, std::uint64_t out) {
@@ -114,8 +140,24 @@ void RunnerRequest::onCacheUsage(std::uint64_t creation, std::uint64_t read) {
     link_.send(frame);
 }
 
-std::uint32_t RunnerRequest::onWaitWritable(std::uint64_t /*timeoutMs*/) {
-    return status_.load();
+std::uint32_t RunnerRequest::onWaitWritable(std::uint64_t timeoutMs) {
+    // The main thread reads the Pace frame that would end the wait (RunnerMain.cpp marks it).
+    if (plugin::insideHostCall()) return AGENTHOST_EMIT_OK;
+    const auto settled = [&] { return !slowed_.load() || status_.load() != AGENTHOST_EMIT_OK; };
+    std::unique_lock<std::mutex> lock(paceMutex_);
+    if (timeoutMs == 0)
+        paced_.wait(lock, settled);
+    else
+        paced_.wait_for(lock,
+                        std::chrono::milliseconds(std::min<std::uint64_t>(timeoutMs, 1ull << 40)),
+                        settled);
+    return onWritableNow();
+}
+
+std::uint32_t RunnerRequest::onWritableNow() {
+    const std::uint32_t status = status_.load();
+    if (status != AGENTHOST_EMIT_OK) return status;
+    return slowed_.load() ? AGENTHOST_EMIT_SLOW_DOWN : AGENTHOST_EMIT_OK;
 }
 
 void RunnerRequest::onLog(std::uint32_t level, std::string_view message) {

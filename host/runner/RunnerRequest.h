@@ -2,12 +2,17 @@
 // It owns the request's text (valid until the runner releases it, longer than the ABI asks),
 // sends every callback to the host as a frame, and answers emits from what the host last told
 // it (a Status frame, or the reason of a cancel), so a plugin never waits for a round trip.
+// Backpressure is the host's to decide too: a Pace frame says the request's readers are behind,
+// and from then on its emits answer SLOW_DOWN (to a plugin that honours it) and wait_writable
+// waits, on the plugin's thread, until the next Pace frame says they caught up.
 #pragma once
 
 #include <agenthost/plugin_abi.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,15 +24,18 @@ namespace agenthost::runner {
 
 class RunnerRequest final : public agenthost_request_host {
   public:
-    // Reads a Start frame's fields (after the id).
-    RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& start);
+    // Reads a Start frame's fields (after the id). `honorsSlowDown`: the plugin set
+    // AGENTHOST_PLUGIN_HONORS_SLOW_DOWN, so its emits may answer SLOW_DOWN.
+    RunnerRequest(RunnerLink& link, std::uint64_t id, FrameReader& start, bool honorsSlowDown);
 
     const agenthost_request& raw() const { return raw_; }
     std::uint64_t id() const { return id_; }
     agenthost_request_plugin_ptr context = nullptr;
 
-    // What emits return from now on (AGENTHOST_EMIT_*).
-    void setStatus(std::uint32_t status) { status_.store(status); }
+    // What emits return from now on (AGENTHOST_EMIT_*); an ended status ends any wait.
+    void setStatus(std::uint32_t status);
+    // Whether the host says the request's readers are behind (a Pace frame).
+    void setSlowed(bool slowed);
 
     std::uint32_t onText(std::string_view text) override;
     std::uint32_t onEvent(std::string_view kind, std::string_view content,
@@ -39,16 +47,25 @@ class RunnerRequest final : public agenthost_request_host {
     void onSessionState(std::string_view state) override;
     void onTurnData(std::string_view data) override;
     void onCacheUsage(std::uint64_t creation, std::uint64_t read) override;
-    // The host does not pass SLOW_DOWN on to a runner (docs/architecture.md), so there is
-    // nothing to wait for: what an emit would return now.
+    // Waits while the host says the readers are behind, at most timeoutMs (0: no limit);
+    // returns at once on the runner's main thread, which serves the host's frames.
     std::uint32_t onWaitWritable(std::uint64_t timeoutMs) override;
+    std::uint32_t onWritableNow() override;
     void onLog(std::uint32_t level, std::string_view message) override;
     void onFinish(std::string_view code, std::string_view message) override;
 
   private:
+    // What an emit the host will take returns: the ended status, SLOW_DOWN while slowed (to a
+    // plugin that honours it), or OK.
+    std::uint32_t accepted() const;
+
     RunnerLink& link_;
     std::uint64_t id_;
+    const bool honorsSlowDown_;
     std::atomic<std::uint32_t> status_{AGENTHOST_EMIT_OK};
+    std::atomic<bool> slowed_{false};
+    std::mutex paceMutex_;  // leaf; guards nothing but the waits on paced_
+    std::condition_variable paced_;
     std::string route_, conversation_, key_, message_, state_;
     std::vector<std::string> historyText_;  // role, content, role, content, ...
     std::vector<agenthost_turn> history_;

@@ -81,16 +81,19 @@ constexpr long kAllowedGrowthKb = 32 * kMb;
 constexpr long kAllowedAfterKb = 12 * kMb;
 
 // Without a store, so that the 200 MB go at the reader's pace rather than the disk's; the store's
-// share of the bound is checked by the next test.
-HostConfig echoRepeating(long long repeat) {
+// share of the bound is checked by a later test. `isolation`: the route's isolation key.
+HostConfig echoRepeating(long long repeat, const std::string& isolation) {
     HostConfig config;
     config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
-                      "\n\n[plugin.echo]\nlibrary = echo\nrepeat = " + std::to_string(repeat) +
+                      "\n\n[plugin.echo]\nlibrary = echo\nisolation = " + isolation +
+                      "\nrepeat = " + std::to_string(repeat) +
                       "\n\n[streaming]\nchunk_chars = 16384\n\n[conversations]\nstore = none\n";
     return config;
 }
 
-TEST(Backpressure, AHugeAnswerToASlowReaderCostsAFewMegabytesAndArrivesWhole) {
+// Echo answers 200 MB to a reader that takes about 30 MB/s: the host's memory stays within
+// kAllowedGrowthKb and comes back, and every byte arrives in order.
+void hugeAnswerToASlowReader(const std::string& isolation) {
     const std::string message = [] {
         std::string text;
         for (int i = 0; text.size() < 60000; ++i) text += std::to_string(i) + " ";
@@ -98,7 +101,7 @@ TEST(Backpressure, AHugeAnswerToASlowReaderCostsAFewMegabytesAndArrivesWhole) {
     }();
     const long long total = 200ll * 1024 * 1024 / kSanitizerSlowdown;
     const long long repeat = total / static_cast<long long>(message.size());
-    HostProcess host(echoRepeating(repeat));
+    HostProcess host(echoRepeating(repeat, isolation));
     WsClient client(host.port(), "/api/echo/ws");
     client.authenticate(kTestKey);
     EXPECT_EQ(client.chat("warm up the allocator").text.size(), 21u * repeat);
@@ -131,6 +134,38 @@ TEST(Backpressure, AHugeAnswerToASlowReaderCostsAFewMegabytesAndArrivesWhole) {
     EXPECT_TRUE(waitUntil([&] { return host.rssKb() - baseline < kAllowedAfterKb; }, 10s))
         << "RSS stays at " << host.rssKb() / kMb << " MB after the answer (from " << baseline / kMb
         << " MB)";
+}
+
+TEST(Backpressure, AHugeAnswerToASlowReaderCostsAFewMegabytesAndArrivesWhole) {
+    hugeAnswerToASlowReader("in_process");
+}
+
+// The same through a plugin runner process: SLOW_DOWN reaches the plugin in its runner (as Pace
+// frames), so the host does not buffer what the runner sends it.
+TEST(Backpressure, AnIsolatedPluginIsSlowedToItsReaderToo) {
+    hugeAnswerToASlowReader("process");
+}
+
+// A cancel reaches an isolated plugin that its reader holds back: the wait in the runner ends
+// on the cancel, the turn ends as cancelled, and the connection goes on.
+TEST(Backpressure, ACancelEndsTheWaitOfAnIsolatedPlugin) {
+    const std::string message(4000, 'x');
+    HostProcess host(echoRepeating(1000000, "process"));  // 4 GB: it never ends by itself
+    WsClient client(host.port(), "/api/echo/ws");
+    client.authenticate(kTestKey);
+    client.sendMessage(message);
+    ASSERT_EQ(client.receiveJson()->getValue<std::string>("type"), "message");
+    std::this_thread::sleep_for(300ms);  // the client reads nothing for a while: far behind
+    client.sendJson(R"({"type":"cancel"})");
+    const auto start = Clock::now();
+    Poco::JSON::Object::Ptr frame;
+    do frame = client.receiveJson(10s);
+    while (frame->getValue<std::string>("type") == "message");
+    EXPECT_EQ(frame->getValue<std::string>("type"), "complete");
+    EXPECT_TRUE(frame->optValue<bool>("cancelled", false));
+    EXPECT_LT(Clock::now() - start, 5s * kSanitizerSlowdown);
+    client.sendJson(R"({"type":"ping"})");
+    EXPECT_EQ(client.receiveJson()->getValue<std::string>("type"), "pong");
 }
 
 TEST(Backpressure, AProgramPrintingWithoutEndIsHeldBackByItsSlowReader) {
