@@ -59,8 +59,7 @@ std::string PluginInstance::pluginVersion() const {
 }
 
 bool PluginInstance::honorsSlowDown() const {
-    if (proxy_) return (proxy_->identity().flags & AGENTHOST_PLUGIN_HONORS_SLOW_DOWN) != 0;
-    return library_->honorsSlowDown();
+    return proxy_ || library_->honorsSlowDown();
 }
 
 std::string PluginInstance::abiVersion() const {

@@ -58,7 +58,8 @@ class PluginInstance {
     // An isolated route's start only queues a frame, so it never blocks either.
     bool nonBlockingStart() const { return proxy_ || library_->nonBlockingStart(); }
     // The plugin may be told AGENTHOST_EMIT_SLOW_DOWN. On an isolated route the proxy is told,
-    // and passes it on to the runner as a Pace frame (runner/RunnerProxy.h).
+    // whatever the plugin's flags, and passes it on to the runner as a Pace frame, which holds
+    // a plugin without the flag inside its emits (runner/RunnerRequest.h).
     bool honorsSlowDown() const;
 
     // request_start. Accepted: the plugin calls finish once, and `context` is its pointer for

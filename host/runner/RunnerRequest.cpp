@@ -69,17 +69,27 @@ std::uint32_t RunnerRequest::accepted() const {
     return honorsSlowDown_ && slowed_.load() ? AGENTHOST_EMIT_SLOW_DOWN : AGENTHOST_EMIT_OK;
 }
 
+void RunnerRequest::holdWhileSlowed() {
+    if (plugin::insideHostCall()) return;
+    std::unique_lock<std::mutex> lock(paceMutex_);
+    paced_.wait(lock, [&] { return !slowed_.load() || status_.load() != AGENTHOST_EMIT_OK; });
+}
+
 std::uint32_t RunnerRequest::onText(std::string_view text) {
-    const std::uint32_t status = status_.load();
-    if (status != AGENTHOST_EMIT_OK) return status;
-    // In pieces, so that neither side holds a frame of the whole of a huge emit.
+    // In pieces, so that neither side holds a frame of the whole of a huge emit, and held
+    // between them while the readers are behind.
+    bool first = true;
     do {
+        if (!first || !honorsSlowDown_) holdWhileSlowed();
+        first = false;
+        const std::uint32_t status = status_.load();
+        if (status != AGENTHOST_EMIT_OK) return status;
         const auto piece = text.substr(0, kTextPieceBytes);
         FrameWriter frame(FrameType::Text);
         frame.u64(id_).str(piece);
         link_.send(frame);
         text.remove_prefix(piece.size());
-    } while (!text.empty() && status_.load() == AGENTHOST_EMIT_OK);
+    } while (!text.empty());
     return accepted();
 }
 
@@ -89,6 +99,7 @@ std::uint32_t RunnerRequest::onEvent(std::string_view kind, std::string_view con
     const auto named = protocol::eventKindNamed(kind);
     if (!named || *named == protocol::EventKind::ApprovalRequest) return AGENTHOST_EMIT_INVALID;
     if (!protocol::compactJsonObject(data)) return AGENTHOST_EMIT_INVALID;
+    if (!honorsSlowDown_) holdWhileSlowed();
     const std::uint32_t status = status_.load();
     if (status != AGENTHOST_EMIT_OK) return status;
     FrameWriter frame(FrameType::Event);

@@ -3,8 +3,11 @@
 // sends every callback to the host as a frame, and answers emits from what the host last told
 // it (a Status frame, or the reason of a cancel), so a plugin never waits for a round trip.
 // Backpressure is the host's to decide too: a Pace frame says the request's readers are behind,
-// and from then on its emits answer SLOW_DOWN (to a plugin that honours it) and wait_writable
-// waits, on the plugin's thread, until the next Pace frame says they caught up.
+// and from then on its emits answer SLOW_DOWN to a plugin that honours it, and wait_writable
+// waits, until the next Pace frame says they caught up. A plugin that does not honour it is
+// held inside its emits instead, like a write to a full pipe; so is any plugin between the
+// pieces of one long text. Only on the plugin's own threads: the runner's main thread, which
+// reads the Pace frames, never waits.
 #pragma once
 
 #include <agenthost/plugin_abi.h>
@@ -58,6 +61,8 @@ class RunnerRequest final : public agenthost_request_host {
     // What an emit the host will take returns: the ended status, SLOW_DOWN while slowed (to a
     // plugin that honours it), or OK.
     std::uint32_t accepted() const;
+    // On a plugin thread: waits while the readers are behind and the request goes on.
+    void holdWhileSlowed();
 
     RunnerLink& link_;
     std::uint64_t id_;

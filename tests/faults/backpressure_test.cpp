@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "support/HostProcess.h"
+#include "support/RssPeak.h"
+#include "support/SlowReader.h"
 #include "support/Wait.h"
 #include "support/WsClient.h"
 
@@ -20,57 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// Samples the host's resident memory until stopped; the highest value seen.
-class RssPeak {
-  public:
-    explicit RssPeak(const HostProcess& host)
-        : host_(host), thread_([this] {
-              while (!done_) {
-                  peak_ = std::max(peak_.load(), host_.rssKb());
-                  std::this_thread::sleep_for(10ms);
-              }
-          }) {}
-    ~RssPeak() { stop(); }
-    long stop() {
-        done_ = true;
-        if (thread_.joinable()) thread_.join();
-        return peak_;
-    }
-
-  private:
-    const HostProcess& host_;
-    std::atomic<bool> done_{false};
-    std::atomic<long> peak_{0};
-    std::thread thread_;
-};
-
-// A client that reads at most about `bytesPerMs` kB a millisecond: far slower than a plugin
-// that only copies memory.
-class SlowReader {
-  public:
-    explicit SlowReader(WsClient& client) : client_(client) {}
-
-    // The next frame's JSON, after the pause that keeps the pace.
-    Poco::JSON::Object::Ptr next() {
-        auto frame = client_.receive(30s);
-        if (!frame || !frame->isText())
-            throw std::runtime_error(frame ? "the server closed the connection"
-                                           : "no frame within 30 s");
-        read_ += frame->payload.size();
-        if (read_ >= paused_ + kBytesPerPause) {
-            paused_ = read_;
-            std::this_thread::sleep_for(1ms);
-        }
-        return parseJson(frame->payload);
-    }
-
-  private:
-    static constexpr std::size_t kBytesPerPause = 32 * 1024;  // about 30 MB/s at most
-    WsClient& client_;
-    std::size_t read_ = 0;
-    std::size_t paused_ = 0;
-};
 
 constexpr long kMb = 1024;  // rssKb() is in kB
 // What a fast response may cost the host above its resting size: the bound on the response's

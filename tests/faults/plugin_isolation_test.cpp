@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "support/HostProcess.h"
+#include "support/RssPeak.h"
+#include "support/SlowReader.h"
 #include "support/TempDir.h"
 #include "support/Wait.h"
 #include "support/WsClient.h"
@@ -209,6 +211,47 @@ TEST_F(PluginIsolation, AHangInHealthEndsTheRunningRequestAsUnresponsive) {
 TEST_F(PluginIsolation, AMemoryLeakIsStoppedAtTheLimit) {
     expectError(misbehave("leak"), "plugin_crashed", "runner_memory_mb");
     expectRunnerBack();
+}
+
+// A C plugin without AGENTHOST_PLUGIN_HONORS_SLOW_DOWN emits 200 MB in one call to a reader
+// that takes about 30 MB/s: its runner holds it between the pieces while the host says the
+// reader is behind, so the host's memory stays within a few MB, the reader gets every byte, and
+// the in-process echo goes on meanwhile.
+TEST(PluginIsolationFlood, A200MBEmitIsHeldInItsRunnerAtItsReadersPace) {
+    TempDir plugins;
+    fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins.file("echo.so"));
+    fs::copy_file(BAD_PLUGIN, plugins.file("bad_plugin.so"));
+    HostConfig config;
+    config.pluginDirectory = plugins.path();
+    config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
+                      "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.bad]\nlibrary = bad_plugin\n"
+                      "runner_memory_mb = 1024\n\n[streaming]\nchunk_chars = 16384\n"
+                      "\n[conversations]\nstore = none\n";
+    HostProcess host(config);
+    const long baseline = host.rssKb();
+    RssPeak peak(host);
+    EchoProbe probe(host);
+    WsClient client(host.port(), "/api/bad/ws");
+    client.authenticate(kTestKey);
+    client.sendMessage("flood");
+    SlowReader reader(client);
+    long long received = 0;
+    Poco::JSON::Object::Ptr frame;
+    for (frame = reader.next(); frame->getValue<std::string>("type") == "message";
+         frame = reader.next()) {
+        const auto content = frame->getValue<std::string>("content");
+        ASSERT_EQ(content.find_first_not_of('x'), std::string::npos) << "at byte " << received;
+        received += static_cast<long long>(content.size());
+    }
+    const long highest = peak.stop();
+    probe.stop();
+    EXPECT_EQ(frame->getValue<std::string>("type"), "complete");
+    EXPECT_EQ(received, 200ll << 20);
+    EXPECT_EQ(probe.failure(), "");
+    EXPECT_GT(probe.replies(), 0);
+    if (!kRssIsMeaningful) return;
+    EXPECT_LT(highest - baseline, 32 * 1024)
+        << "RSS went from " << baseline / 1024 << " MB to " << highest / 1024 << " MB";
 }
 
 // The processes `parent` started that are still there (zombies included).
