@@ -332,6 +332,13 @@ void readRoute(SectionReader s, const std::string& route, const std::string& plu
     r.libraryPath =
         Poco::Path(Poco::Path::forDirectory(pluginDir)).setFileName(r.library + ".so").toString();
     s.integer("approval_timeout_s", r.approvalTimeoutS, 1, 24 * 3600);
+    // Both the host's (what approval_timeout_s decides) and the plugin's (what it answers when
+    // no client can be asked): it is passed on too.
+    const std::string policy = s.raw("approval_policy", "decline");
+    if (policy == "accept")
+        r.approvalTimeoutAccepts = true;
+    else if (policy != "decline")
+        s.error("approval_policy", "must be decline or accept, got \"" + policy + "\"");
     s.integer("request_timeout_s", r.requestTimeoutS, 0, 7 * 24 * 3600);
     readIsolation(s, r);
     for (const auto& key : s.keys()) {

@@ -117,8 +117,9 @@ struct RouteSettings {
     std::string library;                                        // library name, without .so
     std::string libraryPath;                                    // resolved <directory>/<library>.so
     std::vector<std::pair<std::string, std::string>> settings;  // resolved, for the plugin
-    long long requestTimeoutS = 0;  // request_timeout_s: cancel a request after it; 0: never
-    int approvalTimeoutS = 300;     // an unanswered approval request is declined after it
+    long long requestTimeoutS = 0;        // request_timeout_s: cancel a request after it; 0: never
+    int approvalTimeoutS = 300;           // an unanswered approval request is decided after it,
+    bool approvalTimeoutAccepts = false;  // by approval_policy: decline (the default) or accept
     IsolationSettings isolation;
 };
 

@@ -192,8 +192,10 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     std::uint32_t requestApproval(TurnRequest& request, std::uint64_t cookie,
                                   std::string_view action, std::string_view content,
                                   std::string_view detail);
-    // Resolves an open approval once: the client's answer, or a decline at its timeout.
+    // Resolves an open approval once: the client's answer, or at its timeout the route's
+    // approval_policy (approvalTimedOut).
     bool decideApproval(const std::string& approvalId, bool accept, bool timedOut);
+    void approvalTimedOut(const std::string& approvalId);
     // The turn ended: its open approvals are never answered (the plugin is not told).
     void dropApprovalsLocked();
     void flushThinkingLocked(int turn);

@@ -1,6 +1,6 @@
 // What a running turn reports besides its text: event frames (thinking streamed like text,
 // tool calls, commands, file changes, status) and approval requests, which wait for a
-// client's approve frame or the route's approval_timeout_s.
+// client's approve frame or the route's approval_timeout_s (then approval_policy decides).
 //
 // Rules (docs/protocol.md):
 //   - Events go to protocol 2 connections whose `events=` admits the kind, live and on replay;
@@ -76,7 +76,7 @@ std::uint32_t Conversation::requestApproval(TurnRequest& request, std::uint64_t 
     const auto timeout = util::scheduleAfter(
         *services_.timer, std::chrono::seconds(instance_->settings().approvalTimeoutS),
         [weak, approvalId] {
-            if (auto self = weak.lock()) self->decideApproval(approvalId, false, true);
+            if (auto self = weak.lock()) self->approvalTimedOut(approvalId);
         });
     approvals_[approvalId] = {current_, cookie, timeout};
     emitLocked(protocol::eventFrame("approval_request", util::repairUtf8(content),
@@ -87,6 +87,16 @@ std::uint32_t Conversation::requestApproval(TurnRequest& request, std::uint64_t 
 
 bool Conversation::approve(const std::string& approvalId, bool accept) {
     return decideApproval(approvalId, accept, false);
+}
+
+// No answer within approval_timeout_s: the route's approval_policy decides.
+void Conversation::approvalTimedOut(const std::string& approvalId) {
+    bool accept = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        accept = instance_ && instance_->settings().approvalTimeoutAccepts;
+    }
+    decideApproval(approvalId, accept, true);
 }
 
 bool Conversation::decideApproval(const std::string& approvalId, bool accept, bool timedOut) {
@@ -100,9 +110,9 @@ bool Conversation::decideApproval(const std::string& approvalId, bool accept, bo
         cookie = open->second.cookie;
         open->second.timeout->cancel();
         approvals_.erase(open);
-        const char* said = accept     ? "Approved"
-                           : timedOut ? "Declined: no answer in time"
-                                      : "Declined";
+        const char* said = !timedOut ? (accept ? "Approved" : "Declined")
+                           : accept  ? "Approved by the route's policy: no answer in time"
+                                     : "Declined: no answer in time";
         emitLocked(
             protocol::eventFrame("status", said,
                                  protocol::approvalDecisionData(approvalId, accept, timedOut)),

@@ -9,8 +9,9 @@ namespace {
 
 bool sameSettings(const config::RouteSettings& a, const config::RouteSettings& b) {
     return a.library == b.library && a.libraryPath == b.libraryPath && a.settings == b.settings &&
-           a.approvalTimeoutS == b.approvalTimeoutS && a.requestTimeoutS == b.requestTimeoutS &&
-           a.isolation == b.isolation;
+           a.approvalTimeoutS == b.approvalTimeoutS &&
+           a.approvalTimeoutAccepts == b.approvalTimeoutAccepts &&
+           a.requestTimeoutS == b.requestTimeoutS && a.isolation == b.isolation;
 }
 
 // The route's instance: the running one when its library content and settings are unchanged.

@@ -165,6 +165,33 @@ TEST_F(CodexCliApprovals, ApprovalPolicyAcceptRunsItUnasked) {
     EXPECT_TRUE(commandRan());
 }
 
+// A protocol 2 client that does not answer: at approval_timeout_s the route's approval_policy
+// decides, as it does when no client can be asked.
+TEST_F(CodexCliApprovals, AnUnansweredApprovalIsDecidedByThePolicyAtTheTimeout) {
+    HostProcess host(config("approval_policy = accept\napproval_timeout_s = 1\n"));
+    auto client = startConversation(host, "codex");
+    const auto request = askForShell(client);
+    const auto frames = client->readUntil(terminalOfTurn(1), kTurnLimit);
+    ASSERT_EQ(typeOf(frames.back()), "complete");
+    ASSERT_TRUE(isEvent(frames.front(), "status")) << canonical(frames.front());
+    const auto decision = frames.front()->getObject("data");
+    EXPECT_EQ(decision->getValue<std::string>("approval_id"), approvalIdOf(request));
+    EXPECT_EQ(decision->getValue<std::string>("decision"), "accept");
+    EXPECT_EQ(decision->getValue<std::string>("by"), "timeout");
+    EXPECT_TRUE(commandRan());
+}
+
+TEST_F(CodexCliApprovals, AnUnansweredApprovalIsDeclinedByDefault) {
+    HostProcess host(config("approval_timeout_s = 1\n"));
+    auto client = startConversation(host, "codex");
+    askForShell(client);
+    const auto frames = client->readUntil(terminalOfTurn(1), kTurnLimit);
+    ASSERT_EQ(typeOf(frames.back()), "complete");
+    EXPECT_FALSE(commandRan());
+    const std::string text = textOf(frames);
+    EXPECT_EQ(text.rfind("no run: ", 0), 0u) << text;
+}
+
 // The conversation's Codex thread id is its session state: after a restart of the host (and so
 // of Codex), the next message resumes the thread, and the model sees the earlier turn.
 TEST_F(CodexCli, AConversationKeepsItsThreadAcrossAHostRestart) {

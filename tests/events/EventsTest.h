@@ -13,6 +13,7 @@ namespace agenthost::test {
 //   /api/plain/ws   no events
 //   /api/ask/ws     ask_approval = true, approval_timeout_s = 60
 //   /api/quick/ws   ask_approval = true, approval_timeout_s = 1
+//   /api/lenient/ws ask_approval = true, approval_timeout_s = 1, approval_policy = accept
 inline HostConfig eventsConfig() {
     HostConfig config;
     config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
@@ -21,7 +22,9 @@ inline HostConfig eventsConfig() {
                       "\n[plugin.ask]\nlibrary = echo\nask_approval = true\n"
                       "approval_timeout_s = 60\n"
                       "\n[plugin.quick]\nlibrary = echo\nask_approval = true\n"
-                      "approval_timeout_s = 1\n";
+                      "approval_timeout_s = 1\n"
+                      "\n[plugin.lenient]\nlibrary = echo\nask_approval = true\n"
+                      "approval_timeout_s = 1\napproval_policy = accept\n";
     return config;
 }
 

@@ -1,6 +1,7 @@
 // Approvals: echo with `ask_approval = true` asks before it echoes; the client answers with an
-// approve frame, or the route's approval_timeout_s declines for it. Each approval ends exactly
-// once, and a status event tells every connection (and later replays) how it ended.
+// approve frame, or at the route's approval_timeout_s its approval_policy decides (decline by
+// default). Each approval ends exactly once, and a status event tells every connection (and
+// later replays) how it ended.
 #include <string>
 #include <vector>
 
@@ -72,6 +73,19 @@ TEST(Approvals, NoAnswerWithinTheTimeoutIsADecline) {
     // Too late now.
     client->sendJson(approveFrame(approvalIdOf(request), "accept"));
     EXPECT_EQ(codeOf(client->readUntil(isType("error")).back()), "approval_not_found");
+}
+
+// approval_policy = accept: an unanswered approval is accepted at the timeout, and says so.
+TEST(Approvals, NoAnswerWithinTheTimeoutIsDecidedByTheRoutesPolicy) {
+    HostProcess host(eventsConfig());
+    auto client = startConversation(host, "lenient");
+    const auto request = askedFor(client, "hello");
+    const auto frames = client->readUntil(terminalOfTurn(1), 10s);
+    EXPECT_EQ(shapeOf(frames), (Shape{"event:status", "message", "complete"}));
+    expectDecision(frames[0], approvalIdOf(request), "accept", "timeout");
+    EXPECT_EQ(frames[0]->getValue<std::string>("content"),
+              "Approved by the route's policy: no answer in time");
+    EXPECT_EQ(frames[1]->getValue<std::string>("content"), "hello");
 }
 
 TEST(Approvals, AnUnknownOrAnsweredIdGetsApprovalNotFound) {

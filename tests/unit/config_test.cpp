@@ -355,6 +355,23 @@ TEST_F(ConfigTest, ApprovalTimeoutIsAHostKeyNotPassedToThePlugin) {
     }
 }
 
+// approval_policy is the host's (what an unanswered approval gets at approval_timeout_s) and
+// the plugin's (what it answers when no client can be asked), so it is read and passed on.
+TEST_F(ConfigTest, ApprovalPolicyIsReadByTheHostAndPassedToThePlugin) {
+    auto result = load("[plugin.echo]\n[plugin.ask]\nlibrary = echo\napproval_policy = accept\n");
+    ASSERT_TRUE(result.ok()) << describeAll(result.errors);
+    ASSERT_EQ(result.config.routes.size(), 2u);
+    for (const auto& route : result.config.routes) {
+        EXPECT_EQ(route.approvalTimeoutAccepts, route.route == "ask") << route.route;
+        if (route.route != "ask") continue;
+        EXPECT_EQ(
+            route.settings,
+            (std::vector<std::pair<std::string, std::string>>{{"approval_policy", "accept"}}));
+    }
+    result = load("[plugin.echo]\napproval_policy = ask_me\n");
+    EXPECT_TRUE(hasProblem(result.errors, "plugin.echo", "approval_policy", "decline or accept"));
+}
+
 TEST_F(ConfigTest, AbsolutePluginDirectoryIsKept) {
     const auto result = load("[plugins]\ndirectory = /opt/agenthost/plugins\n[plugin.echo]\n");
     ASSERT_TRUE(result.ok()) << describeAll(result.errors);

@@ -151,7 +151,9 @@ typedef struct agenthost_buffer {
 
 /* A client's answer to an approval request. */
 #define AGENTHOST_APPROVAL_ACCEPT 0u
-#define AGENTHOST_APPROVAL_DECLINE 1u /* also what approval_timeout_s without an answer gives */
+#define AGENTHOST_APPROVAL_DECLINE 1u
+/* No answer within the route's approval_timeout_s gives what its approval_policy says: DECLINE
+ * unless the route says `accept`. */
 
 /* Plugin-defined metrics. */
 #define AGENTHOST_METRIC_COUNTER 0u   /* record adds (values >= 0) */
@@ -254,9 +256,10 @@ typedef struct agenthost_host_api {
      * `content` the question a person reads ("Run `make test`?"), `detail` a JSON object.
      * Returns AGENTHOST_EMIT_OK when the question went out: approval_decided(context, cookie,
      * decision) follows exactly once, with the client's answer or, after the route's
-     * approval_timeout_s, with AGENTHOST_APPROVAL_DECLINE (or never, when the request is
-     * cancelled first). Returns AGENTHOST_EMIT_UNSUPPORTED when no client could answer (a
-     * protocol 1 request: the plugin applies its configured policy instead). `cookie` is the
+     * approval_timeout_s, with what its approval_policy says (DECLINE by default), or never,
+     * when the request is cancelled first. Returns AGENTHOST_EMIT_UNSUPPORTED when no client
+     * could answer (a protocol 1 request: the plugin applies its configured policy instead; the
+     * route's approval_policy is among its settings). `cookie` is the
      * plugin's own value; several approvals may be open at once. */
     uint32_t (*request_approval)(agenthost_request_host_ptr request, uint64_t cookie,
                                  agenthost_str action, agenthost_str content, agenthost_str detail);
