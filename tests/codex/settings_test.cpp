@@ -67,9 +67,10 @@ TEST(CodexSettings, InvalidValuesAreConfigErrors) {
 TEST(CodexSettings, ModeAndApprovalPolicyAreChecked) {
     EXPECT_NE(startupFailure("mode = daemon").find("mode must be app-server or exec"),
               std::string::npos);
-    EXPECT_NE(
-        startupFailure("approval_policy = yes").find("approval_policy must be decline or accept"),
-        std::string::npos);
+    // approval_policy is the host's too (what an unanswered approval gets): it says so first.
+    EXPECT_NE(startupFailure("approval_policy = yes")
+                  .find("[plugin.codex] approval_policy: must be decline or accept, got \"yes\""),
+              std::string::npos);
     EXPECT_NE(startupFailure("format = text\nmode = exec").find("mode needs format = codex-json"),
               std::string::npos);
     EXPECT_NE(startupFailure("prompt = arg").find("prompt is for mode = exec"), std::string::npos);
