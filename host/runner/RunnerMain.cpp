@@ -75,6 +75,11 @@ class Runner {
     void start(FrameReader& frame);
     void health();
     void handle(FrameReader& frame);
+    // Runs a call into the plugin with every held emit let through meanwhile: a plugin whose
+    // call takes a lock that an emitting thread holds would otherwise wait for a Pace frame
+    // that this thread, inside the call, can never read.
+    template <class Call>
+    auto callPlugin(Call call);
 
     RunnerLink link_;
     std::string library_;
@@ -142,6 +147,20 @@ void Runner::init(FrameReader& frame) {
     link_.send(hello);
 }
 
+template <class Call>
+auto Runner::callPlugin(Call call) {
+    struct LetThrough {
+        std::map<std::uint64_t, std::unique_ptr<RunnerRequest>>& requests;
+        explicit LetThrough(decltype(requests) all) : requests(all) {
+            for (auto& [id, request] : requests) request->letThrough(true);
+        }
+        ~LetThrough() {
+            for (auto& [id, request] : requests) request->letThrough(false);
+        }
+    } letThrough(requests_);
+    return call();
+}
+
 void Runner::start(FrameReader& frame) {
     const std::uint64_t id = frame.u64();
     auto request = std::make_unique<RunnerRequest>(link_, id, frame, loaded_->honorsSlowDown());
@@ -149,8 +168,10 @@ void Runner::start(FrameReader& frame) {
     char message[1024];
     agenthost_buffer codeBuffer{code, sizeof code, 0};
     agenthost_buffer messageBuffer{message, sizeof message, 0};
-    const std::uint32_t answer = loaded_->api().request_start(
-        instance_, &request->raw(), request.get(), &request->context, &codeBuffer, &messageBuffer);
+    const std::uint32_t answer = callPlugin([&] {
+        return loaded_->api().request_start(instance_, &request->raw(), request.get(),
+                                            &request->context, &codeBuffer, &messageBuffer);
+    });
     const bool accepted = answer == AGENTHOST_START_ACCEPTED;
     FrameWriter started(FrameType::Started);
     started.u64(id).u8(accepted ? 1 : 0);
@@ -163,7 +184,8 @@ void Runner::start(FrameReader& frame) {
 void Runner::health() {
     char detail[1024];
     agenthost_buffer buffer{detail, sizeof detail, 0};
-    const std::uint32_t status = loaded_->api().instance_health(instance_, &buffer);
+    const std::uint32_t status =
+        callPlugin([&] { return loaded_->api().instance_health(instance_, &buffer); });
     FrameWriter answer(FrameType::HealthAnswer);
     answer.u32(status).str(plugin::bufferText(buffer));
     link_.send(answer);
@@ -187,18 +209,19 @@ void Runner::handle(FrameReader& frame) {
         case FrameType::Cancel: {
             const std::uint32_t reason = frame.u32();
             request.setStatus(plugin::emitStatusAfterCancel(reason));
-            api.request_cancel(instance_, request.context, reason);
+            callPlugin([&] { api.request_cancel(instance_, request.context, reason); });
             break;
         }
         case FrameType::Release:
-            api.request_release(instance_, request.context);
+            callPlugin([&] { api.request_release(instance_, request.context); });
             requests_.erase(it);
             break;
         case FrameType::Decision: {
             const std::uint64_t cookie = frame.u64();
             const std::uint32_t decision = frame.u32();
             if (api.approval_decided)
-                api.approval_decided(instance_, request.context, cookie, decision);
+                callPlugin(
+                    [&] { api.approval_decided(instance_, request.context, cookie, decision); });
             break;
         }
         case FrameType::Status:
@@ -222,7 +245,7 @@ int Runner::run() {
     while (readFrame(frame)) {
         if (frame.type() == FrameType::Stop) {
             // The plugin finishes what is still running (its Finish frames go out) and joins.
-            loaded_->api().instance_destroy(instance_);
+            callPlugin([&] { loaded_->api().instance_destroy(instance_); });
             return 0;
         }
         handle(frame);

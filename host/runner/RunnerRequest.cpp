@@ -69,19 +69,28 @@ std::uint32_t RunnerRequest::accepted() const {
     return honorsSlowDown_ && slowed_.load() ? AGENTHOST_EMIT_SLOW_DOWN : AGENTHOST_EMIT_OK;
 }
 
+void RunnerRequest::letThrough(bool on) {
+    {
+        std::lock_guard<std::mutex> lock(paceMutex_);
+        letThrough_.store(on);
+    }
+    paced_.notify_all();
+}
+
 void RunnerRequest::holdWhileSlowed() {
     if (plugin::insideHostCall()) return;
     std::unique_lock<std::mutex> lock(paceMutex_);
-    paced_.wait(lock, [&] { return !slowed_.load() || status_.load() != AGENTHOST_EMIT_OK; });
+    paced_.wait(lock, [&] {
+        return !slowed_.load() || status_.load() != AGENTHOST_EMIT_OK || letThrough_.load();
+    });
 }
 
 std::uint32_t RunnerRequest::onText(std::string_view text) {
-    // In pieces, so that neither side holds a frame of the whole of a huge emit, and held
-    // between them while the readers are behind.
-    bool first = true;
+    // In pieces, so that neither side holds a frame of the whole of a huge emit. A plugin that
+    // does not honour SLOW_DOWN is held before each while the readers are behind; one that does
+    // is told so when the emit returns (as in the host's process, its one emit goes whole).
     do {
-        if (!first || !honorsSlowDown_) holdWhileSlowed();
-        first = false;
+        if (!honorsSlowDown_) holdWhileSlowed();
         const std::uint32_t status = status_.load();
         if (status != AGENTHOST_EMIT_OK) return status;
         const auto piece = text.substr(0, kTextPieceBytes);

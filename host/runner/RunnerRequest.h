@@ -5,9 +5,10 @@
 // Backpressure is the host's to decide too: a Pace frame says the request's readers are behind,
 // and from then on its emits answer SLOW_DOWN to a plugin that honours it, and wait_writable
 // waits, until the next Pace frame says they caught up. A plugin that does not honour it is
-// held inside its emits instead, like a write to a full pipe; so is any plugin between the
-// pieces of one long text. Only on the plugin's own threads: the runner's main thread, which
-// reads the Pace frames, never waits.
+// held inside its emits instead (between the pieces of a long text too), like a write to a
+// full pipe. Only on the plugin's own threads: the runner's main thread, which reads the Pace
+// frames, never waits, and while it is inside a call into the plugin (which may want a lock an
+// emitting thread holds) every held emit is let through.
 #pragma once
 
 #include <agenthost/plugin_abi.h>
@@ -39,6 +40,8 @@ class RunnerRequest final : public agenthost_request_host {
     void setStatus(std::uint32_t status);
     // Whether the host says the request's readers are behind (a Pace frame).
     void setSlowed(bool slowed);
+    // While the runner's main thread is inside a call into the plugin, held emits go through.
+    void letThrough(bool on);
 
     std::uint32_t onText(std::string_view text) override;
     std::uint32_t onEvent(std::string_view kind, std::string_view content,
@@ -69,6 +72,7 @@ class RunnerRequest final : public agenthost_request_host {
     const bool honorsSlowDown_;
     std::atomic<std::uint32_t> status_{AGENTHOST_EMIT_OK};
     std::atomic<bool> slowed_{false};
+    std::atomic<bool> letThrough_{false};
     std::mutex paceMutex_;  // leaf; guards nothing but the waits on paced_
     std::condition_variable paced_;
     std::string route_, conversation_, key_, message_, state_;
