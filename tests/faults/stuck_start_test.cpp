@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "StuckPluginHost.h"
 #include "support/HostProcess.h"
 #include "support/TempDir.h"
 #include "support/Wait.h"
@@ -24,17 +25,8 @@ namespace fs = std::filesystem;
 class StuckStart : public ::testing::Test {
   protected:
     void SetUp() override {
-        fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins_.file("echo.so"));
-        fs::copy_file(STUCK_HEALTH_PLUGIN, plugins_.file("stuck_health.so"));
         stuckFlag_ = flags_.write("stuck", "");
-        HostConfig config;
-        config.pluginDirectory = plugins_.path();
-        config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
-                          "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.stuck]\nlibrary = "
-                          "stuck_health\nisolation = in_process\nstuck_in = request_start\n"
-                          "stuck_while = " +
-                          stuckFlag_ + "\n";
-        host_ = std::make_unique<HostProcess>(config);
+        host_ = startStuckPluginHost(plugins_, stuckFlag_, "stuck_in = request_start\n");
     }
 
     Poco::JSON::Object::Ptr stuckRouteHealth() {
