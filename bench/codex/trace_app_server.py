@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,6 +151,8 @@ def main():
     child.wait(timeout=10)
     if args.verbose:
         print(f"Codex's stderr: {work}/stderr")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     server.shutdown()
     later = rows[1:] or rows
 
