@@ -2,12 +2,15 @@
 """Time to first text through agenthost with the real Codex CLI, mode = app-server versus
 mode = exec, in the same run, against the scripted Responses API of tests/codex (loopback only).
 
-    bench/codex/ttft.py [--messages N] [--build DIR] [--codex PATH]   (Debian's python3-websockets)
+    bench/codex/ttft.py [--messages N] [--build DIR] [--codex PATH] [--app-args ARGS]
+                                                     (Debian's python3-websockets)
 
 Starts the mock, an agenthost with two codex_bridgehub routes (codex_app: app-server, codex_exec:
 exec) and sends N messages on one protocol 1 connection per route, one after another; prints
 the time from sending a message to its first text frame: the first message (app-server: with
-the app-server's start) and the median of the others.
+the app-server's start) and the median of the others. --app-args adds a third route,
+codex_app_tuned: app-server mode with ARGS added to its args (say
+"-c features.shell_snapshot=false"), to compare Codex settings in the same run.
 """
 import argparse
 import asyncio
@@ -34,13 +37,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def route(name, mode, codex, mock_port, home, project):
+def route(name, mode, codex, mock_port, home, project, extra=""):
     return f"""
 [plugin.{name}]
 library = codex_bridgehub
 command = {codex}
 mode = {mode}
-args = {'--skip-git-repo-check ' if mode == 'exec' else ''}-c model_provider=mock -c model=gpt-5 -c 'model_providers.mock.name="mock"' -c 'model_providers.mock.base_url="http://127.0.0.1:{mock_port}/v1"' -c 'model_providers.mock.wire_api="responses"' -c 'model_providers.mock.env_key="MOCK_API_KEY"'
+args = {'--skip-git-repo-check ' if mode == 'exec' else ''}-c model_provider=mock -c model=gpt-5 -c 'model_providers.mock.name="mock"' -c 'model_providers.mock.base_url="http://127.0.0.1:{mock_port}/v1"' -c 'model_providers.mock.wire_api="responses"' -c 'model_providers.mock.env_key="MOCK_API_KEY"' {extra}
 env.CODEX_HOME = {home}
 env.MOCK_API_KEY = unused
 workdir = {project}
@@ -74,7 +77,11 @@ def main():
     parser.add_argument("--messages", type=int, default=6)
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--codex", default=os.path.join(ROOT, ".tools/codex/node_modules/.bin/codex"))
+    parser.add_argument("--app-args", default="")
     args = parser.parse_args()
+    routes = [("codex_app", "app-server", ""), ("codex_exec", "exec", "")]
+    if args.app_args:
+        routes.insert(1, ("codex_app_tuned", "app-server", args.app_args))
     work = tempfile.mkdtemp(prefix="agenthost-codex-bench.")
     mock = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/codex/mock_responses_api.py")],
                             stdout=subprocess.PIPE, text=True)
@@ -83,11 +90,11 @@ def main():
         mock_port = int(mock.stdout.readline().split()[1])
         port = free_port()
         sections = ""
-        for name, mode in (("codex_app", "app-server"), ("codex_exec", "exec")):
+        for name, mode, extra in routes:
             home, project = os.path.join(work, name + "-home"), os.path.join(work, name + "-project")
             os.makedirs(home)
             os.makedirs(project)
-            sections += route(name, mode, args.codex, mock_port, home, project)
+            sections += route(name, mode, args.codex, mock_port, home, project, extra)
         ini = os.path.join(work, "agenthost.ini")
         with open(ini, "w") as f:
             f.write(f"[server]\nhost = 127.0.0.1\nport = {port}\nstate_dir = {work}/state\n\n"
@@ -102,9 +109,9 @@ def main():
             except OSError:
                 time.sleep(0.1)
         print(f"time to first text through agenthost, real Codex CLI, {args.messages} messages each")
-        for name in ("codex_app", "codex_exec"):
+        for name, _, _ in routes:
             times = asyncio.run(measure(port, name, args.messages))
-            print(f"{name:10s} first message {times[0]:7.0f} ms   later messages median "
+            print(f"{name:15s} first message {times[0]:7.0f} ms   later messages median "
                   f"{statistics.median(times[1:]):6.0f} ms  (min {min(times[1:]):.0f}, max {max(times[1:]):.0f})")
     finally:
         if host:
