@@ -25,6 +25,10 @@ using Clock = std::chrono::steady_clock;
 // A round trip the probe must never exceed while the others misbehave (the loop's own poll
 // wait is 100 ms; before the budgets, a flood delayed others by over a second).
 constexpr auto kSlowestRoundTrip = 500ms * kSanitizerSlowdown;
+// The same while fifty plugin threads fill their buffers at memory speed: on two cores the
+// loop then waits its turn for a CPU (540 to 660 ms seen in a profile, with the loop never
+// blocked); before the budgets and the send timeout's cheap drop, an echo waited 19 s here.
+constexpr auto kSlowestBesideBusyPlugins = 1500ms * kSanitizerSlowdown;
 
 // Echo round trips on their own connection until `done`; the slowest one.
 Clock::duration probe(std::uint16_t port, const std::atomic<bool>& done, int& trips) {
@@ -110,7 +114,7 @@ TEST(Fairness, FiftyClientsThatNeverReadDoNotHoldUpAnEcho) {
     prober.join();
     EXPECT_EQ(host.output().find("bytes waiting to be sent"), std::string::npos);
     EXPECT_GT(trips, 0);
-    EXPECT_LT(slowest, kSlowestRoundTrip)
+    EXPECT_LT(slowest, kSlowestBesideBusyPlugins)
         << "slowest round trip " << ms(slowest) << " ms (" << trips << " trips)";
 }
 
