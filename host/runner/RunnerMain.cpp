@@ -214,6 +214,7 @@ void Runner::handle(FrameReader& frame) {
         }
         case FrameType::Release:
             callPlugin([&] { api.request_release(instance_, request.context); });
+            request.retire();
             requests_.erase(it);
             break;
         case FrameType::Decision: {

@@ -189,7 +189,12 @@ void RunnerRequest::onLog(std::uint32_t level, std::string_view message) {
 void RunnerRequest::onFinish(std::string_view code, std::string_view message) {
     FrameWriter frame(FrameType::Finish);
     frame.u64(id_).str(code).str(message);
+    std::lock_guard<std::mutex> lock(paceMutex_);  // retire() waits for it
     link_.send(frame);
+}
+
+void RunnerRequest::retire() {
+    std::lock_guard<std::mutex> lock(paceMutex_);
 }
 
 }  // namespace agenthost::runner

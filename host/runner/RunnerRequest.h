@@ -42,6 +42,10 @@ class RunnerRequest final : public agenthost_request_host {
     void setSlowed(bool slowed);
     // While the runner's main thread is inside a call into the plugin, held emits go through.
     void letThrough(bool on);
+    // Before the request is deleted (the host's Release): the Finish frame that made the host
+    // send it may still be on its way out of onFinish on the plugin's thread; this waits until
+    // it is. The order through the host's process is one no thread sanitizer can see.
+    void retire();
 
     std::uint32_t onText(std::string_view text) override;
     std::uint32_t onEvent(std::string_view kind, std::string_view content,
@@ -73,7 +77,7 @@ class RunnerRequest final : public agenthost_request_host {
     std::atomic<std::uint32_t> status_{AGENTHOST_EMIT_OK};
     std::atomic<bool> slowed_{false};
     std::atomic<bool> letThrough_{false};
-    std::mutex paceMutex_;  // leaf; guards nothing but the waits on paced_
+    std::mutex paceMutex_;  // leaf: the waits on paced_, and onFinish before retire()
     std::condition_variable paced_;
     std::string route_, conversation_, key_, message_, state_;
     std::vector<std::string> historyText_;  // role, content, role, content, ...
