@@ -3,11 +3,11 @@
 // exists (where it blocks is said by `stuckSettings`, e.g. "stuck_in = request_start\n").
 #pragma once
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "support/HostProcess.h"
+#include "support/PluginFolder.h"
 #include "support/TempDir.h"
 
 namespace agenthost::test {
@@ -15,11 +15,9 @@ namespace agenthost::test {
 inline std::unique_ptr<HostProcess> startStuckPluginHost(TempDir& plugins,
                                                          const std::string& stuckFlag,
                                                          const std::string& stuckSettings = "") {
-    namespace fs = std::filesystem;
-    fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins.file("echo.so"));
-    fs::copy_file(STUCK_HEALTH_PLUGIN, plugins.file("stuck_health.so"));
     HostConfig config;
-    config.pluginDirectory = plugins.path();
+    config.pluginDirectory =
+        pluginFolderWithEcho(plugins, {{STUCK_HEALTH_PLUGIN, "stuck_health.so"}});
     config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
                       "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.stuck]\nlibrary = "
                       "stuck_health\nisolation = in_process\n" +

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "support/HostProcess.h"
+#include "support/PluginFolder.h"
 #include "support/RssPeak.h"
 #include "support/SlowReader.h"
 #include "support/TempDir.h"
@@ -88,10 +89,8 @@ class PluginIsolation : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         plugins_ = new TempDir();
-        fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins_->file("echo.so"));
-        fs::copy_file(BAD_PLUGIN, plugins_->file("bad_plugin.so"));
         HostConfig config;
-        config.pluginDirectory = plugins_->path();
+        config.pluginDirectory = pluginFolderWithEcho(*plugins_, {{BAD_PLUGIN, "bad_plugin.so"}});
         config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
                           "\n\n[plugin.echo]\nlibrary = echo\n"
                           "\n[plugin.bad]\nlibrary = bad_plugin\nrunner_timeout_s = " +
@@ -219,10 +218,8 @@ TEST_F(PluginIsolation, AMemoryLeakIsStoppedAtTheLimit) {
 // the in-process echo goes on meanwhile.
 TEST(PluginIsolationFlood, A200MBEmitIsHeldInItsRunnerAtItsReadersPace) {
     TempDir plugins;
-    fs::copy_file(pluginBuildDirectory() + "/echo.so", plugins.file("echo.so"));
-    fs::copy_file(BAD_PLUGIN, plugins.file("bad_plugin.so"));
     HostConfig config;
-    config.pluginDirectory = plugins.path();
+    config.pluginDirectory = pluginFolderWithEcho(plugins, {{BAD_PLUGIN, "bad_plugin.so"}});
     config.sections = "[key.test]\nsecret = " + std::string(kTestKey) +
                       "\n\n[plugin.echo]\nlibrary = echo\n\n[plugin.bad]\nlibrary = bad_plugin\n"
                       "runner_memory_mb = 0\n\n[streaming]\nchunk_chars = 16384\n"
