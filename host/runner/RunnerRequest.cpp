@@ -63,10 +63,9 @@ void RunnerRequest::setSlowed(bool slowed) {
     paced_.notify_all();
 }
 
-std::uint32_t RunnerRequest::accepted() const {
-    const std::uint32_t status = status_.load();
-    if (status != AGENTHOST_EMIT_OK) return status;
-    return honorsSlowDown_ && slowed_.load() ? AGENTHOST_EMIT_SLOW_DOWN : AGENTHOST_EMIT_OK;
+std::uint32_t RunnerRequest::accepted() {
+    const std::uint32_t status = onWritableNow();
+    return status == AGENTHOST_EMIT_SLOW_DOWN && !honorsSlowDown_ ? AGENTHOST_EMIT_OK : status;
 }
 
 void RunnerRequest::letThrough(bool on) {

@@ -67,7 +67,7 @@ class RunnerRequest final : public agenthost_request_host {
   private:
     // What an emit the host will take returns: the ended status, SLOW_DOWN while slowed (to a
     // plugin that honours it), or OK.
-    std::uint32_t accepted() const;
+    std::uint32_t accepted();
     // On a plugin thread: waits while the readers are behind and the request goes on.
     void holdWhileSlowed();
 
