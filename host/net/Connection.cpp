@@ -416,7 +416,22 @@ void Connection::failProtocol(std::uint16_t code) {
                          : code == ws::close_code::kInvalidPayload ? "invalid UTF-8"
                                                                    : "protocol error";
     log().information("closing " + peer_ + ": " + reason);
-    close(code, reason);
+    // RFC 6455 7.1.7: a failed connection is owed no close handshake. Our Close goes out, then
+    // the write side is shut down (the TCP close the peer waits for), and what the peer still
+    // sends is read and dropped until it closes (or the close timeout passes), so that the
+    // Close is not lost to a reset.
+    std::lock_guard<std::mutex> lock(ioMutex_);
+    if (dead_) return;
+    const auto now = Clock::now();
+    if (!closeQueued_) {
+        closeQueued_ = true;
+        closeQueuedAt_ = now;
+        const std::string frame = ws::encodeClose(code, reason);
+        if (!reserveLocked(frame.size(), now)) return;
+        outbound_.append(frame);
+    }
+    closeAfterSending_ = true;
+    flushLocked(now);
 }
 
 void Connection::onWritable(Clock::time_point now) {

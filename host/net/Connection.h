@@ -160,6 +160,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // it ran out with frames left, and the loop was asked to come back next turn.
     bool feedDecoder(const char* data, std::size_t size, Budget& budget, Clock::time_point now);
     void dispatch(ws::Message& message, Clock::time_point now);
+    // Fails the connection (RFC 6455 7.1.7): our Close, then TCP closed without a handshake.
     void failProtocol(std::uint16_t code);
     // Our Close frame is queued (or the connection is gone): data frames are no longer served.
     bool closing();
@@ -184,8 +185,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool writeArmed_ = false;
     bool closeQueued_ = false;  // our Close frame is queued: no more data frames
     bool peerClosed_ = false;   // the peer's Close frame arrived
-    // HTTP: shut the write side down once outbound_ is sent. Set under the lock (by a worker,
-    // for an answer made there); atomic because the loop also reads it without the lock.
+    // HTTP, or a WebSocket that broke the protocol: shut the write side down once outbound_ is
+    // sent. Set under the lock (by a worker, for an answer made there); atomic because the loop
+    // also reads it without the lock.
     std::atomic<bool> closeAfterSending_{false};
     bool hangUpAfterClose_ = false;  // dropped once our Close frame is sent
     bool writeShutDown_ = false;
