@@ -44,6 +44,12 @@ void appendLength(std::string& out, std::uint8_t maskBit, std::size_t length) {
     }
 }
 
+// XORs `bytes`, which start `offset` bytes into a frame's payload, with the frame's mask.
+void unmask(std::string& bytes, const std::uint8_t* key, std::size_t offset) {
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] ^= static_cast<char>(key[(offset + i) % 4]);
+}
+
 // FrameDecoder: how large the decoded prefix of the buffer may grow before it is dropped.
 constexpr std::size_t kCompactAfterBytes = 64 * 1024;
 
@@ -101,24 +107,37 @@ std::uint16_t FrameDecoder::decodeOne(std::vector<Message>& out, bool& needMore)
         for (std::size_t i = 0; i < extra; ++i) length = (length << 8) | p[header + i];
         header += extra;
     }
+    // A continuation with nothing to continue, or a new message inside a fragmented one, is
+    // refused from its header.
+    if (!isControl(opcode) && (opcode == 0x0) != inFragmentedMessage_)
+        return close_code::kProtocolError;
     // Refuse an oversized message from its header, before buffering its payload.
     const std::size_t soFar = isControl(opcode) ? 0 : fragments_.size();
     if (length > maxMessageBytes_ || soFar + length > maxMessageBytes_)
         return close_code::kMessageTooBig;
 
     const std::size_t maskBytes = masked ? 4 : 0;
+    const bool text = opcode == 0x1 || (opcode == 0x0 && fragmentedOpcode_ == Opcode::Text);
     if (available < header + maskBytes + length) {
         needMore = true;
+        // Fail fast: what has come of a text frame is checked now, not when it is whole.
+        const std::size_t present = available - std::min(available, header + maskBytes);
+        if (text && present > frameValidated_) {
+            std::string piece(
+                reinterpret_cast<const char*>(p + header + maskBytes + frameValidated_),
+                present - frameValidated_);
+            if (masked) unmask(piece, p + header, frameValidated_);
+            if (!textValidator_.feed(piece)) return close_code::kInvalidPayload;
+            frameValidated_ = present;
+        }
         return 0;
     }
     std::string payload(reinterpret_cast<const char*>(p + header + maskBytes),
                         static_cast<std::size_t>(length));
-    if (masked) {
-        const std::uint8_t* key = p + header;
-        for (std::size_t i = 0; i < payload.size(); ++i)
-            payload[i] ^= static_cast<char>(key[i % 4]);
-    }
+    if (masked) unmask(payload, p + header, 0);
     consumed_ += header + maskBytes + static_cast<std::size_t>(length);
+    const std::size_t validated = frameValidated_;
+    frameValidated_ = 0;
 
     if (isControl(opcode)) {
         if (opcode == 0x8) {
@@ -127,18 +146,19 @@ std::uint16_t FrameDecoder::decodeOne(std::vector<Message>& out, bool& needMore)
         out.push_back({static_cast<Opcode>(opcode), std::move(payload)});
         return 0;
     }
+    // Each fragment of a text message is checked as it comes (fail fast), the whole at its end.
+    if (text && !textValidator_.feed(std::string_view(payload).substr(validated)))
+        return close_code::kInvalidPayload;
     if (opcode == 0x0) {
-        if (!inFragmentedMessage_) return close_code::kProtocolError;
         fragments_.append(payload);
     } else {
-        if (inFragmentedMessage_) return close_code::kProtocolError;
         fragmentedOpcode_ = static_cast<Opcode>(opcode);
         fragments_ = std::move(payload);
     }
     inFragmentedMessage_ = !fin;
     if (fin) {
-        if (fragmentedOpcode_ == Opcode::Text && !util::isValidUtf8(fragments_))
-            return close_code::kInvalidPayload;
+        if (text && !textValidator_.complete()) return close_code::kInvalidPayload;
+        textValidator_.reset();
         out.push_back({fragmentedOpcode_, std::move(fragments_)});
         fragments_.clear();
     }

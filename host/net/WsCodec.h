@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/Utf8.h"
+
 namespace agenthost::ws {
 
 enum class Opcode : std::uint8_t {
@@ -72,6 +74,10 @@ class FrameDecoder {
     bool inFragmentedMessage_ = false;
     Opcode fragmentedOpcode_ = Opcode::Text;
     std::string fragments_;
+    // UTF-8 of the text message being received, checked as its bytes arrive (fail fast), and
+    // how many payload bytes of the frame not yet whole it has checked.
+    util::Utf8Validator textValidator_;
+    std::size_t frameValidated_ = 0;
 };
 
 // One complete frame. With a mask (client side) the payload is masked as RFC 6455 requires.

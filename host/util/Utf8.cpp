@@ -62,6 +62,30 @@ bool isValidUtf8(std::string_view text) {
     return true;
 }
 
+bool Utf8Validator::feed(std::string_view bytes) {
+    std::string joined;
+    std::string_view text = bytes;
+    if (!pending_.empty()) {  // at most 3 bytes: only the first sequence needs them
+        joined = pending_ + std::string(bytes.substr(0, 4));
+        text = joined;
+    }
+    std::size_t i = 0;
+    for (; i < text.size();) {
+        const Sequence sequence = sequenceAt(text, i);
+        if (sequence.kind == Sequence::Kind::Invalid) return false;
+        if (sequence.kind == Sequence::Kind::Truncated) break;
+        i += sequence.length;
+        if (!joined.empty() && i >= pending_.size()) {  // past the held bytes: go on in `bytes`
+            i -= pending_.size();
+            joined.clear();
+            pending_.clear();
+            text = bytes;
+        }
+    }
+    pending_ = std::string(text.substr(i));
+    return true;
+}
+
 std::string repairUtf8(std::string_view text) {
     std::string out;
     out.reserve(text.size());

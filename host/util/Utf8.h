@@ -12,6 +12,20 @@ namespace agenthost::util {
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
 bool isValidUtf8(std::string_view text);
 
+// Validates UTF-8 that arrives in pieces (a message's fragments, a frame's bytes as they come
+// in): it says as soon as a piece makes the text ill-formed, whatever the split.
+class Utf8Validator {
+  public:
+    // False once the text so far cannot be the start of well-formed UTF-8.
+    bool feed(std::string_view bytes);
+    // The text so far ends on a code point boundary (is well-formed as it is).
+    bool complete() const { return pending_.empty(); }
+    void reset() { pending_.clear(); }
+
+  private:
+    std::string pending_;  // an incomplete sequence at the end of the last piece
+};
+
 // Copies `text`, replacing every ill-formed subsequence with U+FFFD.
 std::string repairUtf8(std::string_view text);
 
