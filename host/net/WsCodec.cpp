@@ -106,6 +106,8 @@ std::uint16_t FrameDecoder::decodeOne(std::vector<Message>& out, bool& needMore)
         length = 0;
         for (std::size_t i = 0; i < extra; ++i) length = (length << 8) | p[header + i];
         header += extra;
+        // RFC 6455 5.2: a 64-bit length has its most significant bit clear.
+        if ((length >> 63) != 0) return close_code::kProtocolError;
     }
     // A continuation with nothing to continue, or a new message inside a fragmented one, is
     // refused from its header.
