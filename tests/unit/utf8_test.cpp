@@ -227,5 +227,42 @@ TEST(Utf8Truncated, OnlyASequenceCutShortAtTheEndIsLeftOut) {
     EXPECT_EQ(withoutTruncatedEnd(""), "");
 }
 
+// Utf8Validator: the same verdict as isValidUtf8 for every split of the text into two pieces,
+// given at the piece that holds the first byte that cannot continue it.
+TEST(Utf8Validator, GivesTheSameVerdictForEverySplit) {
+    const std::string texts[] = {"h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80!",
+                                 "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5",
+                                 "ab\xED\xA0\x80"
+                                 "cd",  // surrogate
+                                 "ab\xF4\x90\x80\x80"
+                                 "cd",  // above U+10FFFF
+                                 "ab\xE0\x80\xAF"
+                                 "cd",       // overlong
+                                 "ab\xC3"};  // cut short at the end
+    for (const std::string& text : texts)
+        for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+            Utf8Validator validator;
+            const bool ok = validator.feed(text.substr(0, cut)) && validator.feed(text.substr(cut));
+            EXPECT_EQ(ok && validator.complete(), isValidUtf8(text)) << "cut at " << cut;
+        }
+}
+
+TEST(Utf8Validator, FailsAtThePieceThatMakesTheTextIllFormed) {
+    Utf8Validator validator;
+    EXPECT_TRUE(validator.feed("\xCE\xBA\xE1\xBD\xB9\xF4"));  // F4 may start a code point
+    EXPECT_FALSE(validator.complete());
+    EXPECT_FALSE(validator.feed("\x90"));  // but not F4 90: above U+10FFFF
+}
+
+TEST(Utf8Validator, TakesOneByteAtATime) {
+    const std::string text = "\xF0\x9F\x98\x80\xE2\x82\xAC\xC3\xA9x";
+    Utf8Validator validator;
+    for (const char byte : text) EXPECT_TRUE(validator.feed(std::string(1, byte)));
+    EXPECT_TRUE(validator.complete());
+    validator.feed("\xE2\x82");
+    validator.reset();
+    EXPECT_TRUE(validator.complete());
+}
+
 }  // namespace
 }  // namespace agenthost::util
