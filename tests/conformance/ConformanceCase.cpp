@@ -259,7 +259,10 @@ std::vector<std::string> pieces(std::string_view bytes, std::size_t size) {
 std::string runCase(std::uint16_t port, const ConformanceCase& c, Stage stage) {
     const auto& expectations = stage == Stage::BeforeKey ? c.beforeKey : c.afterKey;
     try {
-        RawWebSocket ws(port, "/api/echo/ws");
+        RawWebSocket ws(port, "/api/echo/ws", c.upgradeHeaders);
+        // No extension is negotiated (permessage-deflate offers are declined).
+        require(ws.responseHead().find("Sec-WebSocket-Extensions") == std::string::npos,
+                "the server accepted an extension: " + ws.responseHead());
         if (stage == Stage::AfterKey) {
             ws.send(text(kTestKey));
             expectReady(ws);

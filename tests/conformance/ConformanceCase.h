@@ -56,6 +56,8 @@ struct ConformanceCase {
     std::string content = "Hello, world!";
     std::optional<std::string> keyStageMessage;  // sent instead of the key before it
     std::size_t chop = 0;  // each chunk written in pieces of this many bytes (0: whole)
+    // Extra upgrade request header lines (each ending in \r\n), e.g. an extension offer.
+    std::string upgradeHeaders;
 };
 
 // A row run in both stages with the same expectations.
