@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "frontend/RawHttp.h"
+
 namespace agenthost::test {
 namespace {
 
@@ -106,22 +108,7 @@ bool RawWebSocket::send(std::string_view bytes, std::size_t chop) {
 }
 
 bool RawWebSocket::receiveSome(std::chrono::milliseconds timeout) {
-    if (closed_) return false;
-    if (!socket_.poll(Poco::Timespan(timeout.count() * 1000), Poco::Net::Socket::SELECT_READ))
-        return false;
-    char chunk[65536];
-    int n = 0;
-    try {
-        n = socket_.receiveBytes(chunk, sizeof chunk);
-    } catch (const Poco::Exception&) {
-        n = 0;  // a reset closes it too
-    }
-    if (n <= 0) {
-        closed_ = true;
-        return false;
-    }
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
+    return !closed_ && receiveInto(socket_, buffer_, timeout, closed_);
 }
 
 std::optional<WireFrame> RawWebSocket::parseFrame() {

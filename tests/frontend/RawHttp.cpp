@@ -20,21 +20,25 @@ void RawHttp::send(const std::string& bytes) {
 }
 
 bool RawHttp::receiveSome(std::chrono::milliseconds timeout) {
-    if (closed_) return false;
-    if (!socket_.poll(Poco::Timespan(timeout.count() * 1000), Poco::Net::Socket::SELECT_READ))
+    return !closed_ && receiveInto(socket_, received_, timeout, closed_);
+}
+
+bool receiveInto(Poco::Net::StreamSocket& socket, std::string& into,
+                 std::chrono::milliseconds timeout, bool& closed) {
+    if (!socket.poll(Poco::Timespan(timeout.count() * 1000), Poco::Net::Socket::SELECT_READ))
         return false;
     char buffer[16384];
     int n = 0;
     try {
-        n = socket_.receiveBytes(buffer, sizeof buffer);
+        n = socket.receiveBytes(buffer, sizeof buffer);
     } catch (const Poco::Exception&) {
         n = 0;  // reset counts as closed
     }
     if (n <= 0) {
-        closed_ = true;
+        closed = true;
         return false;
     }
-    received_.append(buffer, static_cast<std::size_t>(n));
+    into.append(buffer, static_cast<std::size_t>(n));
     return true;
 }
 

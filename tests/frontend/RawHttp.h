@@ -46,6 +46,11 @@ class RawHttp {
     bool closed_ = false;
 };
 
+// Waits up to `timeout` for bytes on `socket` and appends what came to `into`; false when none
+// came, and then `closed` is set if the peer closed or reset the connection.
+bool receiveInto(Poco::Net::StreamSocket& socket, std::string& into,
+                 std::chrono::milliseconds timeout, bool& closed);
+
 // Responses at the start of `bytes`; `headRequests` of them (the first ones) have no body.
 std::vector<RawResponse> parseResponses(const std::string& bytes, std::size_t* used = nullptr,
                                         std::size_t headRequests = 0);
