@@ -262,6 +262,39 @@ TEST(WsDecoder, TextSplitInsideASequenceAcrossFragmentsIsValid) {
     EXPECT_EQ(d.messages[0].payload, "\xF0\x9F\x98\x80");
 }
 
+// Fail fast (RFC 6455 8.1): invalid UTF-8 fails the message when its byte arrives, in a
+// fragment before the last one, or in the received part of a frame not yet whole.
+TEST(WsDecoder, InvalidUtf8FailsBeforeTheMessageEnds) {
+    FrameDecoder decoder(kLimit);
+    std::vector<Message> out;
+    const std::string first = clientFrame(Opcode::Text, "ok \xF4", false);
+    EXPECT_EQ(decoder.feed(first.data(), first.size(), out), 0);
+    const std::string second = clientFrame(Opcode::Continuation, "\x90", false);
+    EXPECT_EQ(decoder.feed(second.data(), second.size(), out), close_code::kInvalidPayload);
+
+    FrameDecoder partial(kLimit);
+    const std::string frame = clientFrame(Opcode::Text, "ok \xED\xA0\x80 and more after it");
+    const std::size_t cut = frame.size() - 18;  // the surrogate is in, the rest is not
+    EXPECT_EQ(partial.feed(frame.data(), cut, out), close_code::kInvalidPayload);
+    EXPECT_TRUE(out.empty());
+}
+
+// A text message cut short inside a sequence is invalid when its last fragment ends it.
+TEST(WsDecoder, TextEndingInsideASequenceIsInvalidPayload) {
+    const std::string bytes =
+        clientFrame(Opcode::Text, "ab", false) + clientFrame(Opcode::Continuation, "\xE2\x82");
+    EXPECT_EQ(decode(bytes).error, close_code::kInvalidPayload);
+    EXPECT_EQ(decodeByteByByte(bytes).error, close_code::kInvalidPayload);
+}
+
+TEST(WsDecoder, SixtyFourBitLengthWithTheTopBitSetIsAProtocolError) {
+    std::string frame = "\x81\xFF";
+    frame += "\x80";
+    frame += std::string(7, '\0');
+    frame += std::string(reinterpret_cast<const char*>(kMask), 4);
+    EXPECT_EQ(decode(frame).error, close_code::kProtocolError);
+}
+
 TEST(WsDecoder, EmptyFramesAreMessages) {
     const auto d = decode(clientFrame(Opcode::Text, "") + clientFrame(Opcode::Close, ""));
     ASSERT_EQ(d.error, 0);
