@@ -229,6 +229,11 @@ std::vector<ConformanceCase> fragmentationCases() {
                  return one(pongFrame("pong", false) + continuation("payload"));
              },
              {closeWith(1002)}),
+        both("5.2.1x", "Close in 2 fragments",
+             [](const std::string&) {
+                 return one(clientFrame(8, "\x03", false) + continuation("\xe8"));
+             },
+             {closeWith(1002)}),
         both("5.3", "message in 2 fragments",
              [](const std::string& m) { return one(fragmented(m, 2)); }, {reply()}),
         both("5.4", "message in 2 fragments, each in a write of its own",
