@@ -151,28 +151,30 @@ std::vector<ConformanceCase> pingCases() {
     return cases;
 }
 
+// The reserved bits as Autobahn numbers them: the 3-bit field RSV1 RSV2 RSV3, so RSV = 1 is RSV3
+// alone and RSV = 4 is RSV1 alone; each case sets another combination.
 std::vector<ConformanceCase> reservedBitCases() {
     return {
-        both("3.1", "text frame with RSV1",
-             [](const std::string& m) { return one(text(m, true, 4)); }, {closeWith(1002)}),
-        both("3.2", "message, text frame with RSV2, Ping (one write)",
+        both("3.1", "text frame with RSV = 1",
+             [](const std::string& m) { return one(text(m, true, 1)); }, {closeWith(1002)}),
+        both("3.2", "message, text frame with RSV = 2, Ping (one write)",
              [](const std::string& m) { return one(text(m) + text(m, true, 2) + ping("")); },
              {repliesThenClose(1002)}),
-        both("3.3", "message, then (after its answer) text frame with RSV1+RSV2, Ping",
+        both("3.3", "message, then (after its answer) text frame with RSV = 3, Ping",
              [](const std::string& m) {
-                 return Chunks{text(m), text(m, true, 6) + ping("")};
+                 return Chunks{text(m), text(m, true, 3) + ping("")};
              },
              {after(0, reply()), closeWith(1002)}),
-        both("3.4", "message, then (after its answer) text frame with RSV3, Ping",
+        both("3.4", "message, then (after its answer) text frame with RSV = 4, Ping",
              [](const std::string& m) {
-                 return Chunks{text(m), text(m, true, 1) + ping("")};
+                 return Chunks{text(m), text(m, true, 4) + ping("")};
              },
              {after(0, reply()), closeWith(1002)}),
-        both("3.5", "binary frame with RSV1+RSV3",
+        both("3.5", "binary frame with RSV = 5",
              [](const std::string&) { return one(binary("\xff", true, 5)); }, {closeWith(1002)}),
-        both("3.6", "Ping with RSV1+RSV2",
+        both("3.6", "Ping with RSV = 6",
              [](const std::string&) { return one(ping("ping", true, 6)); }, {closeWith(1002)}),
-        both("3.7", "Close with all reserved bits",
+        both("3.7", "Close with RSV = 7",
              [](const std::string&) { return one(clientFrame(8, "\x03\xe8", true, 7)); },
              {closeWith(1002)}),
     };
