@@ -16,7 +16,8 @@
 #   if missing), SOAK_SESSIONS (1000), SOAK_INTERVAL_S (mean seconds between two messages of a
 #   session, 5), SOAK_P2_SHARE (0.5), SOAK_CLAUDE_SHARE (0.3), SOAK_INJECT (none; drop, dup or
 #   fdleak make the driver lose or repeat a frame or leak connections: the run must then fail),
-#   SOAK_RESULTS (bench/results), SOAK_KEEP (1: keep the temporary folder and its logs).
+#   SOAK_RESULTS (bench/results), SOAK_KEEP (1: keep the temporary folder and its logs),
+#   SOAK_DRIVER_ARGS (more options of bench/soak/driver.py, e.g. --mid-disconnect=0).
 # Needs python3-websockets (Debian) and gnuplot (gnuplot-nox) for the plot.
 set -euo pipefail
 
@@ -120,7 +121,7 @@ status=0
     --seconds="$(awk -v m="$MINUTES" 'BEGIN { print m * 60 + 2 }')" --sessions="$SESSIONS" \
     --interval-s="${SOAK_INTERVAL_S:-5}" --p2-share="${SOAK_P2_SHARE:-0.5}" \
     --claude-share="${SOAK_CLAUDE_SHARE:-0.3}" --inject="${SOAK_INJECT:-none}" \
-    --csv="$WORK/soak.csv" --summary="$WORK/summary.json" || status=$?
+    --csv="$WORK/soak.csv" --summary="$WORK/summary.json" ${SOAK_DRIVER_ARGS:-} || status=$?
 if ((status != 0)); then
     echo "soak: FAIL: the driver exited with $status" >&2
     exit 1

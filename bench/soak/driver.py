@@ -33,7 +33,7 @@ ECHO_REPEAT = 3  # [plugin.echo] repeat in the soak's ini: the answer is the mes
 
 CSV_COLUMNS = ("t_s,rss_kb,fds,threads,host_cpu_s,host_cpu_pct,driver_cpu_pct,mock_cpu_pct,"
                "connected,messages_done,messages_per_s,p50_ms,p99_ms,errors,lost,duplicated,"
-               "reconnects,resumes,reloads,swaps")
+               "reconnects,resumes,reloads,swaps,rss_anon_kb,rss_file_kb,rss_shmem_kb")
 
 
 class Failure(Exception):
@@ -302,7 +302,8 @@ def proc_status(pid):
         for line in f:
             name, _, value = line.partition(":")
             values[name] = value.split()[0] if value.split() else ""
-    return int(values["VmRSS"]), int(values["Threads"])
+    return (int(values["VmRSS"]), int(values["Threads"]),
+            [int(values.get(k, 0)) for k in ("RssAnon", "RssFile", "RssShmem")])
 
 
 def driver_cpu_s():
@@ -333,7 +334,7 @@ async def sampler(args, stats, stop, csv):
                     f"ws://127.0.0.1:{args.port}/api/echo/ws", ping_interval=None,
                     extra_headers={"Authorization": f"Bearer {args.key}"}))
         now = time.monotonic()
-        rss, threads = proc_status(args.host_pid)
+        rss, threads, rss_parts = proc_status(args.host_pid)
         fds = len(os.listdir(f"/proc/{args.host_pid}/fd"))
         host, driver, mock = proc_cpu_s(args.host_pid), driver_cpu_s(), proc_cpu_s(args.mock_pid)
         span = now - last["t"]
@@ -345,7 +346,7 @@ async def sampler(args, stats, stop, csv):
                stats.connected, stats.done, round((stats.done - last["done"]) / span, 1),
                round(percentile(latencies, 0.5), 1), round(percentile(latencies, 0.99), 1),
                stats.errors, stats.lost, stats.duplicated, stats.reconnects, stats.resumes,
-               stats.reloads, stats.swaps]
+               stats.reloads, stats.swaps] + rss_parts
         csv.write(",".join(map(str, row)) + "\n")
         csv.flush()
         print("soak: " + " ".join(f"{k}={v}" for k, v in zip(CSV_COLUMNS.split(","), row)),
