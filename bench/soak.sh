@@ -17,6 +17,7 @@
 #   session, 5), SOAK_P2_SHARE (0.5), SOAK_CLAUDE_SHARE (0.3), SOAK_INJECT (none; drop, dup or
 #   fdleak make the driver lose or repeat a frame or leak connections: the run must then fail),
 #   SOAK_RESULTS (bench/results), SOAK_KEEP (1: keep the temporary folder and its logs),
+#   SOAK_WARMUP_S (the warm-up, default min(300, a fifth of the run)),
 #   SOAK_DRIVER_ARGS (more options of bench/soak/driver.py, e.g. --mid-disconnect=0).
 # Needs python3-websockets (Debian) and gnuplot (gnuplot-nox) for the plot.
 set -euo pipefail
@@ -92,7 +93,7 @@ library = claude
 api_key = soak-not-a-real-key
 base_url = http://127.0.0.1:$MOCK_PORT
 
-; each protocol 2 session starts a new conversation every 20 turns; retention runs every
+; each session starts a new conversation every 20 turns; retention runs every
 ; minute and deletes the oldest beyond 5,000 (none a session is still on)
 [conversations]
 store = sqlite

@@ -143,6 +143,7 @@ class Session:
                 self.turns_in_conversation = 0
             else:
                 self.pending = None  # a protocol 1 turn never outlives its connection
+                self.turns_in_conversation = 0  # and each connection is a new conversation
             await self.chat(ws)
         finally:
             await ws.close()
@@ -157,8 +158,11 @@ class Session:
     async def chat(self, ws):
         while not self.stop.is_set():
             if self.pending is None:
-                if self.protocol == 2 and self.turns_in_conversation >= self.args.turns_per_conversation:
-                    self.conversation = None  # the next connection starts a new conversation
+                if self.turns_in_conversation >= self.args.turns_per_conversation:
+                    # A new conversation now and then, as people do: the host holds a live
+                    # conversation's history (up to history_max_turns), so conversations that
+                    # grew forever would be growth the soak cannot tell from a leak.
+                    self.conversation, self.last_seq = None, 0
                     return
                 try:
                     await asyncio.wait_for(self.stop.wait(), self.rng.uniform(

@@ -13,6 +13,7 @@ Writes the markdown report (a row per minute) and a gnuplot script that draws th
 import argparse
 import csv
 import json
+import os
 import sys
 
 GROWTH_LIMIT = 0.05
@@ -24,6 +25,8 @@ def read_rows(path):
 
 
 def warmup_s(minutes):
+    if os.environ.get("SOAK_WARMUP_S"):
+        return float(os.environ["SOAK_WARMUP_S"])
     return min(300.0, minutes * 60 / 5)
 
 
