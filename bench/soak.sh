@@ -9,7 +9,8 @@
 # Fails (exit 1, a "soak: FAIL" line per reason) on any lost or duplicated message, any
 # unexpected error frame, close or failed reload, or RSS or fds growing more than 5 % after the
 # warm-up (min(5 minutes, a fifth of the run)). Writes bench/results/soak.md (table),
-# soak.svg (plot, gnuplot) and soak.csv (every sample); SOAK_RESULTS elsewhere.
+# soak.svg (plot, gnuplot), soak.csv (every sample) and soak-summary.json (the driver's counts
+# and first failures); SOAK_RESULTS elsewhere.
 #
 #   bench/soak.sh [MINUTES]
 # Environment: SOAK_BUILD (build folder with bin/agenthost and plugins/, default build/; built
@@ -25,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MINUTES=${1:-60}
 BUILD=${SOAK_BUILD:-$ROOT/build}
-RESULTS=${SOAK_RESULTS:-$ROOT/bench/results}
+RESULTS=$(realpath -m "${SOAK_RESULTS:-$ROOT/bench/results}")
 PYTHON=/usr/bin/python3  # Debian's, with python3-websockets
 SESSIONS=${SOAK_SESSIONS:-1000}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -135,13 +136,14 @@ fi
 
 mkdir -p "$RESULTS"
 cp "$WORK/soak.csv" "$RESULTS/soak.csv"
+cp "$WORK/summary.json" "$RESULTS/soak-summary.json"
 machine="$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1); $(uname -r); load average before the run: $LOAD_BEFORE"
 verdict=0
-"$PYTHON" "$ROOT/bench/soak/report.py" --csv="$RESULTS/soak.csv" --summary="$WORK/summary.json" \
+"$PYTHON" "$ROOT/bench/soak/report.py" --csv="$RESULTS/soak.csv" --summary="$RESULTS/soak-summary.json" \
     --minutes="$MINUTES" --markdown="$RESULTS/soak.md" --gnuplot="$WORK/soak.gp" \
     --svg="$RESULTS/soak.svg" --machine="$machine" || verdict=$?
 if command -v gnuplot >/dev/null; then
-    (cd "$RESULTS" && gnuplot "$WORK/soak.gp")
+    gnuplot "$WORK/soak.gp"
 else
     echo "soak: gnuplot is not installed (apt-get install gnuplot-nox): no plot" >&2
 fi

@@ -112,28 +112,45 @@ def markdown(args, summary, rows, failures, trends):
     return "\n".join(lines)
 
 
-GNUPLOT = """set terminal svg size 1000,900 dynamic font "sans,11" background rgb "white"
+GNUPLOT = """set terminal svg size 1000,1000 dynamic font "sans,11" background rgb "white"
 set output "{svg}"
 set datafile separator ","
-set key autotitle columnhead top left
+set key outside right top vertical Left reverse width 2
+set lmargin 10
+set rmargin 32
 set grid
 set xlabel "minutes"
+set xrange [0:*]
+set arrow 1 from {warmup_min},graph 0 to {warmup_min},graph 1 nohead dashtype 2 lc rgb "gray40"
+set label 1 "end of warm-up" at {warmup_min},graph 0.92 offset 0.5,0 font ",9" tc rgb "gray40"
 set multiplot layout 4,1 title "agenthost soak: {title}"
-set ylabel "RSS (MB) / fds"
+set ylabel "RSS (MB)"
+set y2label "open fds"
 set yrange [0:*]
+set y2range [0:1<*]
+set ytics nomirror
+set y2tics
 plot "{csv}" using ($1/60):($2/1024) with lines lw 2 title "RSS (MB)", \\
-     "" using ($1/60):3 with lines lw 2 title "open fds", \\
-     "" using ($1/60):4 with lines lw 2 title "threads"
-set ylabel "CPU %"
+     "" using ($1/60):3 axes x1y2 with lines lw 2 title "open fds"
+set ylabel "CPU % of one core"
+set y2label "threads"
 plot "{csv}" using ($1/60):6 with lines lw 2 title "host", \\
      "" using ($1/60):7 with lines lw 2 title "driver", \\
-     "" using ($1/60):8 with lines lw 2 title "mock API"
+     "" using ($1/60):8 with lines lw 2 title "mock API", \\
+     "" using ($1/60):4 axes x1y2 with lines lw 1 dashtype 3 title "host threads"
+unset y2label
+unset y2tics
+set ytics mirror
 set ylabel "round trip (ms)"
 plot "{csv}" using ($1/60):12 with lines lw 2 title "p50", \\
      "" using ($1/60):13 with lines lw 2 title "p99"
-set ylabel "answers/s, errors"
+set ylabel "answers/s"
+set y2label "errors, cumulative"
+set y2range [0:1<*]
+set y2tics
+set ytics nomirror
 plot "{csv}" using ($1/60):11 with lines lw 2 title "answers/s", \\
-     "" using ($1/60):($14+$15+$16) with lines lw 2 title "errors + lost + duplicated"
+     "" using ($1/60):($14+$15+$16) axes x1y2 with lines lw 2 title "errors + lost + dup"
 unset multiplot
 """
 
@@ -155,7 +172,7 @@ def main():
     with open(args.markdown, "w") as f:
         f.write(markdown(args, summary, rows, failures, trends))
     with open(args.gnuplot, "w") as f:
-        f.write(GNUPLOT.format(svg=args.svg, csv=args.csv,
+        f.write(GNUPLOT.format(svg=args.svg, csv=args.csv, warmup_min=warmup_s(args.minutes) / 60,
                                title=f"{args.minutes:g} min, {summary['sessions']} sessions"))
     for failure in failures:
         print(f"soak: FAIL: {failure}")
