@@ -127,7 +127,7 @@ set multiplot layout 4,1 title "agenthost soak: {title}"
 set ylabel "RSS (MB)"
 set y2label "open fds"
 set yrange [0:*]
-set y2range [0:1<*]
+set y2range [0:*]
 set ytics nomirror
 set y2tics
 plot "{csv}" using ($1/60):($2/1024) with lines lw 2 title "RSS (MB)", \\
@@ -140,13 +140,14 @@ plot "{csv}" using ($1/60):6 with lines lw 2 title "host", \\
      "" using ($1/60):4 axes x1y2 with lines lw 1 dashtype 3 title "host threads"
 unset y2label
 unset y2tics
+set y2range [0:1]
 set ytics mirror
 set ylabel "round trip (ms)"
 plot "{csv}" using ($1/60):12 with lines lw 2 title "p50", \\
      "" using ($1/60):13 with lines lw 2 title "p99"
 set ylabel "answers/s"
 set y2label "errors, cumulative"
-set y2range [0:1<*]
+set y2range [0:{errors_max}]
 set y2tics
 set ytics nomirror
 plot "{csv}" using ($1/60):11 with lines lw 2 title "answers/s", \\
@@ -173,6 +174,8 @@ def main():
         f.write(markdown(args, summary, rows, failures, trends))
     with open(args.gnuplot, "w") as f:
         f.write(GNUPLOT.format(svg=args.svg, csv=args.csv, warmup_min=warmup_s(args.minutes) / 60,
+                               errors_max=max([1] + [r["errors"] + r["lost"] + r["duplicated"]
+                                                     for r in rows]) * 1.1,
                                title=f"{args.minutes:g} min, {summary['sessions']} sessions"))
     for failure in failures:
         print(f"soak: FAIL: {failure}")
