@@ -23,13 +23,12 @@
 # Needs python3-websockets (Debian) and gnuplot (gnuplot-nox) for the plot.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# free_port, wait_health, machine_line, PYTHON (Debian's, with python3-websockets), LOAD_BEFORE
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MINUTES=${1:-60}
 BUILD=${SOAK_BUILD:-$ROOT/build}
 RESULTS=$(realpath -m "${SOAK_RESULTS:-$ROOT/bench/results}")
-PYTHON=/usr/bin/python3  # Debian's, with python3-websockets
 SESSIONS=${SOAK_SESSIONS:-1000}
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [[ ! -x $BUILD/bin/agenthost || ! -f $BUILD/plugins/echo.so || ! -f $BUILD/plugins/claude.so ]]; then
     echo "== building agenthost, echo and claude in $BUILD" >&2
@@ -52,9 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 PORT=$(free_port)
 MOCK_PORT=$(free_port)
 AGENTHOST_BENCH_KEY=soak-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
@@ -106,11 +102,7 @@ EOF
 MOCK_PID=$!
 "$BUILD/bin/agenthost" --config="$WORK/agenthost.ini" >"$WORK/agenthost.out" 2>&1 &
 HOST_PID=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null || {
+wait_health "$PORT" || {
     echo "soak: FAIL: the host did not start" >&2
     cat "$WORK/agenthost.out" "$WORK/agenthost.log" >&2 2>/dev/null || true
     exit 1
@@ -137,7 +129,7 @@ fi
 mkdir -p "$RESULTS"
 cp "$WORK/soak.csv" "$RESULTS/soak.csv"
 cp "$WORK/summary.json" "$RESULTS/soak-summary.json"
-machine="$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1); $(uname -r); load average before the run: $LOAD_BEFORE"
+machine=$(machine_line)
 verdict=0
 "$PYTHON" "$ROOT/bench/soak/report.py" --csv="$RESULTS/soak.csv" --summary="$RESULTS/soak-summary.json" \
     --minutes="$MINUTES" --markdown="$RESULTS/soak.md" --gnuplot="$WORK/soak.gp" \
