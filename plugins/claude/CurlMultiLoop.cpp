@@ -47,8 +47,14 @@ void CurlMultiLoop::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-void CurlMultiLoop::schedule(Clock::time_point when, Task task) {
-    timers_.emplace(when, std::move(task));
+CurlMultiLoop::TimerId CurlMultiLoop::schedule(Clock::time_point when, Task task) {
+    const TimerId timer{when, ++lastTimer_};
+    timers_.emplace(timer, std::move(task));
+    return timer;
+}
+
+void CurlMultiLoop::cancel(const TimerId& timer) {
+    timers_.erase(timer);
 }
 
 void CurlMultiLoop::attach(CURL* easy, Done done) {
@@ -93,7 +99,7 @@ bool CurlMultiLoop::runPosted() {
 
 void CurlMultiLoop::runDueTimers() {
     const auto now = Clock::now();
-    while (!timers_.empty() && timers_.begin()->first <= now) {
+    while (!timers_.empty() && timers_.begin()->first.first <= now) {
         Task task = std::move(timers_.begin()->second);
         timers_.erase(timers_.begin());
         runSafely(task);
@@ -117,9 +123,9 @@ void CurlMultiLoop::collectFinished() {
 int CurlMultiLoop::pollTimeoutMs() const {
     // curl_multi_poll also wakes for curl's own timeouts, so only our timers matter here.
     if (timers_.empty()) return kMaxPollMs;
-    const auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(timers_.begin()->first - Clock::now())
-            .count();
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          timers_.begin()->first.first - Clock::now())
+                          .count();
     return static_cast<int>(std::clamp<long long>(wait + 1, 0, kMaxPollMs));
 }
 

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace agenthost::claude {
@@ -38,8 +39,14 @@ class CurlMultiLoop {
     // (their Done gets CURLE_ABORTED_BY_CALLBACK), drops pending timers and joins the thread.
     void stop();
 
+    // When a scheduled task is due, and which one it is: cancel() forgets it.
+    using TimerId = std::pair<Clock::time_point, std::uint64_t>;
+
     // Loop thread only.
-    void schedule(Clock::time_point when, Task task);
+    TimerId schedule(Clock::time_point when, Task task);
+    // Drops a task that has not run yet (nothing if it ran or was cancelled): a timer that is
+    // no longer needed must not keep what its task holds until it is due.
+    void cancel(const TimerId& timer);
     void attach(CURL* easy, Done done);
     // Takes `easy` out without calling its Done; an unfinished transfer's connection is closed.
     void detach(CURL* easy);
@@ -59,7 +66,8 @@ class CurlMultiLoop {
     bool stopped_ = false;
 
     // Loop-thread state.
-    std::multimap<Clock::time_point, Task> timers_;
+    std::map<TimerId, Task> timers_;
+    std::uint64_t lastTimer_ = 0;
     std::unordered_map<CURL*, Done> attached_;
 
     std::thread thread_;

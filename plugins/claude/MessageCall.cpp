@@ -181,6 +181,7 @@ CURL* MessageCall::newEasyHandle() {
 
 void MessageCall::releaseEasy() {
     if (easy_ != nullptr) {
+        if (silenceTimer_) env_.loop->cancel(*std::exchange(silenceTimer_, std::nullopt));
         env_.loop->detach(easy_);
         curl_easy_cleanup(easy_);
         easy_ = nullptr;
@@ -248,7 +249,7 @@ void MessageCall::retryOrFail(Failure failure, bool retryable, const RetryHints&
 // Fails the attempt when the API sends nothing for `timeout`, checking again after each read.
 void MessageCall::watchSilence(unsigned attempt, Clock::time_point when) {
     std::weak_ptr<MessageCall> weak = shared_from_this();
-    env_.loop->schedule(when, [weak, attempt] {
+    silenceTimer_ = env_.loop->schedule(when, [weak, attempt] {
         auto self = weak.lock();
         if (!self || self->easy_ == nullptr || static_cast<unsigned>(self->attempts_) != attempt)
             return;

@@ -100,6 +100,9 @@ class MessageCall : public std::enable_shared_from_this<MessageCall> {
     // The current attempt.
     CURL* easy_ = nullptr;
     curl_slist* headers_ = nullptr;
+    // The attempt's silence watch: cancelled with the attempt, since a pending timer keeps this
+    // call's memory for up to timeout_s after it finished.
+    std::optional<CurlMultiLoop::TimerId> silenceTimer_;
     char curlError_[CURL_ERROR_SIZE] = {};
     long status_ = 0;
     std::string contentType_;

@@ -201,6 +201,11 @@ std::vector<RecordedRequest> MockAnthropic::requests() const {
     return requests_;
 }
 
+void MockAnthropic::forgetRequests() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<RecordedRequest>().swap(requests_);
+}
+
 std::size_t MockAnthropic::requestCount() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return requests_.size();

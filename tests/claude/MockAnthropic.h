@@ -94,6 +94,8 @@ class MockAnthropic {
     void enqueue(Behaviour behaviour);
 
     std::vector<RecordedRequest> requests() const;
+    // Drops the recorded requests (and their memory): for tests that count the heap.
+    void forgetRequests();
     std::size_t requestCount() const;
     bool waitForRequests(std::size_t count, std::chrono::milliseconds timeout = 5s) const;
 
