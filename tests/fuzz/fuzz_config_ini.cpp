@@ -56,8 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!lint.empty()) FUZZ_CHECK(!result.ok());
     for (const config::Problem& problem : result.errors) FUZZ_CHECK(problem.line <= lines);
     const std::string described = describeAll(result);
-    FUZZ_CHECK(described.find(kEnvSecret) == std::string::npos);
-    FUZZ_CHECK(described.find(kFileSecret) == std::string::npos);
+    // (Unless the text itself has them: a problem may quote its line.)
+    if (text.find(kEnvSecret) == std::string::npos)
+        FUZZ_CHECK(described.find(kEnvSecret) == std::string::npos);
+    if (text.find(kFileSecret) == std::string::npos)
+        FUZZ_CHECK(described.find(kFileSecret) == std::string::npos);
 
     const config::LoadResult again = config::loadConfig(path);
     FUZZ_CHECK(again.ok() == result.ok());

@@ -1,6 +1,6 @@
 // The store's turn encoding (host/store/TurnRecordJson): any turn record the host can build
 // (text fields valid UTF-8 as the host makes them; the plugin's opaque turn data any bytes;
-// any counts and times) is written as one line and read back unchanged; and any line that
+// any token counts, any times and seqs) is written as one line and read back unchanged; and any line that
 // reads as a record reads back the same once written again.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -39,7 +39,7 @@ std::string text(FuzzedDataProvider& in) {
 
 TurnRecord recordFrom(FuzzedDataProvider& in) {
     TurnRecord turn;
-    turn.turn = in.ConsumeIntegral<int>();
+    turn.turn = in.ConsumeIntegralInRange<int>(0, INT32_MAX);
     turn.status = static_cast<TurnStatus>(in.ConsumeIntegralInRange<int>(0, 4));
     turn.user = text(in);
     turn.assistant = text(in);
@@ -57,9 +57,11 @@ TurnRecord recordFrom(FuzzedDataProvider& in) {
     }
     turn.errorCode = text(in);
     turn.errorMessage = text(in);
-    turn.startedAt = in.ConsumeIntegral<std::int64_t>();
-    turn.finishedAt = in.ConsumeIntegral<std::int64_t>();
-    turn.seqReserved = in.ConsumeIntegral<std::int64_t>();
+    // Turn numbers, times and seqs are never negative (Poco 1.11 reads a negative number of 18
+    // digits or more through a double, inexactly); token counts take any value a plugin reports.
+    turn.startedAt = in.ConsumeIntegralInRange<std::int64_t>(0, INT64_MAX);
+    turn.finishedAt = in.ConsumeIntegralInRange<std::int64_t>(0, INT64_MAX);
+    turn.seqReserved = in.ConsumeIntegralInRange<std::int64_t>(0, INT64_MAX);
     turn.pluginData = in.ConsumeRandomLengthString(64);
     return turn;
 }
