@@ -1,7 +1,7 @@
 // The ini file (host/config): lintIni and loadConfig, with `env:` and `file:` values, on any
 // text. Neither throws; a text lintIni finds fault with never loads; every problem's line is a
-// line of the file; the same file loads the same way twice; and no problem message shows the
-// value of a secret it resolved (env:AGENTHOST_FUZZ_SECRET, file:secret.txt).
+// line of the file; and no problem message shows the value of a secret it resolved
+// (env:AGENTHOST_FUZZ_SECRET, file:secret.txt).
 #include <unistd.h>
 
 #include <cstddef>
@@ -61,9 +61,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(described.find(kEnvSecret) == std::string::npos);
     if (text.find(kFileSecret) == std::string::npos)
         FUZZ_CHECK(described.find(kFileSecret) == std::string::npos);
-
-    const config::LoadResult again = config::loadConfig(path);
-    FUZZ_CHECK(again.ok() == result.ok());
-    FUZZ_CHECK(describeAll(again) == described);
     return 0;
 }

@@ -1,7 +1,7 @@
 // The store's turn encoding (host/store/TurnRecordJson): any turn record the host can build
 // (text fields valid UTF-8 as the host makes them; the plugin's opaque turn data any bytes;
-// any token counts, any times and seqs) is written as one line and read back unchanged; and any line that
-// reads as a record reads back the same once written again.
+// any token counts, any times and seqs) is written as one line and read back unchanged; and any
+// line that reads as a record reads back the same once written again.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
