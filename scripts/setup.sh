@@ -15,6 +15,7 @@ packages=(
   prometheus          # promtool and a server for the /metrics tests (tests/metrics); not run as a service
   chromium chromium-driver python3-selenium  # the chat page's browser test (tests/web)
   python3-pexpect     # drives `agenthost chat` through a pseudo-terminal (tests/chat)
+  clang-14 libclang-rt-14-dev  # the libFuzzer targets (tests/fuzz, scripts/fuzz.sh): libFuzzer, ASan, UBSan
 )
 # npm installs the Codex CLI for the codex_bridgehub tests (below). A machine that has npm
 # already (say, Node.js from another source, whose nodejs conflicts with Debian's npm) keeps it.

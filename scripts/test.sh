@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a passing test suite:
-#   scripts/test.sh            the suite, then again under AddressSanitizer+UBSan and ThreadSanitizer
+#   scripts/test.sh            the suite, then again under AddressSanitizer+UBSan and ThreadSanitizer,
+#                              then every fuzz target for a few seconds (about a minute in all)
 #   scripts/test.sh --quick    the suite once, without the sanitizer builds
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,5 +46,10 @@ if [ "${1:-}" != "--quick" ]; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
     run_suite build-tsan "tsan" -DAGENTHOST_BENCH=OFF -DAGENTHOST_WERROR=ON \
     -DAGENTHOST_SANITIZE=thread
+  # The libFuzzer targets (tests/fuzz) on their committed corpora: 9 targets x 7 s. It catches
+  # a parser change that breaks a property on the known inputs or near them; long runs are
+  # scripts/fuzz.sh's (README, "Fuzzing").
+  echo "== fuzz ($(date +%T))"
+  scripts/fuzz.sh 7
 fi
 echo "== all tests passed ($(date +%T))"

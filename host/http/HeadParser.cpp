@@ -104,15 +104,19 @@ HeadParser::~HeadParser() = default;
 
 void HeadParser::reset() {
     beast_ = std::make_unique<Beast>();
+    fed_ = 0;
     beast_->parser.header_limit(static_cast<std::uint32_t>(limits_.maxHeaderBytes));
     beast_->parser.eager(false);  // stop after the head; bodies are refused in finish()
 }
 
 HeadResult HeadParser::parse(std::string_view bytes) {
-    if (bytes.empty()) return {};
+    if (bytes.size() <= fed_) return {};
+    // Beast consumes what it has parsed even when it needs more (a whole request line before
+    // the fields are complete): only the bytes after those are new to it.
     boost::system::error_code ec;
     const std::size_t used =
-        beast_->parser.put(boost::asio::const_buffer(bytes.data(), bytes.size()), ec);
+        beast_->parser.put(boost::asio::const_buffer(bytes.data() + fed_, bytes.size() - fed_), ec);
+    fed_ += used;
     if (ec == bhttp::error::need_more) return {};
     if (ec == bhttp::error::header_limit)
         return refuse(
@@ -120,8 +124,8 @@ HeadResult HeadParser::parse(std::string_view bytes) {
             "the request head is larger than " + std::to_string(limits_.maxHeaderBytes) + " bytes");
     if (ec) return badRequest("malformed request head (" + ec.message() + ")");
     if (!beast_->parser.is_header_done()) return {};
-    HeadResult result = finish(beast_->parser.get(), bytes.substr(0, used), limits_);
-    result.consumed = used;
+    HeadResult result = finish(beast_->parser.get(), bytes.substr(0, fed_), limits_);
+    result.consumed = fed_;
     return result;
 }
 

@@ -52,6 +52,9 @@ class HeadParser {
     struct Beast;
     HeadLimits limits_;
     std::unique_ptr<Beast> beast_;
+    // Bytes at the start of the head that Beast has consumed already (a request line that was
+    // complete while the fields were not): they are not handed to it again.
+    std::size_t fed_ = 0;
 };
 
 }  // namespace agenthost::http

@@ -193,7 +193,9 @@ std::string encodeClose(std::uint16_t code, std::string_view reason, const std::
     std::string payload;
     payload.push_back(static_cast<char>(code >> 8));
     payload.push_back(static_cast<char>(code & 0xFF));
-    payload.append(reason.substr(0, 123));
+    // At most 125 bytes in a control frame; cut between characters, since a peer fails the
+    // connection on a reason that is not UTF-8.
+    payload.append(util::withoutTruncatedEnd(reason.substr(0, 123)));
     return encodeFrame(Opcode::Close, payload, true, mask);
 }
 

@@ -1,9 +1,14 @@
 #include "store/TurnRecordJson.h"
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <sstream>
+
 #include "store/TurnStatus.h"
+#include "util/Utf8.h"
 
 namespace agenthost::store {
 
@@ -44,6 +49,32 @@ void appendField(std::string& out, const char* name, std::int64_t value) {
     out += std::to_string(value);
 }
 
+// Token counts are unsigned 64-bit (what a plugin may report): written as such, not cast to
+// int64, whose negative text would make the record unreadable.
+void appendField(std::string& out, const char* name, std::uint64_t value) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+    out += std::to_string(value);
+}
+
+// A plugin's turn data is opaque bytes; JSON strings hold only UTF-8 (Poco's parser refuses a
+// record with anything else), so other bytes are kept as base64 instead.
+std::string base64(std::string_view bytes) {
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out, Poco::BASE64_NO_PADDING);
+    encoder.rdbuf()->setLineLength(0);
+    encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    encoder.close();
+    return out.str();
+}
+
+std::string fromBase64(const std::string& text) {
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in, Poco::BASE64_NO_PADDING);
+    return std::string(std::istreambuf_iterator<char>(decoder), {});
+}
+
 }  // namespace
 
 void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
@@ -54,13 +85,11 @@ void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
     appendField(out, "assistant", turn.assistant);
     appendField(out, "stop_reason", turn.stopReason);
     if (turn.usage) {
-        appendField(out, "input_tokens", static_cast<std::int64_t>(turn.usage->inputTokens));
-        appendField(out, "output_tokens", static_cast<std::int64_t>(turn.usage->outputTokens));
+        appendField(out, "input_tokens", turn.usage->inputTokens);
+        appendField(out, "output_tokens", turn.usage->outputTokens);
         if (turn.usage->hasCache) {
-            appendField(out, "cache_creation_input_tokens",
-                        static_cast<std::int64_t>(turn.usage->cacheCreationInputTokens));
-            appendField(out, "cache_read_input_tokens",
-                        static_cast<std::int64_t>(turn.usage->cacheReadInputTokens));
+            appendField(out, "cache_creation_input_tokens", turn.usage->cacheCreationInputTokens);
+            appendField(out, "cache_read_input_tokens", turn.usage->cacheReadInputTokens);
         }
     }
     appendField(out, "error_code", turn.errorCode);
@@ -68,7 +97,11 @@ void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
     appendField(out, "started_at", turn.startedAt);
     appendField(out, "finished_at", turn.finishedAt);
     if (turn.seqReserved) appendField(out, "seq_reserved", turn.seqReserved);
-    if (!turn.pluginData.empty()) appendField(out, "plugin_data", turn.pluginData);
+    if (util::isValidUtf8(turn.pluginData)) {
+        if (!turn.pluginData.empty()) appendField(out, "plugin_data", turn.pluginData);
+    } else {
+        appendField(out, "plugin_data_base64", base64(turn.pluginData));
+    }
     out += '}';
 }
 
@@ -100,7 +133,9 @@ std::optional<TurnRecord> parseTurnRecordJson(std::string_view json) {
         turn.startedAt = object->optValue<Millis>("started_at", 0);
         turn.finishedAt = object->optValue<Millis>("finished_at", 0);
         turn.seqReserved = object->optValue<std::int64_t>("seq_reserved", 0);
-        turn.pluginData = object->optValue<std::string>("plugin_data", "");
+        turn.pluginData = object->has("plugin_data_base64")
+                              ? fromBase64(object->getValue<std::string>("plugin_data_base64"))
+                              : object->optValue<std::string>("plugin_data", "");
         return turn;
     } catch (const Poco::Exception&) {
         return std::nullopt;

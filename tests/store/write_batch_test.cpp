@@ -81,6 +81,49 @@ TEST(TurnRecordJson, KeepsThePluginDataAndTheCacheCounts) {
     EXPECT_EQ(back->usage->cacheReadInputTokens, 400u);
 }
 
+// Found by fuzz_turn_record: a count above INT64_MAX (report_usage takes any uint64_t) was
+// written as a negative number, which the reader refused: the whole turn was lost from history.
+TEST(TurnRecordJson, KeepsTokenCountsAboveInt64Max) {
+    TurnRecord turn;
+    turn.turn = 1626430659;
+    turn.status = TurnStatus::Cancelled;
+    turn.user = "\xEF\xBF\xBD\t;";
+    turn.stopReason = "\xEF\xBF\xBD";
+    turn.usage = TokenUsage{9226128909292848075u, 92, true, UINT64_MAX, 1};
+    std::string json;
+    appendTurnRecordJson(json, turn);
+    const auto back = parseTurnRecordJson(json);
+    ASSERT_TRUE(back && back->usage);
+    EXPECT_EQ(back->usage->inputTokens, 9226128909292848075u);
+    EXPECT_EQ(back->usage->outputTokens, 92u);
+    EXPECT_EQ(back->usage->cacheCreationInputTokens, UINT64_MAX);
+    EXPECT_EQ(back->usage->cacheReadInputTokens, 1u);
+}
+
+// Found by fuzz_turn_record: turn data is opaque bytes (set_turn_data), but JSON strings hold
+// only UTF-8, so a record whose data was not UTF-8 could not be read back and the turn was lost.
+TEST(TurnRecordJson, KeepsTurnDataThatIsNotUtf8) {
+    TurnRecord turn;
+    turn.turn = 8092416;
+    turn.status = TurnStatus::Running;
+    turn.errorMessage = "\xEF\xBF\xBD";
+    turn.startedAt = 263882790666240;
+    turn.finishedAt = 72057589749801825;
+    turn.seqReserved = 2007428374271129720;
+    for (const std::string data :
+         {std::string("\xA4"), std::string("a\0b\xFF\xFE\n\"", 7), std::string(3000, '\x80')}) {
+        turn.pluginData = data;
+        std::string json;
+        appendTurnRecordJson(json, turn);
+        EXPECT_EQ(json.find('\n'), std::string::npos);
+        const auto back = parseTurnRecordJson(json);
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->pluginData, data);
+        EXPECT_EQ(back->errorMessage, turn.errorMessage);
+        EXPECT_EQ(back->seqReserved, turn.seqReserved);
+    }
+}
+
 TEST(WriteBatch, ADeleteDropsWhatCameBeforeItAndRetentionSeesEverythingEarlier) {
     std::vector<QueuedWrite> writes;
     Ticket ticket = 0;

@@ -320,6 +320,27 @@ TEST(WsClose, LongReasonIsCutToFitAControlFrame) {
     EXPECT_EQ(closeCodeOf(d.messages[0].payload), 1000);
 }
 
+// Found by fuzz_ws_frames: the reason was cut at 123 bytes in the middle of a UTF-8 sequence
+// (here U+C502, bytes 121-123), and the peer had to fail the connection on the invalid close.
+TEST(WsClose, ALongReasonIsCutBetweenCharacters) {
+    std::string reason(127, '\0');
+    reason[46] = ' ';
+    reason[83] = '\x07';
+    reason[84] = '\x13';
+    reason[88] = '2';
+    reason.replace(121, 3, "\xEC\x94\x82");
+    const auto d = decode(encodeClose(0x1300, reason, kMask));
+    ASSERT_EQ(d.error, 0);
+    ASSERT_EQ(d.messages.size(), 1u);
+    EXPECT_EQ(closeCodeOf(d.messages[0].payload), 0x1300);
+    EXPECT_EQ(d.messages[0].payload.substr(2), reason.substr(0, 121));
+    for (std::size_t cut = 120; cut <= 124; ++cut) {  // every place a 4-byte character can sit
+        const std::string text = std::string(cut, 'r') + "\xF0\x9F\x98\x80";
+        const auto e = decode(encodeClose(close_code::kNormal, text, kMask));
+        EXPECT_EQ(e.error, 0) << cut;
+    }
+}
+
 // Close body from a code and a reason.
 std::string closeBody(std::uint16_t code, const std::string& reason = "") {
     return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)} + reason;
