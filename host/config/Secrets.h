@@ -12,7 +12,7 @@ struct Resolved {
 };
 
 // Resolves `env:VAR` (the variable must exist and be non-empty) and `file:PATH` (relative to
-// baseDir; trailing newlines trimmed). Anything else is returned as it is.
+// baseDir; trailing newlines trimmed; at most 64 KiB). Anything else is returned as it is.
 Resolved resolveValue(const std::string& raw, const std::string& baseDir);
 
 }  // namespace agenthost::config

@@ -291,6 +291,13 @@ TEST_F(ConfigTest, UnresolvableEnvNamesTheVariableAndNoSecret) {
     EXPECT_TRUE(hasProblem(result.errors, "key.c", "secret", "missing.key"));
 }
 
+TEST_F(ConfigTest, ASecretFileIsReadUpTo64KiBAndNoFurther) {
+    // /dev/zero never ends: without the bound, loading the config would read until memory ran out.
+    const auto result = load("[key.zero]\nsecret = file:/dev/zero\n");
+    EXPECT_TRUE(hasProblem(result.errors, "key.zero", "secret", "larger than 64 KiB"))
+        << describeAll(result.errors);
+}
+
 TEST_F(ConfigTest, ProblemsNeverShowSecrets) {
     ScopedEnv secret("AGENTHOST_UNIT_TEST_SECRET", "sk-very-secret-value");
     const auto result = load(
