@@ -110,7 +110,7 @@ TEST(TurnRecordJson, KeepsTurnDataThatIsNotUtf8) {
     turn.startedAt = 263882790666240;
     turn.finishedAt = 72057589749801825;
     turn.seqReserved = 2007428374271129720;
-    for (const std::string data :
+    for (const std::string& data :
          {std::string("\xA4"), std::string("a\0b\xFF\xFE\n\"", 7), std::string(3000, '\x80')}) {
         turn.pluginData = data;
         std::string json;
