@@ -5,6 +5,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <concepts>
 #include <sstream>
 
 #include "store/TurnStatus.h"
@@ -42,16 +43,11 @@ void appendField(std::string& out, const char* name, std::string_view text) {
     appendString(out, text);
 }
 
-void appendField(std::string& out, const char* name, std::int64_t value) {
-    out += ",\"";
-    out += name;
-    out += "\":";
-    out += std::to_string(value);
-}
-
-// Token counts are unsigned 64-bit (what a plugin may report): written as such, not cast to
-// int64, whose negative text would make the record unreadable.
-void appendField(std::string& out, const char* name, std::uint64_t value) {
+// Signed (seqs, times) and unsigned (token counts, what a plugin may report) numbers, each
+// written as its own type: an unsigned count cast to int64 could give negative text, which would
+// make the record unreadable.
+template <std::integral Integer>
+void appendField(std::string& out, const char* name, Integer value) {
     out += ",\"";
     out += name;
     out += "\":";
