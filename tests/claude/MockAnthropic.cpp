@@ -82,11 +82,14 @@ Poco::JSON::Object::Ptr RecordedRequest::json() const {
 
 // ---- Exchange
 
-void Exchange::startStream() {
+void Exchange::startStream(std::optional<std::size_t> contentLength) {
     response_.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
     response_.setContentType("text/event-stream; charset=utf-8");
     response_.set("request-id", "req_mock");
-    response_.setChunkedTransferEncoding(true);
+    if (contentLength)
+        response_.setContentLength64(static_cast<Poco::Int64>(*contentLength));
+    else
+        response_.setChunkedTransferEncoding(true);
     stream_ = &response_.send();
     stream_->flush();
 }
@@ -337,6 +340,19 @@ Behaviour streamPieces(std::vector<std::string> pieces, std::uint64_t inputToken
         exchange.write(messageStartEvent(inputTokens));
         for (const auto& piece : pieces) exchange.write(textDeltaEvent(piece));
         exchange.write(messageEndEvents(outputTokens));
+    };
+}
+
+Behaviour streamPiecesSized(std::vector<std::string> pieces, std::uint64_t inputTokens,
+                            std::uint64_t outputTokens) {
+    return [=](Exchange& exchange) {
+        std::vector<std::string> events{messageStartEvent(inputTokens)};
+        for (const auto& piece : pieces) events.push_back(textDeltaEvent(piece));
+        events.push_back(messageEndEvents(outputTokens));
+        std::size_t length = 0;
+        for (const auto& event : events) length += event.size();
+        exchange.startStream(length);
+        for (const auto& event : events) exchange.write(event);
     };
 }
 

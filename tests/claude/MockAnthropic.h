@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,10 @@ class Exchange {
 
     const RecordedRequest& request;
 
-    // Starts a 200 text/event-stream response with chunked transfer.
-    void startStream();
+    // Starts a 200 text/event-stream response: chunked transfer, or with a Content-Length when
+    // `contentLength` is given (the body then ends with its last byte, not with a separate
+    // terminating chunk).
+    void startStream(std::optional<std::size_t> contentLength = std::nullopt);
     // Writes and flushes; false once the client has gone (the write failed).
     bool write(const std::string& bytes);
     // Writes `bytes` in pieces of 1..maxPiece bytes with `pause` between them.
@@ -142,6 +145,12 @@ std::string stopEvents(const std::string& stopReason, std::uint64_t outputTokens
 // Common behaviours.
 Behaviour streamPieces(std::vector<std::string> pieces, std::uint64_t inputTokens = 10,
                        std::uint64_t outputTokens = 5);
+// As streamPieces, with a Content-Length instead of chunked transfer: the response is over the
+// moment its last event is read, so the client can reuse the connection deterministically (with
+// chunked transfer the terminating chunk is a write of its own, and a request sent in between
+// needs a new connection).
+Behaviour streamPiecesSized(std::vector<std::string> pieces, std::uint64_t inputTokens = 10,
+                            std::uint64_t outputTokens = 5);
 Behaviour errorStatus(int status, std::string type, std::string message,
                       std::map<std::string, std::string> headers = {});
 

@@ -99,6 +99,7 @@ TEST_F(ClaudePlugin, SecondMessageCarriesTheWholeConversation) {
 TEST_F(ClaudePlugin, ReusesTheUpstreamConnection) {
     auto& host = start();
     auto client = connect(host);
+    mock_.setDefault(streamPiecesSized({"Hello", "!"}));
     for (int i = 0; i < 3; ++i) ASSERT_EQ(client->chat("again").text, "Hello!");
     const auto requests = mock_.requests();
     ASSERT_EQ(requests.size(), 3u);
