@@ -101,11 +101,19 @@ void Host::enforceRetention() {
     const std::int64_t now = util::epochMillis();
     const std::int64_t olderThan =
         settings.retentionDays > 0 ? now - std::int64_t{settings.retentionDays} * 86'400'000 : 0;
-    auto removed = store_->enforceRetention(olderThan, settings.maxPerKey);
-    for (const auto& id : removed) hub_->deleted(id);
-    if (!removed.empty())
-        log().information("retention: deleted " + std::to_string(removed.size()) +
-                          " conversation(s)");
+    // In slices: each is one short write of the store's single writer, so the frames of running
+    // turns and a resume's flush are committed between them rather than after the whole sweep.
+    std::size_t deleted = 0;
+    std::size_t slice = 0;
+    do {
+        const auto removed =
+            store_->enforceRetention(olderThan, settings.maxPerKey, kRetentionSlice);
+        for (const auto& id : removed) hub_->deleted(id);
+        slice = removed.size();
+        deleted += slice;
+    } while (slice == kRetentionSlice && !stopping_);
+    if (deleted > 0)
+        log().information("retention: deleted " + std::to_string(deleted) + " conversation(s)");
 }
 
 Host::~Host() {
@@ -121,9 +129,8 @@ void Host::start() {
     hub_->closeInterruptedTurns();
     enforceRetention();
     const long retentionMs = 1000L * conversationSettings_.retentionIntervalS;
-    timer_.scheduleAtFixedRate(
-        new util::CallbackTimerTask([this] { workers_->post([this] { enforceRetention(); }); }),
-        retentionMs, retentionMs);
+    retentionTimer_.scheduleAtFixedRate(new util::CallbackTimerTask([this] { enforceRetention(); }),
+                                        retentionMs, retentionMs);
     timer_.scheduleAtFixedRate(new util::CallbackTimerTask(util::returnFreeHeapPages),
                                util::kReturnFreeHeapPagesMs, util::kReturnFreeHeapPagesMs);
     loop_.start();
@@ -141,6 +148,7 @@ std::uint16_t Host::port() const {
 void Host::stop() {
     if (!running_) return;
     running_ = false;
+    stopping_ = true;  // a retention sweep in progress ends after its current slice
     log().information("shutting down: closing " + std::to_string(loop_.size()) + " connection(s)");
     accepting_ = false;  // no new connections, and no upgrade after this becomes a session
     loop_.stopListening();
@@ -150,7 +158,8 @@ void Host::stop() {
         std::chrono::steady_clock::now() + std::chrono::seconds(runtime()->server.shutdownTimeoutS);
     while (loop_.size() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    loop_.stop();  // drops whoever did not finish the close handshake
+    loop_.stop();                  // drops whoever did not finish the close handshake
+    retentionTimer_.cancel(true);  // waits for a sweep's current slice
     timer_.cancel(true);
     workers_->stop();  // session tasks done: sessions release their instances
     std::shared_ptr<const plugin::RouteTable> last;

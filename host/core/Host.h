@@ -89,6 +89,8 @@ class Host final : public http::Backend {
   private:
     void sessionClosed(const session::Session* session);
     void openStore(const config::Config& config);
+    // Conversations deleted per store write by a retention sweep.
+    static constexpr std::size_t kRetentionSlice = 50;
     void enforceRetention();
     void closeSessionsOfRemovedRoutes();
 
@@ -127,12 +129,16 @@ class Host final : public http::Backend {
     std::atomic<std::uint64_t> requestIds_{0};
     std::unique_ptr<WorkerPool> workers_;
     Poco::Util::Timer timer_;
+    // The retention sweep's own thread: a sweep waits for the store's writer, which must hold
+    // up neither a session worker nor the paced frames and closes on timer_.
+    Poco::Util::Timer retentionTimer_;
     net::EventLoop loop_;
     std::unique_ptr<http::FrontEnd> front_;
     std::uint16_t port_ = 0;
     session::Environment environment_;
     bool running_ = false;
     std::atomic<bool> accepting_{false};  // new connections and upgrades are taken
+    std::atomic<bool> stopping_{false};
 };
 
 }  // namespace agenthost::core

@@ -146,8 +146,11 @@ class ConversationStore {
     // Turns stored as Running: at start, before any connection, to close them as interrupted.
     virtual std::vector<OpenTurn> openTurns() = 0;
     // Deletes conversations not updated since `olderThan`, and each key's oldest beyond
-    // `maxPerKey` (0: no cap). Returns the ids deleted.
-    virtual std::vector<std::string> enforceRetention(Millis olderThan, std::size_t maxPerKey) = 0;
+    // `maxPerKey` (0: no cap), at most `limit` of them in one go: a sweep calls again while it
+    // gets `limit` back, so that no single write holds the store for long. Returns the ids
+    // deleted.
+    virtual std::vector<std::string> enforceRetention(Millis olderThan, std::size_t maxPerKey,
+                                                      std::size_t limit) = 0;
     virtual StoreHealth health() const = 0;
 };
 

@@ -87,11 +87,15 @@ struct SqliteStore::WriteConnection {
               "UPDATE conversations SET updated_at = max(updated_at, ?2), "
               "last_seq = max(last_seq, ?3), turns = max(turns, ?4), title = coalesce(?5, title) "
               "WHERE id = ?1"},
-             {&expireOld, "DELETE FROM conversations WHERE updated_at < ?1 RETURNING id"},
+             // Both delete at most ?2 conversations (one slice of a sweep), oldest first.
+             {&expireOld,
+              "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations WHERE "
+              "updated_at < ?1 ORDER BY updated_at LIMIT ?2) RETURNING id"},
              {&capPerKey,
-              "DELETE FROM conversations WHERE id IN (SELECT id FROM (SELECT id, row_number() "
-              "OVER (PARTITION BY key_name ORDER BY updated_at DESC, id DESC) AS position "
-              "FROM conversations WHERE turns > 0) WHERE position > ?1) RETURNING id"},
+              "DELETE FROM conversations WHERE id IN (SELECT id FROM (SELECT id, updated_at, "
+              "row_number() OVER (PARTITION BY key_name ORDER BY updated_at DESC, id DESC) AS "
+              "position FROM conversations WHERE turns > 0) WHERE position > ?1 "
+              "ORDER BY updated_at LIMIT ?2) RETURNING id"},
              {&keyTokens,
               "INSERT INTO key_tokens (key_name, day, tokens) VALUES (?1, ?2, ?3) "
               "ON CONFLICT (day, key_name) DO UPDATE SET tokens = max(tokens, excluded.tokens)"},
@@ -247,10 +251,11 @@ Ticket SqliteStore::saveKeyTokens(KeyTokens total) {
     return enqueue("", std::move(total));
 }
 
-std::vector<std::string> SqliteStore::enforceRetention(Millis olderThan, std::size_t maxPerKey) {
+std::vector<std::string> SqliteStore::enforceRetention(Millis olderThan, std::size_t maxPerKey,
+                                                       std::size_t limit) {
     auto result = std::make_shared<std::promise<std::vector<std::string>>>();
     auto future = result->get_future();
-    enqueue("", RetentionWrite{olderThan, maxPerKey, result}, true);
+    enqueue("", RetentionWrite{olderThan, maxPerKey, limit, result}, true);
     return future.get();
 }
 
@@ -430,10 +435,12 @@ bool SqliteStore::applyPending(std::string* error) {
                 const auto& retention = std::get<RetentionWrite>(write->payload);
                 auto& [request, ids] =
                     retentions.emplace_back(&retention, std::vector<std::string>{});
-                w.expireOld.bind(1, retention.olderThan);
+                w.expireOld.bindAll(retention.olderThan,
+                                    static_cast<std::int64_t>(retention.limit));
                 ok = run(w.expireOld, &ids);
-                if (ok && retention.maxPerKey > 0) {
-                    w.capPerKey.bind(1, static_cast<std::int64_t>(retention.maxPerKey));
+                if (ok && retention.maxPerKey > 0 && ids.size() < retention.limit) {
+                    w.capPerKey.bindAll(static_cast<std::int64_t>(retention.maxPerKey),
+                                        static_cast<std::int64_t>(retention.limit - ids.size()));
                     ok = run(w.capPerKey, &ids);
                 }
                 break;

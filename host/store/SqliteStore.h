@@ -64,7 +64,8 @@ class SqliteStore final : public ConversationStore {
     std::vector<KeyTokens> keyTokens(std::int64_t day) override;
 
     std::vector<OpenTurn> openTurns() override;
-    std::vector<std::string> enforceRetention(Millis olderThan, std::size_t maxPerKey) override;
+    std::vector<std::string> enforceRetention(Millis olderThan, std::size_t maxPerKey,
+                                              std::size_t limit) override;
     StoreHealth health() const override;
 
     const std::string& path() const { return path_; }

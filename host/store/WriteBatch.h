@@ -24,6 +24,7 @@ struct DeleteWrite {};
 struct RetentionWrite {
     Millis olderThan = 0;
     std::size_t maxPerKey = 0;
+    std::size_t limit = 0;  // conversations deleted at most
     std::shared_ptr<std::promise<std::vector<std::string>>> result;
 };
 

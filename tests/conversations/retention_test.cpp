@@ -126,5 +126,20 @@ TEST(Retention, MaxPerKeyKeepsEachKeysNewest) {
     EXPECT_EQ(listed(host), (std::vector<std::string>{mine[4], mine[3]}));
 }
 
+TEST(Retention, ASweepLargerThanOneSliceDeletesEverythingDue) {
+    // The host deletes in slices of 50 conversations; 59 due take two of them. The answer's
+    // delay keeps each conversation's updated_at (in ms) apart from the next one's.
+    HostProcess host(conversationConfig("repeat = 1\n", "delay_ms = 3\n", "max_per_key = 100\n"));
+    std::vector<std::string> ids;
+    for (int i = 1; i <= 60; ++i) ids.push_back(converse(host, "number " + std::to_string(i)));
+    ASSERT_EQ(host.stop(SIGTERM), 0) << host.output();
+    host.writeConfig(conversationConfig("repeat = 1\n", "delay_ms = 3\n", "max_per_key = 1\n"));
+    host.restart();
+    EXPECT_TRUE(host.waitForOutput("retention: deleted 59 conversation(s)")) << host.output();
+    EXPECT_EQ(listed(host), (std::vector<std::string>{ids.back()}));
+    expectGone(host, ids[0]);
+    expectGone(host, ids[58]);
+}
+
 }  // namespace
 }  // namespace agenthost::test

@@ -279,17 +279,37 @@ TEST(SqliteStore, RetentionDeletesOldConversationsAndEachKeysOldestBeyondTheCap)
     for (int i = 0; i < 2; ++i)
         addConversation(*store, "l" + std::to_string(i), "laptop", 1, 1000 + i);
 
-    auto byAge = store->enforceRetention(500, 0);
+    auto byAge = store->enforceRetention(500, 0, 100);
     std::sort(byAge.begin(), byAge.end());
     EXPECT_EQ(byAge, (std::vector<std::string>{"old-1", "old-2"}));
 
-    auto byCap = store->enforceRetention(500, 3);
+    auto byCap = store->enforceRetention(500, 3, 100);
     std::sort(byCap.begin(), byCap.end());
     EXPECT_EQ(byCap, (std::vector<std::string>{"p0", "p1"}));
     EXPECT_FALSE(store->find("p1"));
     EXPECT_TRUE(store->find("p2"));
     EXPECT_TRUE(store->find("l0"));
-    EXPECT_TRUE(store->enforceRetention(500, 3).empty());
+    EXPECT_TRUE(store->enforceRetention(500, 3, 100).empty());
+}
+
+TEST(SqliteStore, RetentionDeletesAtMostItsLimitOldestFirst) {
+    TempDir dir;
+    auto store = openTestStore(dir);
+    for (int i = 0; i < 7; ++i)
+        addConversation(*store, "old" + std::to_string(i), "phone", 1, 100 + i);
+    for (int i = 0; i < 6; ++i)
+        addConversation(*store, "p" + std::to_string(i), "phone", 1, 1000 + i);
+
+    // Expired ones first, then the cap fills what the limit leaves of the slice.
+    auto first = store->enforceRetention(500, 4, 5);
+    std::sort(first.begin(), first.end());
+    EXPECT_EQ(first, (std::vector<std::string>{"old0", "old1", "old2", "old3", "old4"}));
+    auto second = store->enforceRetention(500, 4, 5);
+    std::sort(second.begin(), second.end());
+    EXPECT_EQ(second, (std::vector<std::string>{"old5", "old6", "p0", "p1"}));
+    EXPECT_TRUE(store->enforceRetention(500, 4, 5).empty());
+    EXPECT_TRUE(store->find("p2"));
+    EXPECT_TRUE(store->find("p5"));
 }
 
 TEST(SqliteStore, OpenTurnsAreTheRunningOnes) {

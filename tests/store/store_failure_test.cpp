@@ -50,8 +50,8 @@ TEST(StoreFailure, ALockedDatabaseIsReportedAndTheBatchIsRetried) {
     EXPECT_FALSE(failing.ok);
     EXPECT_EQ(failing.reason,
               "the conversation store cannot write to " + store->path() + ": database is locked");
-    EXPECT_TRUE(store->find("a"));                               // reads go on
-    EXPECT_TRUE(store->enforceRetention(1'000'000, 0).empty());  // answered, not kept
+    EXPECT_TRUE(store->find("a"));                                    // reads go on
+    EXPECT_TRUE(store->enforceRetention(1'000'000, 0, 100).empty());  // answered, not kept
 
     lock.release();
     store->flush();
