@@ -19,6 +19,8 @@
 #   fdleak make the driver lose or repeat a frame or leak connections: the run must then fail),
 #   SOAK_RESULTS (bench/results), SOAK_KEEP (1: keep the temporary folder and its logs),
 #   SOAK_WARMUP_S (the warm-up, default min(300, a fifth of the run)),
+#   SOAK_MAX_PER_KEY (5000) and SOAK_RETENTION_INTERVAL_S (60): the store's retention, which a
+#   smaller cap reaches sooner,
 #   SOAK_DRIVER_ARGS (more options of bench/soak/driver.py, e.g. --mid-disconnect=0).
 # Needs python3-websockets (Debian) and gnuplot (gnuplot-nox) for the plot.
 set -euo pipefail
@@ -94,8 +96,8 @@ base_url = http://127.0.0.1:$MOCK_PORT
 ; minute and deletes the oldest beyond 5,000 (none a session is still on)
 [conversations]
 store = sqlite
-max_per_key = 5000
-retention_interval_s = 60
+max_per_key = ${SOAK_MAX_PER_KEY:-5000}
+retention_interval_s = ${SOAK_RETENTION_INTERVAL_S:-60}
 EOF
 
 "$PYTHON" "$ROOT/bench/soak/mock_anthropic.py" --port "$MOCK_PORT" >"$WORK/mock.log" 2>&1 &
