@@ -118,6 +118,13 @@ class SmallDisk {
     bool mounted_ = false;
 };
 
+// Seq 4 of turn 2, 300 KB: more than the full disk takes.
+FrameRecord frameTooBigForTheDisk() {
+    FrameRecord big = frameRecord(4, 2);
+    big.json = "{\"type\":\"message\",\"content\":\"" + std::string(300'000, 'x') + "\"}";
+    return big;
+}
+
 TEST(StoreFailure, AFullDiskIsReportedAndRecoveredFrom) {
     TempDir dir;
     SmallDisk disk(dir.file("disk"));
@@ -128,8 +135,7 @@ TEST(StoreFailure, AFullDiskIsReportedAndRecoveredFrom) {
     addConversation(*store, "a", "phone", 1, 1000);
 
     disk.fill();
-    FrameRecord big = frameRecord(4, 2);
-    big.json = "{\"type\":\"message\",\"content\":\"" + std::string(300'000, 'x') + "\"}";
+    const FrameRecord big = frameTooBigForTheDisk();
     const Ticket ticket = store->appendFrame("a", big);
     store->flush();
     const StoreHealth failing = store->health();
@@ -164,8 +170,7 @@ TEST(StoreFailure, ATurnEndedByAnUndoneBatchIsEndedByItsRetry) {
 
     disk.fill();
     store->saveTurn("a", turnRecord(2, TurnStatus::Complete, 2000));  // planned first
-    FrameRecord big = frameRecord(4, 2);
-    big.json = "{\"type\":\"message\",\"content\":\"" + std::string(300'000, 'x') + "\"}";
+    const FrameRecord big = frameTooBigForTheDisk();
     const Ticket ticket = store->appendFrame("b", big);
     store->flush();
     ASSERT_FALSE(store->health().ok);
