@@ -126,6 +126,18 @@ TEST(TurnRecordJson, KeepsTurnDataThatIsNotUtf8) {
     }
 }
 
+// Found by fuzz_turn_record (under ASan): turn data in base64 with a byte that is not base64
+// leaked the decoded part. The record stays unreadable, as before; valid base64 is decoded.
+TEST(TurnRecordJson, TurnDataWithAByteThatIsNotBase64IsUnreadable) {
+    const std::string record =
+        R"({"turn":1,"status":"complete","plugin_data_base64":")"
+        R"(aGVsbG8gd29ybGQgdGhpcyBpcyBhIGxvbmdlciB0ZXh0IHRoYW4gZmlmdGVlbiBieXRlcw)";
+    EXPECT_FALSE(parseTurnRecordJson(record + "\u007f\"}"));
+    const auto valid = parseTurnRecordJson(record + "\"}");
+    ASSERT_TRUE(valid);
+    EXPECT_EQ(valid->pluginData, "hello world this is a longer text than fifteen bytes");
+}
+
 // The escaping as it was first written, byte by byte: `"` and `\` get a backslash, bytes below
 // 0x20 become \u00XX, every other byte (UTF-8 or not) is kept.
 std::string escapedAsFirstWritten(std::string_view text) {
