@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 
+#include "store/KnownTurns.h"
 #include "store/ListCursor.h"
 #include "store/Sqlite.h"
 #include "store/SqliteSchema.h"
@@ -56,7 +57,8 @@ struct SqliteStore::WriteConnection {
     SqliteDb db;
     SqliteStatement begin, commit, rollback;
     SqliteStatement create, remove, segment, turnRows, supersededTurns, endTurns, runTurn, state,
-        touch, expireOld, capPerKey, keyTokens, oldKeyTokens;
+        touch, expireOld, capPerKey, keyTokens, oldKeyTokens, lastTurnRow, runningOf;
+    KnownTurns known;
 
     bool prepare(std::string* error) {
         return prepareAll(
@@ -82,6 +84,10 @@ struct SqliteStore::WriteConnection {
               "DELETE FROM running_turns WHERE conversation_id = ?1 AND turn BETWEEN ?2 AND ?3"},
              {&runTurn,
               "INSERT OR IGNORE INTO running_turns (conversation_id, turn) VALUES (?1, ?2)"},
+             // What KnownTurns reads of a conversation it does not know.
+             {&lastTurnRow,
+              "SELECT coalesce(max(last_turn), 0) FROM turn_segments WHERE conversation_id = ?1"},
+             {&runningOf, "SELECT turn FROM running_turns WHERE conversation_id = ?1"},
              {&state, "UPDATE conversations SET plugin_state = ?2 WHERE id = ?1"},
              {&touch,
               "UPDATE conversations SET updated_at = max(updated_at, ?2), "
@@ -346,21 +352,57 @@ void SqliteStore::writerLoop() {
 
 namespace {
 
+// What the writer's transaction sees of a conversation's turn rows and running turns; nullopt
+// when it cannot be read (the statements then run unconditionally).
+std::optional<KnownTurns::Conversation> readKnownTurns(SqliteStore::WriteConnection& w,
+                                                       const std::string& conversationId) {
+    int maxLastTurn = 0;
+    {
+        StatementUse use(w.lastTurnRow);
+        w.lastTurnRow.bind(1, conversationId);
+        if (w.lastTurnRow.step() != SQLITE_ROW) return std::nullopt;
+        maxLastTurn = static_cast<int>(w.lastTurnRow.integer(0));
+    }
+    std::vector<int> running;
+    StatementUse use(w.runningOf);
+    w.runningOf.bind(1, conversationId);
+    int rc;
+    while ((rc = w.runningOf.step()) == SQLITE_ROW)
+        running.push_back(static_cast<int>(w.runningOf.integer(0)));
+    if (rc != SQLITE_DONE) return std::nullopt;
+    return KnownTurns::Conversation(maxLastTurn, std::move(running));
+}
+
+KnownTurns::Conversation* knownTurns(SqliteStore::WriteConnection& w,
+                                     const std::string& conversationId) {
+    if (KnownTurns::Conversation* known = w.known.find(conversationId)) return known;
+    auto read = readKnownTurns(w, conversationId);
+    return read ? &w.known.learn(conversationId, std::move(*read)) : nullptr;
+}
+
 // The turn row, then which turns are running: ended ones leave running_turns, running ones
-// join it (turns end in order, so a range covers exactly the ended ones).
+// join it (turns end in order, so a range covers exactly the ended ones). The DELETEs run only
+// when KnownTurns says they may find something.
 template <class Run>
 bool applyTurnRows(SqliteStore::WriteConnection& w, const TurnRows& rows, Run& run) {
-    w.supersededTurns.bindAll(*rows.conversationId, rows.firstTurn, rows.lastTurn);
-    if (!run(w.supersededTurns)) return false;
-    w.turnRows.bindAll(*rows.conversationId, rows.firstTurn, rows.lastTurn, rows.records);
+    const std::string& id = *rows.conversationId;
+    KnownTurns::Conversation* known = knownTurns(w, id);
+    if (!known || known->maySupersede(rows.firstTurn)) {
+        w.supersededTurns.bindAll(id, rows.firstTurn, rows.lastTurn);
+        if (!run(w.supersededTurns)) return false;
+    }
+    w.turnRows.bindAll(id, rows.firstTurn, rows.lastTurn, rows.records);
     if (!run(w.turnRows)) return false;
-    if (rows.endedFrom > 0) {
-        w.endTurns.bindAll(*rows.conversationId, rows.endedFrom, rows.endedTo);
+    if (known) known->wroteRow(rows.firstTurn);
+    if (rows.endedFrom > 0 && (!known || known->mayBeRunning(rows.endedFrom, rows.endedTo))) {
+        w.endTurns.bindAll(id, rows.endedFrom, rows.endedTo);
         if (!run(w.endTurns)) return false;
     }
+    if (known && rows.endedFrom > 0) known->ended(rows.endedFrom, rows.endedTo);
     for (int turn : rows.running) {
-        w.runTurn.bindAll(*rows.conversationId, turn);
+        w.runTurn.bindAll(id, turn);
         if (!run(w.runTurn)) return false;
+        if (known) known->started(turn);
     }
     return true;
 }
@@ -405,6 +447,7 @@ bool SqliteStore::applyPending(std::string* error) {
             case PlanStep::Kind::Delete:
                 w.remove.bindAll(write->conversationId);
                 ok = run(w.remove);
+                w.known.forget(write->conversationId);
                 break;
             case PlanStep::Kind::Segment: {
                 const SegmentRow& segment = plan.segments[step.index];
@@ -435,6 +478,7 @@ bool SqliteStore::applyPending(std::string* error) {
                 const auto& retention = std::get<RetentionWrite>(write->payload);
                 auto& [request, ids] =
                     retentions.emplace_back(&retention, std::vector<std::string>{});
+                w.known.forgetAll();
                 w.expireOld.bindAll(retention.olderThan,
                                     static_cast<std::int64_t>(retention.limit));
                 ok = run(w.expireOld, &ids);
@@ -462,6 +506,7 @@ bool SqliteStore::applyPending(std::string* error) {
     if (!ok) {
         StatementUse use(w.rollback);
         w.rollback.step();
+        w.known.forgetAll();  // it learned writes that are undone now
     }
     if (orphans > 0)
         logger().warning(std::to_string(orphans) +

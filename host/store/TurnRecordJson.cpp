@@ -5,6 +5,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
+#include <charconv>
 #include <concepts>
 #include <sstream>
 
@@ -16,42 +18,69 @@ namespace agenthost::store {
 namespace {
 
 // Written by hand: the writer encodes every saved turn, and this is several times cheaper
-// than building a Poco::JSON object.
+// than building a Poco::JSON object. The bytes between two that need escaping are appended as
+// one span; every other byte (UTF-8 or not) is kept as it is.
 void appendString(std::string& out, std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += '"';
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (byte < 0x20) {
-            out += "\\u00";
-            out += kHex[byte >> 4];
-            out += kHex[byte & 0xF];
+    std::size_t spanStart = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+        out.append(text.data() + spanStart, i - spanStart);
+        spanStart = i + 1;
+        if (byte == '"' || byte == '\\') {
+            const char escaped[] = {'\\', text[i]};
+            out.append(escaped, sizeof escaped);
         } else {
-            out += c;
+            const char escaped[] = {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 0xF]};
+            out.append(escaped, sizeof escaped);
         }
     }
+    out.append(text.data() + spanStart, text.size() - spanStart);
     out += '"';
 }
 
-void appendField(std::string& out, const char* name, std::string_view text) {
+void appendName(std::string& out, std::string_view name) {
     out += ",\"";
     out += name;
     out += "\":";
+}
+
+void appendField(std::string& out, std::string_view name, std::string_view text) {
+    appendName(out, name);
     appendString(out, text);
+}
+
+// An empty text is left out: the reader takes a missing one as empty.
+void appendTextField(std::string& out, std::string_view name, std::string_view text) {
+    if (!text.empty()) appendField(out, name, text);
+}
+
+template <std::integral Integer>
+void appendNumber(std::string& out, Integer value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out.append(digits, end);
 }
 
 // Signed (seqs, times) and unsigned (token counts, what a plugin may report) numbers, each
 // written as its own type: an unsigned count cast to int64 could give negative text, which would
 // make the record unreadable.
 template <std::integral Integer>
-void appendField(std::string& out, const char* name, Integer value) {
-    out += ",\"";
-    out += name;
-    out += "\":";
-    out += std::to_string(value);
+void appendField(std::string& out, std::string_view name, Integer value) {
+    appendName(out, name);
+    appendNumber(out, value);
+}
+
+// Makes room for the record at once, still growing by doubling when a batch's records share
+// one string.
+void reserveFor(std::string& out, const TurnRecord& turn) {
+    constexpr std::size_t kFixedPart = 256;  // names, numbers and quotes
+    const std::size_t needed = out.size() + kFixedPart + turn.user.size() + turn.assistant.size() +
+                               turn.stopReason.size() + turn.errorCode.size() +
+                               turn.errorMessage.size() + turn.pluginData.size() * 4 / 3;
+    if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
 }
 
 // A plugin's turn data is opaque bytes; JSON strings hold only UTF-8 (Poco's parser refuses a
@@ -65,21 +94,31 @@ std::string base64(std::string_view bytes) {
     return out.str();
 }
 
+// Read in pieces into a string that exists already: one built from stream iterators lost its
+// buffer when the decoder threw on a byte that is not base64 (found by fuzz_turn_record).
 std::string fromBase64(const std::string& text) {
     std::istringstream in(text);
     Poco::Base64Decoder decoder(in, Poco::BASE64_NO_PADDING);
-    return std::string(std::istreambuf_iterator<char>(decoder), {});
+    decoder.exceptions(std::ios::badbit);  // that byte still makes the record unreadable
+    std::string bytes;
+    char piece[256];
+    do {
+        decoder.read(piece, sizeof piece);
+        bytes.append(piece, static_cast<std::size_t>(decoder.gcount()));
+    } while (decoder);
+    return bytes;
 }
 
 }  // namespace
 
 void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
+    reserveFor(out, turn);
     out += "{\"turn\":";
-    out += std::to_string(turn.turn);
+    appendNumber(out, turn.turn);
     appendField(out, "status", turnStatusName(turn.status));
-    appendField(out, "user", turn.user);
-    appendField(out, "assistant", turn.assistant);
-    appendField(out, "stop_reason", turn.stopReason);
+    appendTextField(out, "user", turn.user);
+    appendTextField(out, "assistant", turn.assistant);
+    appendTextField(out, "stop_reason", turn.stopReason);
     if (turn.usage) {
         appendField(out, "input_tokens", turn.usage->inputTokens);
         appendField(out, "output_tokens", turn.usage->outputTokens);
@@ -88,13 +127,13 @@ void appendTurnRecordJson(std::string& out, const TurnRecord& turn) {
             appendField(out, "cache_read_input_tokens", turn.usage->cacheReadInputTokens);
         }
     }
-    appendField(out, "error_code", turn.errorCode);
-    appendField(out, "error_message", turn.errorMessage);
+    appendTextField(out, "error_code", turn.errorCode);
+    appendTextField(out, "error_message", turn.errorMessage);
     appendField(out, "started_at", turn.startedAt);
     appendField(out, "finished_at", turn.finishedAt);
     if (turn.seqReserved) appendField(out, "seq_reserved", turn.seqReserved);
     if (util::isValidUtf8(turn.pluginData)) {
-        if (!turn.pluginData.empty()) appendField(out, "plugin_data", turn.pluginData);
+        appendTextField(out, "plugin_data", turn.pluginData);
     } else {
         appendField(out, "plugin_data_base64", base64(turn.pluginData));
     }

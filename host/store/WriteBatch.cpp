@@ -17,18 +17,38 @@ struct Overloaded : Ts... {
     using Ts::operator()...;
 };
 
+void appendNumber(std::string& out, int value) {
+    char digits[16];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
 void appendRun(std::string& runs, int turn, int count) {
     if (!runs.empty()) runs += ',';
-    runs += std::to_string(turn);
+    appendNumber(runs, turn);
     runs += '*';
-    runs += std::to_string(count);
+    appendNumber(runs, count);
+}
+
+using TurnSaves = std::vector<std::pair<int, const QueuedWrite*>>;  // sorted by turn
+
+// Keeps `write` as the last save of its turn. Turns are saved in order but for a rare one
+// (a queued turn saved before the running one ends), so this is nearly always a push_back.
+void keepLastSave(TurnSaves& saves, int turn, const QueuedWrite* write) {
+    auto at = saves.end();
+    if (!saves.empty() && saves.back().first >= turn)
+        at = std::lower_bound(saves.begin(), saves.end(), turn,
+                              [](const auto& save, int number) { return save.first < number; });
+    if (at != saves.end() && at->first == turn)
+        at->second = write;
+    else
+        saves.insert(at, {turn, write});
 }
 
 // What one conversation's writes in the batch add up to, until they are emitted as steps.
 struct Pending {
     const std::string* conversationId = nullptr;
     std::vector<std::size_t> segments;
-    std::map<int, const QueuedWrite*> turns;  // the last save of each turn
+    TurnSaves turns;  // the last save of each turn
     const QueuedWrite* state = nullptr;
     bool touched = false;
     ConversationTouch touch;
@@ -41,6 +61,7 @@ class Planner {
   public:
     WritePlan take() {
         for (Pending& pending : pending_) emit(pending);
+        joinFrames();
         return std::move(plan_);
     }
 
@@ -84,16 +105,18 @@ class Planner {
         SegmentRow* segment =
             pending.segments.empty() ? nullptr : &plan_.segments[pending.segments.back()];
         // Seqs of one conversation are consecutive; anything else starts a new row.
-        if (!segment || frame.seq != segment->lastSeq + 1) {
+        const bool startsRow = !segment || frame.seq != segment->lastSeq + 1;
+        if (startsRow) {
             pending.segments.push_back(plan_.segments.size());
             segment = &plan_.segments.emplace_back();
             segment->conversationId = pending.conversationId;
             segment->firstSeq = frame.seq;
         } else {
-            segment->frames += '\n';
+            ++segment->frameBytes;  // the newline before it
         }
         segment->lastSeq = frame.seq;
-        segment->frames += frame.json;
+        segment->frameBytes += frame.json.size();
+        frameLines_.push_back(FrameLine{pending.segments.back(), &frame.json, startsRow});
         if (segment->turnRun > 0 && segment->lastTurn == frame.turn) {
             ++segment->turnRun;
         } else {
@@ -107,7 +130,7 @@ class Planner {
     }
 
     void addTurn(Pending& pending, const QueuedWrite& write, const TurnRecord& turn) {
-        pending.turns[turn.turn] = &write;
+        keepLastSave(pending.turns, turn.turn, &write);
         pending.touched = true;
         ConversationTouch& touch = pending.touch;
         touch.turns = std::max(touch.turns, turn.turn);
@@ -136,6 +159,17 @@ class Planner {
         pending.clear();
     }
 
+    // Each segment's text is joined once its size is known: one allocation per row instead of
+    // a string regrown (and moved) as its frames arrive.
+    void joinFrames() {
+        for (SegmentRow& segment : plan_.segments) segment.frames.reserve(segment.frameBytes);
+        for (const FrameLine& line : frameLines_) {
+            std::string& frames = plan_.segments[line.segment].frames;
+            if (!line.startsRow) frames += '\n';
+            frames += *line.json;
+        }
+    }
+
     static TurnRows turnRows(const Pending& pending) {
         TurnRows rows;
         rows.conversationId = pending.conversationId;
@@ -155,8 +189,16 @@ class Planner {
         return rows;
     }
 
+    // A frame to join into its segment's text.
+    struct FrameLine {
+        std::size_t segment = 0;
+        const std::string* json = nullptr;
+        bool startsRow = false;
+    };
+
     WritePlan plan_;
-    std::vector<Pending> pending_;  // in order of first appearance
+    std::vector<FrameLine> frameLines_;  // in call order
+    std::vector<Pending> pending_;       // in order of first appearance
     std::unordered_map<std::string_view, std::size_t> index_;
 };
 

@@ -45,8 +45,9 @@ struct SegmentRow {
     std::int64_t lastSeq = 0;
     std::string turns;  // run-length encoded, "3*2,4*1"
     std::string frames;
-    int lastTurn = 0;  // while building: the turn of the last line
-    int turnRun = 0;   // while building: how many lines the last run has
+    int lastTurn = 0;            // while building: the turn of the last line
+    int turnRun = 0;             // while building: how many lines the last run has
+    std::size_t frameBytes = 0;  // while building: the size `frames` will have
 };
 
 // The turns of one conversation saved in the batch, each in its last saved version, as one

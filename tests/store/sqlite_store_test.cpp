@@ -364,6 +364,59 @@ TEST(SqliteStore, ALaterSaveOfATurnReplacesTheEarlierOne) {
     EXPECT_EQ(queryInt(store->path(), "SELECT count(*) FROM turn_segments"), 1);
 }
 
+// The writer leaves out the DELETEs of superseded turn rows and ended running turns when it
+// knows they find nothing. A store opened on an existing file knows nothing yet: it reads what
+// is there, so a turn left running by the last run still ends, and its old row still goes.
+TEST(SqliteStore, ATurnLeftRunningByTheLastRunEndsAfterReopening) {
+    TempDir dir;
+    {
+        auto store = openTestStore(dir);
+        store->createConversation(newConversation("a", "phone", "echo", 10));
+        store->saveTurn("a", turnRecord(1, TurnStatus::Complete, 100));
+        store->saveTurn("a", turnRecord(2, TurnStatus::Running, 200));
+        store->saveTurn("a", turnRecord(3, TurnStatus::Running, 300));
+    }
+    auto store = openTestStore(dir);
+    ASSERT_EQ(store->openTurns().size(), 2u);
+    store->saveTurn("a", turnRecord(2, TurnStatus::Complete, 200));
+    store->flush();
+    ASSERT_EQ(store->openTurns().size(), 1u);
+    EXPECT_EQ(store->openTurns()[0].turn, 3);
+    // Known now: turn 3 ends, its single-turn row is replaced, turn 4 starts and ends.
+    store->saveTurn("a", turnRecord(3, TurnStatus::Complete, 300));
+    store->flush();
+    store->saveTurn("a", turnRecord(4, TurnStatus::Running, 400));
+    store->flush();
+    EXPECT_EQ(store->openTurns().size(), 1u);
+    store->saveTurn("a", turnRecord(4, TurnStatus::Error, 400));
+    store->flush();
+    EXPECT_TRUE(store->openTurns().empty());
+    const auto turns = store->turns("a");
+    ASSERT_EQ(turns.size(), 4u);
+    for (const TurnRecord& turn : turns) EXPECT_NE(turn.status, TurnStatus::Running);
+    // [1, 3] from the first run, [2, 2], [3, 3], and [4, 4] that replaced its running version.
+    EXPECT_EQ(queryInt(store->path(), "SELECT count(*) FROM turn_segments"), 4);
+}
+
+// A conversation deleted and created again under the same id starts with nothing running and
+// no rows, whatever the writer knew of it before.
+TEST(SqliteStore, TurnsOfADeletedConversationAreNotTakenAsKnown) {
+    TempDir dir;
+    auto store = openTestStore(dir);
+    store->createConversation(newConversation("a", "phone", "echo", 10));
+    store->saveTurn("a", turnRecord(1, TurnStatus::Running, 100));
+    store->flush();
+    store->deleteConversation("a");
+    store->createConversation(newConversation("a", "phone", "echo", 10));
+    store->saveTurn("a", turnRecord(1, TurnStatus::Running, 100));
+    store->flush();
+    ASSERT_EQ(store->openTurns().size(), 1u);
+    store->saveTurn("a", turnRecord(1, TurnStatus::Complete, 100));
+    store->flush();
+    EXPECT_TRUE(store->openTurns().empty());
+    EXPECT_EQ(queryInt(store->path(), "SELECT count(*) FROM turn_segments"), 1);
+}
+
 // A database left by a build with schema version 1 (one row per frame) is migrated on open.
 // tokens_per_day's totals: one per key name and day, never lowered by a total saved late,
 // days before yesterday dropped, and kept across a reopen.

@@ -118,6 +118,13 @@ class SmallDisk {
     bool mounted_ = false;
 };
 
+// Seq 4 of turn 2, 300 KB: more than the full disk takes.
+FrameRecord frameTooBigForTheDisk() {
+    FrameRecord big = frameRecord(4, 2);
+    big.json = "{\"type\":\"message\",\"content\":\"" + std::string(300'000, 'x') + "\"}";
+    return big;
+}
+
 TEST(StoreFailure, AFullDiskIsReportedAndRecoveredFrom) {
     TempDir dir;
     SmallDisk disk(dir.file("disk"));
@@ -128,8 +135,7 @@ TEST(StoreFailure, AFullDiskIsReportedAndRecoveredFrom) {
     addConversation(*store, "a", "phone", 1, 1000);
 
     disk.fill();
-    FrameRecord big = frameRecord(4, 2);
-    big.json = "{\"type\":\"message\",\"content\":\"" + std::string(300'000, 'x') + "\"}";
+    const FrameRecord big = frameTooBigForTheDisk();
     const Ticket ticket = store->appendFrame("a", big);
     store->flush();
     const StoreHealth failing = store->health();
@@ -145,6 +151,37 @@ TEST(StoreFailure, AFullDiskIsReportedAndRecoveredFrom) {
     const auto frames = store->frames("a", 3, INT64_MAX, 10);
     ASSERT_EQ(frames.size(), 1u);
     EXPECT_EQ(frames[0].json, big.json);
+}
+
+// A batch that ends a running turn and then fails on the full disk is undone; what the writer
+// learned from it (the turn no longer running) is forgotten, so the retry ends the turn again.
+TEST(StoreFailure, ATurnEndedByAnUndoneBatchIsEndedByItsRetry) {
+    TempDir dir;
+    SmallDisk disk(dir.file("disk"));
+    if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
+    std::string error;
+    auto store = SqliteStore::open(dir.file("disk/conversations.db"), &error, quickFailure());
+    ASSERT_TRUE(store) << error;
+    addConversation(*store, "a", "phone", 1, 1000);
+    addConversation(*store, "b", "phone", 1, 1000);
+    store->saveTurn("a", turnRecord(2, TurnStatus::Running, 2000));
+    store->flush();
+    ASSERT_EQ(store->openTurns().size(), 1u);
+
+    disk.fill();
+    store->saveTurn("a", turnRecord(2, TurnStatus::Complete, 2000));  // planned first
+    const FrameRecord big = frameTooBigForTheDisk();
+    const Ticket ticket = store->appendFrame("b", big);
+    store->flush();
+    ASSERT_FALSE(store->health().ok);
+    EXPECT_EQ(store->openTurns().size(), 1u);
+
+    disk.free();
+    store->flush();
+    ASSERT_TRUE(store->health().ok) << store->health().reason;
+    EXPECT_GE(store->committedTicket(), ticket);
+    EXPECT_TRUE(store->openTurns().empty());
+    EXPECT_EQ(store->turns("a").back().status, TurnStatus::Complete);
 }
 
 }  // namespace
