@@ -310,6 +310,7 @@ void SqliteStore::writerLoop() {
         const bool committed = applyPending(&error);
         if (committed) {
             committed_.store(last, std::memory_order_release);
+            countCommit(pending_.size());
             // A burst (or a stall of the writer) leaves a large buffer behind: it is let go,
             // and the host's periodic trim hands its pages back to the system.
             if (pending_.capacity() > kKeptQueueCapacity) {
@@ -487,6 +488,21 @@ void SqliteStore::boundPending() {
     droppedWrites_.fetch_add(dropped, std::memory_order_relaxed);
     logger().error("the conversation store dropped its " + std::to_string(dropped) +
                    " oldest unsaved writes to stay within its memory bound");
+}
+
+void SqliteStore::countCommit(std::size_t writes) {
+    int pages = 0, highwater = 0;
+    sqlite3_db_status(writer_->db.handle(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &highwater,
+                      /*reset*/ 1);
+    committedBatches_.fetch_add(1, std::memory_order_relaxed);
+    committedWrites_.fetch_add(writes, std::memory_order_relaxed);
+    pagesWritten_.fetch_add(static_cast<std::uint64_t>(pages), std::memory_order_relaxed);
+}
+
+SqliteStore::WriterStats SqliteStore::writerStats() const {
+    return WriterStats{committedBatches_.load(std::memory_order_relaxed),
+                       committedWrites_.load(std::memory_order_relaxed),
+                       pagesWritten_.load(std::memory_order_relaxed)};
 }
 
 void SqliteStore::setHealth(bool ok, const std::string& reason) {

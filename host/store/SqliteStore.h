@@ -69,6 +69,15 @@ class SqliteStore final : public ConversationStore {
 
     const std::string& path() const { return path_; }
 
+    // What the writer has committed since the store was opened: the mechanism behind its CPU
+    // (a change that saves work should show here as fewer pages or statements).
+    struct WriterStats {
+        std::uint64_t batches = 0;
+        std::uint64_t writes = 0;
+        std::uint64_t pagesWritten = 0;  // database pages written to the WAL
+    };
+    WriterStats writerStats() const;
+
     struct WriteConnection;
     struct ReadConnection;
 
@@ -82,6 +91,8 @@ class SqliteStore final : public ConversationStore {
     bool applyPending(std::string* error);
     // Keeps a failing store's backlog within maxKeptWrites/maxKeptBytes.
     void boundPending();
+    // Counts a committed batch for writerStats().
+    void countCommit(std::size_t writes);
     void setHealth(bool ok, const std::string& reason);
 
     std::unique_ptr<ReadConnection> acquireReader();
@@ -114,6 +125,9 @@ class SqliteStore final : public ConversationStore {
     std::atomic<std::uint64_t> failedCommits_{0};
     std::atomic<std::uint64_t> droppedWrites_{0};
     std::atomic<std::uint64_t> failedReads_{0};
+    std::atomic<std::uint64_t> committedBatches_{0};
+    std::atomic<std::uint64_t> committedWrites_{0};
+    std::atomic<std::uint64_t> pagesWritten_{0};
 
     std::mutex readersMutex_;
     std::vector<std::unique_ptr<ReadConnection>> idleReaders_;
