@@ -17,8 +17,9 @@ namespace agenthost::store {
 
 namespace {
 
-// Queued writes whose buffer the writer keeps between batches (a few hundred bytes each).
-constexpr std::size_t kKeptQueueCapacity = 4096;
+// Queue blocks the writer keeps between batches (2 MiB, about 6,000 writes); a burst beyond
+// them is let go after its commit, and the host's periodic trim hands its pages back.
+constexpr std::size_t kKeptQueueBlocks = (2u << 20) / WriteBlockPool::kBlockBytes;
 
 constexpr std::size_t kMaxListLimit = 200;
 constexpr std::size_t kMaxIdleReaders = 8;
@@ -192,7 +193,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
 }
 
 SqliteStore::SqliteStore(std::string path, Options options)
-    : path_(std::move(path)), options_(options) {}
+    : path_(std::move(path)), options_(options), blocks_(kKeptQueueBlocks) {}
 
 SqliteStore::~SqliteStore() {
     if (!writerThread_.joinable()) return;
@@ -213,7 +214,7 @@ Ticket SqliteStore::enqueue(std::string conversationId, decltype(QueuedWrite::pa
     {
         std::lock_guard lock(mutex_);
         ticket = ++lastTicket_;
-        queue_.push_back(QueuedWrite{ticket, std::move(conversationId), std::move(payload)});
+        queue_.push(QueuedWrite{ticket, std::move(conversationId), std::move(payload)}, blocks_);
         // Only the first write of a burst wakes the writer; the rest ride along for free.
         wake = writerIdle_ || urgent;
         writerIdle_ = false;
@@ -296,12 +297,10 @@ void SqliteStore::writerLoop() {
         }
         urgent_ = false;
         ++attemptsStarted_;
-        if (pending_.empty()) {
+        if (pending_.empty())
             pending_.swap(queue_);
-        } else {
-            std::move(queue_.begin(), queue_.end(), std::back_inserter(pending_));
-            queue_.clear();
-        }
+        else
+            pending_.append(queue_);
         const bool stopping = stopping_;
         lock.unlock();
 
@@ -311,13 +310,7 @@ void SqliteStore::writerLoop() {
         if (committed) {
             committed_.store(last, std::memory_order_release);
             countCommit(pending_.size());
-            // A burst (or a stall of the writer) leaves a large buffer behind: it is let go,
-            // and the host's periodic trim hands its pages back to the system.
-            if (pending_.capacity() > kKeptQueueCapacity) {
-                std::vector<QueuedWrite>().swap(pending_);
-            } else {
-                pending_.clear();
-            }
+            pending_.clear(emptied_);
             setHealth(true, "");
         } else {
             failedCommits_.fetch_add(1, std::memory_order_relaxed);
@@ -326,7 +319,7 @@ void SqliteStore::writerLoop() {
                 logger().error("the conversation store stops with " +
                                std::to_string(pending_.size()) + " writes it could not save");
                 droppedWrites_.fetch_add(pending_.size(), std::memory_order_relaxed);
-                pending_.clear();
+                pending_.clear(emptied_);
             }
             boundPending();
         }
@@ -335,6 +328,13 @@ void SqliteStore::writerLoop() {
         attempted_ = std::max(attempted_, last);
         ++attemptsFinished_;
         done_.notify_all();
+        blocks_.keep(emptied_);
+        if (!emptied_.empty()) {
+            // Beyond what is kept: freed, but not under the lock the event loop takes.
+            lock.unlock();
+            emptied_.clear();
+            lock.lock();
+        }
     }
     writerDone_ = true;
     done_.notify_all();
@@ -465,7 +465,7 @@ bool SqliteStore::applyPending(std::string* error) {
     if (ok) {
         for (auto& [request, ids] : retentions) request->result->set_value(std::move(ids));
     } else {
-        std::erase_if(pending_, [](const QueuedWrite& write) {
+        pending_.eraseIf([](const QueuedWrite& write) {
             const auto* retention = std::get_if<RetentionWrite>(&write.payload);
             if (retention) retention->result->set_value({});
             return retention != nullptr;
@@ -478,13 +478,15 @@ void SqliteStore::boundPending() {
     std::size_t bytes = 0;
     for (const QueuedWrite& write : pending_) bytes += write.approximateBytes();
     std::size_t dropped = 0;
-    while (dropped < pending_.size() &&
-           (pending_.size() - dropped > options_.maxKeptWrites || bytes > options_.maxKeptBytes)) {
-        bytes -= pending_[dropped].approximateBytes();
+    for (auto oldest = pending_.begin();
+         oldest != pending_.end() &&
+         (pending_.size() - dropped > options_.maxKeptWrites || bytes > options_.maxKeptBytes);
+         ++oldest) {
+        bytes -= oldest->approximateBytes();
         ++dropped;
     }
     if (dropped == 0) return;
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(dropped));
+    pending_.dropOldest(dropped);
     droppedWrites_.fetch_add(dropped, std::memory_order_relaxed);
     logger().error("the conversation store dropped its " + std::to_string(dropped) +
                    " oldest unsaved writes to stay within its memory bound");

@@ -17,6 +17,7 @@
 
 #include "store/ConversationStore.h"
 #include "store/WriteBatch.h"
+#include "store/WriteQueue.h"
 
 namespace agenthost::store {
 
@@ -107,7 +108,8 @@ class SqliteStore final : public ConversationStore {
     std::mutex mutex_;
     std::condition_variable wake_;  // the writer: work, urgency or stop
     std::condition_variable done_;  // flush(): a batch was attempted
-    std::vector<QueuedWrite> queue_;
+    WriteQueue queue_;
+    WriteBlockPool blocks_;  // the blocks emptied by the writer, for queue_
     Ticket lastTicket_ = 0;
     Ticket attempted_ = 0;  // the highest ticket of a finished attempt
     std::uint64_t attemptsStarted_ = 0;
@@ -118,7 +120,8 @@ class SqliteStore final : public ConversationStore {
     bool writerDone_ = false;
     std::atomic<Ticket> committed_{0};
 
-    std::vector<QueuedWrite> pending_;  // the writer's batch (kept across failures)
+    WriteQueue pending_;               // the writer's batch (kept across failures)
+    std::vector<WriteBlock> emptied_;  // the writer's: blocks of pending_, for blocks_
 
     mutable std::mutex healthMutex_;
     StoreHealth health_;  // its counters are kept in the atomics below

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "store/TurnRecordJson.h"
+#include "store/WriteQueue.h"
 
 namespace agenthost::store {
 
@@ -178,10 +179,19 @@ std::size_t QueuedWrite::approximateBytes() const {
                payload);
 }
 
-WritePlan planWrites(const std::vector<QueuedWrite>& writes) {
+template <class Writes>
+WritePlan planAll(const Writes& writes) {
     Planner planner;
     for (const QueuedWrite& write : writes) planner.add(write);
     return planner.take();
+}
+
+WritePlan planWrites(const std::vector<QueuedWrite>& writes) {
+    return planAll(writes);
+}
+
+WritePlan planWrites(const WriteQueue& writes) {
+    return planAll(writes);
 }
 
 std::string conversationTitle(const std::string& firstUserMessage) {

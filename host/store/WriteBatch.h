@@ -82,8 +82,11 @@ struct WritePlan {
     std::vector<ConversationTouch> touches;
 };
 
+class WriteQueue;
+
 // Coalesces `writes` (in ticket order) into the rows to write.
 WritePlan planWrites(const std::vector<QueuedWrite>& writes);
+WritePlan planWrites(const WriteQueue& writes);
 
 // The title of a conversation: its first user message cut to 80 code points.
 std::string conversationTitle(const std::string& firstUserMessage);
