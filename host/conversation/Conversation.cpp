@@ -60,6 +60,7 @@ Conversation::Conversation(std::string id, std::string route, std::string keyNam
                            std::optional<Restored> restored)
     : identity_(std::make_shared<RequestIdentity>(
           RequestIdentity{std::move(route), std::move(id), std::move(keyName)})),
+      storeRef_(identity_, &identity_->conversationId),
       services_(services),
       queue_(std::make_shared<core::SerialQueue>(*services.pool)),
       metrics_(services.metrics ? services.metrics->recorder(identity_->route, identity_->keyName)
@@ -463,7 +464,7 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
             if (request.newState) {
                 pluginState_ = *request.newState;
                 if (services_.store && !deleted_)
-                    services_.store->savePluginState(id(), pluginState_);
+                    services_.store->savePluginState(storeRef_, pluginState_);
             }
             commitHistoryLocked(request.message, request.responseText, true, request.turnData);
             saveTurnLocked(request.turn, request.message, request.responseText,
@@ -586,7 +587,7 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind,
     const std::int64_t seq = ++lastSeq_;
     auto tagged = protocol::tagTurn(std::move(frame), seq, turn);
     store::Ticket ticket = 0;
-    if (services_.store) ticket = services_.store->appendFrame(id(), {seq, turn, tagged.json});
+    if (services_.store) ticket = services_.store->appendFrame(storeRef_, {seq, turn, tagged.json});
     std::string protocol1;  // built once, if a protocol 1 connection is attached
     for (const auto& attachment : attachments_) {
         if (attachment->protocol == 2) {
@@ -661,7 +662,7 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.finishedAt = finished ? util::epochMillis() : 0;
     record.seqReserved = seqReserved_;
     const std::size_t bytes = record.user.size() + record.assistant.size();
-    noteUnstoredLocked(services_.store->saveTurn(id(), std::move(record)), bytes);
+    noteUnstoredLocked(services_.store->saveTurn(storeRef_, std::move(record)), bytes);
 }
 
 void Conversation::drainPacedLocked() {

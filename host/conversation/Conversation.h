@@ -256,6 +256,7 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     bool runningLocked() const { return current_ != nullptr || !pending_.empty(); }
 
     const std::shared_ptr<const RequestIdentity> identity_;
+    const store::ConversationRef storeRef_;  // the id as the store's writes carry it
     const Services services_;
     const std::shared_ptr<core::SerialQueue> queue_;
     const metrics::Recorder metrics_;  // records nothing when metrics are off

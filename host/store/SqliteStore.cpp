@@ -47,6 +47,17 @@ bool openConnection(SqliteDb& db, const std::string& path, int flags,
     return db.exec("PRAGMA foreign_keys = ON", error);
 }
 
+// A write by id: the queue holds a reference like a live conversation's.
+ConversationRef referenceTo(const std::string& conversationId) {
+    return std::make_shared<const std::string>(conversationId);
+}
+
+// For the writes that are not about a conversation (token totals, retention).
+const ConversationRef& noConversation() {
+    static const ConversationRef none = std::make_shared<const std::string>();
+    return none;
+}
+
 bool isConstraint(int rc) {
     return (rc & 0xFF) == SQLITE_CONSTRAINT;
 }
@@ -207,14 +218,14 @@ SqliteStore::~SqliteStore() {
 
 // ---- Writes.
 
-Ticket SqliteStore::enqueue(std::string conversationId, decltype(QueuedWrite::payload) payload,
+Ticket SqliteStore::enqueue(ConversationRef conversation, decltype(QueuedWrite::payload) payload,
                             bool urgent) {
     Ticket ticket;
     bool wake;
     {
         std::lock_guard lock(mutex_);
         ticket = ++lastTicket_;
-        queue_.push(QueuedWrite{ticket, std::move(conversationId), std::move(payload)}, blocks_);
+        queue_.push(QueuedWrite{ticket, std::move(conversation), std::move(payload)}, blocks_);
         // Only the first write of a burst wakes the writer; the rest ride along for free.
         wake = writerIdle_ || urgent;
         writerIdle_ = false;
@@ -225,33 +236,45 @@ Ticket SqliteStore::enqueue(std::string conversationId, decltype(QueuedWrite::pa
 }
 
 Ticket SqliteStore::createConversation(const NewConversation& conversation) {
-    return enqueue(conversation.id, conversation);
+    return enqueue(referenceTo(conversation.id), conversation);
 }
 
 Ticket SqliteStore::appendFrame(const std::string& conversationId, FrameRecord frame) {
-    return enqueue(conversationId, std::move(frame));
+    return enqueue(referenceTo(conversationId), std::move(frame));
 }
 
 Ticket SqliteStore::saveTurn(const std::string& conversationId, TurnRecord turn) {
-    return enqueue(conversationId, std::move(turn));
+    return enqueue(referenceTo(conversationId), std::move(turn));
 }
 
 Ticket SqliteStore::savePluginState(const std::string& conversationId, std::string state) {
-    return enqueue(conversationId, std::move(state));
+    return enqueue(referenceTo(conversationId), std::move(state));
+}
+
+Ticket SqliteStore::appendFrame(const ConversationRef& conversation, FrameRecord frame) {
+    return enqueue(conversation, std::move(frame));
+}
+
+Ticket SqliteStore::saveTurn(const ConversationRef& conversation, TurnRecord turn) {
+    return enqueue(conversation, std::move(turn));
+}
+
+Ticket SqliteStore::savePluginState(const ConversationRef& conversation, std::string state) {
+    return enqueue(conversation, std::move(state));
 }
 
 Ticket SqliteStore::deleteConversation(const std::string& conversationId) {
-    return enqueue(conversationId, DeleteWrite{});
+    return enqueue(referenceTo(conversationId), DeleteWrite{});
 }
 
 Ticket SqliteStore::saveKeyTokens(KeyTokens total) {
-    return enqueue("", std::move(total));
+    return enqueue(noConversation(), std::move(total));
 }
 
 std::vector<std::string> SqliteStore::enforceRetention(Millis olderThan, std::size_t maxPerKey) {
     auto result = std::make_shared<std::promise<std::vector<std::string>>>();
     auto future = result->get_future();
-    enqueue("", RetentionWrite{olderThan, maxPerKey, result}, true);
+    enqueue(noConversation(), RetentionWrite{olderThan, maxPerKey, result}, true);
     return future.get();
 }
 
@@ -399,7 +422,7 @@ bool SqliteStore::applyPending(std::string* error) {
                 break;
             }
             case PlanStep::Kind::Delete:
-                w.remove.bindAll(write->conversationId);
+                w.remove.bindAll(*write->conversationId);
                 ok = run(w.remove);
                 break;
             case PlanStep::Kind::Segment: {
@@ -413,7 +436,7 @@ bool SqliteStore::applyPending(std::string* error) {
                 ok = applyTurnRows(w, plan.turnRows[step.index], run);
                 break;
             case PlanStep::Kind::State:
-                w.state.bind(1, write->conversationId);
+                w.state.bind(1, *write->conversationId);
                 w.state.bindBlob(2, std::get<std::string>(write->payload));
                 ok = run(w.state);
                 break;

@@ -50,6 +50,9 @@ class SqliteStore final : public ConversationStore {
     Ticket appendFrame(const std::string& conversationId, FrameRecord frame) override;
     Ticket saveTurn(const std::string& conversationId, TurnRecord turn) override;
     Ticket savePluginState(const std::string& conversationId, std::string state) override;
+    Ticket appendFrame(const ConversationRef& conversation, FrameRecord frame) override;
+    Ticket saveTurn(const ConversationRef& conversation, TurnRecord turn) override;
+    Ticket savePluginState(const ConversationRef& conversation, std::string state) override;
     Ticket deleteConversation(const std::string& conversationId) override;
     Ticket saveKeyTokens(KeyTokens total) override;
 
@@ -85,7 +88,7 @@ class SqliteStore final : public ConversationStore {
   private:
     SqliteStore(std::string path, Options options);
 
-    Ticket enqueue(std::string conversationId, decltype(QueuedWrite::payload) payload,
+    Ticket enqueue(ConversationRef conversation, decltype(QueuedWrite::payload) payload,
                    bool urgent = false);
     void writerLoop();
     // Applies pending_ in one transaction; false with the reason when it did not commit.

@@ -71,9 +71,16 @@ class Planner {
     }
 
   private:
+    // By the reference first: hashing a pointer is cheaper than hashing the id. Another
+    // reference to the same id (a write by id, or a conversation loaded again) joins the same
+    // conversation by its text.
     Pending& pendingFor(const QueuedWrite& write) {
-        auto [it, added] = index_.try_emplace(write.conversationId, pending_.size());
-        if (added) pending_.push_back(Pending{&write.conversationId, {}, {}, nullptr, false, {}});
+        const std::string* id = write.conversationId.get();
+        if (auto known = byReference_.find(id); known != byReference_.end())
+            return pending_[known->second];
+        auto [it, added] = index_.try_emplace(*id, pending_.size());
+        if (added) pending_.push_back(Pending{id, {}, {}, nullptr, false, {}});
+        byReference_.emplace(id, it->second);
         return pending_[it->second];
     }
 
@@ -159,12 +166,13 @@ class Planner {
     WritePlan plan_;
     std::vector<Pending> pending_;  // in order of first appearance
     std::unordered_map<std::string_view, std::size_t> index_;
+    std::unordered_map<const std::string*, std::size_t> byReference_;
 };
 
 }  // namespace
 
 std::size_t QueuedWrite::approximateBytes() const {
-    const std::size_t base = sizeof(QueuedWrite) + conversationId.size();
+    const std::size_t base = sizeof(QueuedWrite) + conversationId->size();
     return base +
            std::visit(
                Overloaded{

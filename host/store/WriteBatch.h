@@ -29,7 +29,7 @@ struct RetentionWrite {
 
 struct QueuedWrite {
     Ticket ticket = 0;
-    std::string conversationId;
+    ConversationRef conversationId;  // never null; empty for writes not about a conversation
     std::variant<NewConversation, FrameRecord, TurnRecord, std::string /* plugin state */,
                  DeleteWrite, RetentionWrite, KeyTokens>
         payload;

@@ -29,7 +29,8 @@ TEST(WriteBatch, OneSegmentPerRunOfFramesAndTheLastSaveOfEachTurn) {
     std::vector<QueuedWrite> writes;
     Ticket ticket = 0;
     const auto add = [&](const std::string& id, auto payload) {
-        writes.push_back(QueuedWrite{++ticket, id, std::move(payload)});
+        writes.push_back(
+            QueuedWrite{++ticket, std::make_shared<const std::string>(id), std::move(payload)});
     };
     add("a", newConversation("a"));
     add("a", frameRecord(1, 1));
@@ -130,7 +131,8 @@ TEST(WriteBatch, ADeleteDropsWhatCameBeforeItAndRetentionSeesEverythingEarlier) 
     std::vector<QueuedWrite> writes;
     Ticket ticket = 0;
     const auto add = [&](const std::string& id, auto payload) {
-        writes.push_back(QueuedWrite{++ticket, id, std::move(payload)});
+        writes.push_back(
+            QueuedWrite{++ticket, std::make_shared<const std::string>(id), std::move(payload)});
     };
     add("a", frameRecord(1, 1));
     add("b", frameRecord(1, 1));
@@ -198,7 +200,8 @@ RoundTrip makeRoundTrip(int turn) {
     return trip;
 }
 
-Ticket storeRoundTrip(ConversationStore& store, const std::string& id, RoundTrip& trip) {
+// By reference, as a live conversation calls the store.
+Ticket storeRoundTrip(ConversationStore& store, const ConversationRef& id, RoundTrip& trip) {
     store.appendFrame(id, std::move(trip.frames[0]));
     store.saveTurn(id, std::move(trip.running));
     store.appendFrame(id, std::move(trip.frames[1]));
@@ -217,10 +220,10 @@ struct BatchCost {
 BatchCost runBatches(int conversations, int perConversation, int batches) {
     TempDir dir;
     auto store = openTestStore(dir);
-    std::vector<std::string> ids;
+    std::vector<ConversationRef> ids;
     for (int c = 0; c < conversations; ++c) {
-        ids.push_back("conversation-" + std::to_string(c));
-        store->createConversation(newConversation(ids.back()));
+        ids.push_back(std::make_shared<const std::string>("conversation-" + std::to_string(c)));
+        store->createConversation(newConversation(*ids.back()));
     }
     store->flush();
     const int rounds = perConversation * batches;

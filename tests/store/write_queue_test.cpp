@@ -24,8 +24,9 @@ std::vector<Ticket> range(Ticket from, Ticket to) {
 }
 
 void pushTickets(WriteQueue& queue, WriteBlockPool& pool, Ticket from, Ticket to) {
+    const auto id = std::make_shared<const std::string>("c");
     for (Ticket t = from; t <= to; ++t)
-        queue.push(QueuedWrite{t, "c", FrameRecord{static_cast<std::int64_t>(t), 1, "{}"}}, pool);
+        queue.push(QueuedWrite{t, id, FrameRecord{static_cast<std::int64_t>(t), 1, "{}"}}, pool);
 }
 
 TEST(WriteQueue, KeepsCallOrderAcrossBlocksAndWhenAppended) {
