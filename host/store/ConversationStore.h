@@ -136,6 +136,13 @@ class ConversationStore {
     virtual Ticket savePluginState(const ConversationRef& conversation, std::string state) {
         return savePluginState(*conversation, std::move(state));
     }
+    // saveTurn, then appendFrame, as one write: a turn's start (its running record and the user
+    // frame) or its end (the final record and the terminal frame) are committed together.
+    virtual Ticket saveTurnWithFrame(const ConversationRef& conversation, TurnRecord turn,
+                                     FrameRecord frame) {
+        saveTurn(conversation, std::move(turn));
+        return appendFrame(conversation, std::move(frame));
+    }
     virtual Ticket deleteConversation(const std::string& conversationId) = 0;
     // A key's token total for a day (limits/KeyLimits.h); a lower total than the stored one
     // changes nothing, so totals saved out of order do no harm.

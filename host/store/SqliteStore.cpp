@@ -263,6 +263,11 @@ Ticket SqliteStore::savePluginState(const ConversationRef& conversation, std::st
     return enqueue(conversation, std::move(state));
 }
 
+Ticket SqliteStore::saveTurnWithFrame(const ConversationRef& conversation, TurnRecord turn,
+                                      FrameRecord frame) {
+    return enqueue(conversation, TurnWithFrame{std::move(turn), std::move(frame)});
+}
+
 Ticket SqliteStore::deleteConversation(const std::string& conversationId) {
     return enqueue(referenceTo(conversationId), DeleteWrite{});
 }

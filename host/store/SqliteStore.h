@@ -53,6 +53,8 @@ class SqliteStore final : public ConversationStore {
     Ticket appendFrame(const ConversationRef& conversation, FrameRecord frame) override;
     Ticket saveTurn(const ConversationRef& conversation, TurnRecord turn) override;
     Ticket savePluginState(const ConversationRef& conversation, std::string state) override;
+    Ticket saveTurnWithFrame(const ConversationRef& conversation, TurnRecord turn,
+                             FrameRecord frame) override;
     Ticket deleteConversation(const std::string& conversationId) override;
     Ticket saveKeyTokens(KeyTokens total) override;
 

@@ -18,6 +18,16 @@ struct Overloaded : Ts... {
     using Ts::operator()...;
 };
 
+// The turn a write saves (a TurnRecord, or the turn of a TurnWithFrame).
+const TurnRecord& savedTurn(const QueuedWrite& write) {
+    if (const auto* both = std::get_if<TurnWithFrame>(&write.payload)) return both->turn;
+    return std::get<TurnRecord>(write.payload);
+}
+
+std::size_t turnBytes(const TurnRecord& t) {
+    return t.user.size() + t.assistant.size() + t.errorMessage.size();
+}
+
 void appendRun(std::string& runs, int turn, int count) {
     if (!runs.empty()) runs += ',';
     runs += std::to_string(turn);
@@ -53,6 +63,11 @@ class Planner {
                        },
                        [&](const FrameRecord& frame) { addFrame(pendingFor(write), frame); },
                        [&](const TurnRecord& turn) { addTurn(pendingFor(write), write, turn); },
+                       [&](const TurnWithFrame& both) {
+                           Pending& pending = pendingFor(write);
+                           addTurn(pending, write, both.turn);
+                           addFrame(pending, both.frame);
+                       },
                        [&](const std::string&) { pendingFor(write).state = &write; },
                        [&](const DeleteWrite&) {
                            // Everything pending for it is deleted anyway.
@@ -150,7 +165,7 @@ class Planner {
         rows.firstTurn = pending.turns.begin()->first;
         rows.lastTurn = pending.turns.rbegin()->first;
         for (const auto& [number, write] : pending.turns) {
-            const auto& turn = std::get<TurnRecord>(write->payload);
+            const TurnRecord& turn = savedTurn(*write);
             if (!rows.records.empty()) rows.records += '\n';
             appendTurnRecordJson(rows.records, turn);
             if (turn.status == TurnStatus::Running) {
@@ -178,9 +193,8 @@ std::size_t QueuedWrite::approximateBytes() const {
                Overloaded{
                    [](const NewConversation& c) { return c.route.size() + c.keyName.size(); },
                    [](const FrameRecord& f) { return f.json.size(); },
-                   [](const TurnRecord& t) {
-                       return t.user.size() + t.assistant.size() + t.errorMessage.size();
-                   },
+                   [](const TurnRecord& t) { return turnBytes(t); },
+                   [](const TurnWithFrame& b) { return turnBytes(b.turn) + b.frame.json.size(); },
                    [](const std::string& state) { return state.size(); },
                    [](const auto&) { return std::size_t{0}; },
                },

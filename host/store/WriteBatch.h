@@ -27,11 +27,17 @@ struct RetentionWrite {
     std::shared_ptr<std::promise<std::vector<std::string>>> result;
 };
 
+// saveTurnWithFrame(): the turn is saved before the frame is appended.
+struct TurnWithFrame {
+    TurnRecord turn;
+    FrameRecord frame;
+};
+
 struct QueuedWrite {
     Ticket ticket = 0;
     ConversationRef conversationId;  // never null; empty for writes not about a conversation
     std::variant<NewConversation, FrameRecord, TurnRecord, std::string /* plugin state */,
-                 DeleteWrite, RetentionWrite, KeyTokens>
+                 DeleteWrite, RetentionWrite, KeyTokens, TurnWithFrame>
         payload;
 
     std::size_t approximateBytes() const;

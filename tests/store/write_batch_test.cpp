@@ -68,6 +68,47 @@ TEST(WriteBatch, OneSegmentPerRunOfFramesAndTheLastSaveOfEachTurn) {
     EXPECT_EQ(decodeTurnRuns("1*2,2*1"), (std::vector<int>{1, 1, 2}));
 }
 
+// A turn's start (running record + user frame) and end (final record + terminal frame), each
+// one write: a turn still running at the batch's end is stored as running; one that ended in the
+// batch keeps only its final record and leaves no running row; frames stay in seq order.
+TEST(WriteBatch, ATurnSavedWithItsFrameIsBothInOneBatch) {
+    std::vector<QueuedWrite> writes;
+    Ticket ticket = 0;
+    const auto id = std::make_shared<const std::string>("a");
+    const auto add = [&](auto payload) {
+        writes.push_back(QueuedWrite{++ticket, id, std::move(payload)});
+    };
+    add(TurnWithFrame{turnRecord(1, TurnStatus::Running, 10, "first"), frameRecord(1, 1)});
+    add(frameRecord(2, 1));
+    add(TurnWithFrame{turnRecord(1, TurnStatus::Complete, 10, "first"), frameRecord(3, 1)});
+    add(TurnWithFrame{turnRecord(2, TurnStatus::Running, 20, "second"), frameRecord(4, 2)});
+    const WritePlan plan = planWrites(writes);
+    EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::Segment, Kind::Turns, Kind::Touch}));
+    const SegmentRow& segment = plan.segments[plan.steps[0].index];
+    EXPECT_EQ(segment.firstSeq, 1);
+    EXPECT_EQ(segment.lastSeq, 4);
+    EXPECT_EQ(segment.turns, "1*3,2*1");
+    EXPECT_EQ(segment.frames, frameRecord(1, 1).json + "\n" + frameRecord(2, 1).json + "\n" +
+                                  frameRecord(3, 1).json + "\n" + frameRecord(4, 2).json);
+    const TurnRows& turns = plan.turnRows[plan.steps[1].index];
+    EXPECT_EQ(turns.firstTurn, 1);
+    EXPECT_EQ(turns.lastTurn, 2);
+    EXPECT_EQ(turns.endedFrom, 1);
+    EXPECT_EQ(turns.endedTo, 1);
+    EXPECT_EQ(turns.running, (std::vector<int>{2}));
+    const std::size_t newline = turns.records.find('\n');
+    ASSERT_NE(newline, std::string::npos);
+    const auto first = parseTurnRecordJson(std::string_view(turns.records).substr(0, newline));
+    const auto second = parseTurnRecordJson(std::string_view(turns.records).substr(newline + 1));
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first->status, TurnStatus::Complete);
+    EXPECT_EQ(second->status, TurnStatus::Running);
+    const ConversationTouch& touch = plan.touches[plan.steps[2].index];
+    EXPECT_EQ(touch.lastSeq, 4);
+    EXPECT_EQ(touch.turns, 2);
+    EXPECT_EQ(touch.title, "first");
+}
+
 TEST(TurnRecordJson, KeepsThePluginDataAndTheCacheCounts) {
     TurnRecord turn;
     turn.turn = 4;
@@ -164,8 +205,9 @@ double writerCpuSeconds() {
     return 0;
 }
 
-// An echo round trip as the conversation layer stores it: the user frame, the turn saved as
-// running, the message and complete frames, the turn saved as complete; of the bench's sizes
+// An echo round trip as the conversation layer stores it: the turn saved as running with the
+// user frame, the message frame, the turn saved as complete with the complete frame (three
+// writes); of the bench's sizes
 // (a 64-character message, echoed, frames of about 150 bytes). Built before the clock starts, so
 // that only the store's work is measured.
 struct RoundTrip {
@@ -202,11 +244,9 @@ RoundTrip makeRoundTrip(int turn) {
 
 // By reference, as a live conversation calls the store.
 Ticket storeRoundTrip(ConversationStore& store, const ConversationRef& id, RoundTrip& trip) {
-    store.appendFrame(id, std::move(trip.frames[0]));
-    store.saveTurn(id, std::move(trip.running));
+    store.saveTurnWithFrame(id, std::move(trip.running), std::move(trip.frames[0]));
     store.appendFrame(id, std::move(trip.frames[1]));
-    store.appendFrame(id, std::move(trip.frames[2]));
-    return store.saveTurn(id, std::move(trip.complete));
+    return store.saveTurnWithFrame(id, std::move(trip.complete), std::move(trip.frames[2]));
 }
 
 // Commits `batches` batches of `perConversation` round trips on each of `conversations`
