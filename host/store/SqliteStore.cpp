@@ -17,7 +17,7 @@ namespace agenthost::store {
 
 namespace {
 
-// Queue blocks the writer keeps between batches (2 MiB, about 6,000 writes); a burst beyond
+// Queue blocks the writer keeps between batches (2 MiB, some 5,000 writes); a burst beyond
 // them is let go after its commit, and the host's periodic trim hands its pages back.
 constexpr std::size_t kKeptQueueBlocks = (2u << 20) / WriteBlockPool::kBlockBytes;
 
