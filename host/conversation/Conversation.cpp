@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <utility>
 
 #include "conversation/TurnAccess.h"
 #include "plugin/InstanceReaper.h"
@@ -60,6 +61,7 @@ Conversation::Conversation(std::string id, std::string route, std::string keyNam
                            std::optional<Restored> restored)
     : identity_(std::make_shared<RequestIdentity>(
           RequestIdentity{std::move(route), std::move(id), std::move(keyName)})),
+      storeRef_(identity_, &identity_->conversationId),
       services_(services),
       queue_(std::make_shared<core::SerialQueue>(*services.pool)),
       metrics_(services.metrics ? services.metrics->recorder(identity_->route, identity_->keyName)
@@ -196,8 +198,9 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
         }
         stored_ = true;
         reserveSeqsLocked();  // the turn record saved next carries it
-        saveTurnLocked(turn, text, "", store::TurnStatus::Running, std::nullopt, "", "", now,
-                       false);
+        // The running record goes to the store with the user frame, in one write.
+        saveTurnLocked(turn, text, "", store::TurnStatus::Running, std::nullopt, "", "", now, false,
+                       "", "", true);
         publishLocked(protocol::userFrame(text), turn, Kind::User);
         // Only a protocol 2 sender that takes approval_request events can answer one.
         const bool canAsk =
@@ -457,18 +460,19 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
         // out: a client that sends its next message (or reads /api/usage) once it has the frame
         // must not find the slot still taken.
         if (pending_.empty()) releaseResponseSlotLocked();
-        // The turn record is queued before its terminal frame goes out: a client that reads the
-        // conversation over HTTP once it has the frame finds the turn finished.
+        // The turn record is queued before its terminal frame goes out (with it, in one write,
+        // unless the frame waits for pacing): a client that reads the conversation over HTTP once
+        // it has the frame finds the turn finished.
         if (code.empty()) {
             if (request.newState) {
                 pluginState_ = *request.newState;
                 if (services_.store && !deleted_)
-                    services_.store->savePluginState(id(), pluginState_);
+                    services_.store->savePluginState(storeRef_, pluginState_);
             }
             commitHistoryLocked(request.message, request.responseText, true, request.turnData);
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
-                           true, request.stopReason, request.turnData);
+                           true, request.stopReason, request.turnData, true);
             recordEndLocked(request, metrics::Outcome::Complete, "");
             emitLocked(protocol::completeFrame(request.usage, request.stopReason), request.turn);
         } else {
@@ -478,7 +482,7 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
             commitHistoryLocked(request.message, request.responseText, false);
             saveTurnLocked(request.turn, request.message, request.responseText,
                            store::TurnStatus::Error, request.usage, errorCode, text,
-                           request.startedAtMs, true);
+                           request.startedAtMs, true, "", "", true);
             recordEndLocked(request, metrics::Outcome::Error, errorCode);
             emitLocked(protocol::errorFrame(errorCode, text), request.turn);
         }
@@ -502,7 +506,7 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
     commitHistoryLocked(victim->message, victim->responseText, false);
     saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
                    code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,
-                   true);  // before the frame, as in requestFinished
+                   true, "", "", true);  // before the frame, as in requestFinished
     recordEndLocked(*victim, code ? metrics::Outcome::Error : metrics::Outcome::Cancelled,
                     code ? code : "");
     if (pending_.empty()) releaseResponseSlotLocked();  // before the frame, as in requestFinished
@@ -517,7 +521,7 @@ void Conversation::endPendingLocked(const Pending& pending, const char* code,
     saveTurnLocked(pending.turn, pending.text, "",
                    code ? store::TurnStatus::Error : store::TurnStatus::Cancelled, std::nullopt,
                    code ? code : protocol::error_code::kCancelled, message, pending.acceptedAtMs,
-                   true);
+                   true, "", "", true);
     metrics_.ended(code ? metrics::Outcome::Error : metrics::Outcome::Cancelled, code ? code : "",
                    false, {});
     publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
@@ -571,6 +575,7 @@ void Conversation::emitLocked(std::string frame, int turn, Kind kind, protocol::
         publishLocked(std::move(frame), turn, kind, event);
         return;
     }
+    saveHeldTurnLocked();  // the record is not held back while its frame waits
     pacedBytes_ += frame.size();
     paced_.push_back({std::move(frame), turn, kind, event});
     if (!pacingScheduled_) drainPacedLocked();
@@ -578,6 +583,7 @@ void Conversation::emitLocked(std::string frame, int turn, Kind kind, protocol::
 
 void Conversation::publishLocked(std::string frame, int turn, Kind kind,
                                  protocol::EventKind event) {
+    std::optional<store::TurnRecord> record = std::exchange(recordForNextFrame_, std::nullopt);
     if (deleted_) return;
     if (reserveSeqsLocked() && current_)
         saveTurnLocked(current_->turn, current_->message, current_->responseText,
@@ -586,7 +592,14 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind,
     const std::int64_t seq = ++lastSeq_;
     auto tagged = protocol::tagTurn(std::move(frame), seq, turn);
     store::Ticket ticket = 0;
-    if (services_.store) ticket = services_.store->appendFrame(id(), {seq, turn, tagged.json});
+    std::size_t unstored = tagged.json.size();
+    if (services_.store && record) {
+        unstored += record->user.size() + record->assistant.size();
+        ticket = services_.store->saveTurnWithFrame(storeRef_, std::move(*record),
+                                                    {seq, turn, tagged.json});
+    } else if (services_.store) {
+        ticket = services_.store->appendFrame(storeRef_, {seq, turn, tagged.json});
+    }
     std::string protocol1;  // built once, if a protocol 1 connection is attached
     for (const auto& attachment : attachments_) {
         if (attachment->protocol == 2) {
@@ -597,7 +610,7 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind,
             deliverLocked(*attachment, protocol1);
         }
     }
-    if (services_.store) noteUnstoredLocked(ticket, tagged.json.size());
+    if (services_.store) noteUnstoredLocked(ticket, unstored);
     pushTailLocked({seq, std::move(tagged.json), ticket});
     trimTailLocked();
 }
@@ -638,7 +651,8 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
                                   store::TurnStatus status, std::optional<protocol::Usage> usage,
                                   const std::string& errorCode, const std::string& errorMessage,
                                   std::int64_t startedAtMs, bool finished,
-                                  const std::string& stopReason, const std::string& turnData) {
+                                  const std::string& stopReason, const std::string& turnData,
+                                  bool withNextFrame) {
     if (finished)
         agenthost::log::logTurn(turnAccess(*identity_, turn, user, status, usage, errorCode,
                                            startedAtMs,
@@ -660,8 +674,21 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.startedAt = startedAtMs;
     record.finishedAt = finished ? util::epochMillis() : 0;
     record.seqReserved = seqReserved_;
+    if (withNextFrame) {
+        recordForNextFrame_ = std::move(record);
+        return;
+    }
     const std::size_t bytes = record.user.size() + record.assistant.size();
-    noteUnstoredLocked(services_.store->saveTurn(id(), std::move(record)), bytes);
+    noteUnstoredLocked(services_.store->saveTurn(storeRef_, std::move(record)), bytes);
+}
+
+void Conversation::saveHeldTurnLocked() {
+    if (!recordForNextFrame_) return;
+    const std::size_t bytes =
+        recordForNextFrame_->user.size() + recordForNextFrame_->assistant.size();
+    noteUnstoredLocked(services_.store->saveTurn(storeRef_, std::move(*recordForNextFrame_)),
+                       bytes);
+    recordForNextFrame_.reset();
 }
 
 void Conversation::drainPacedLocked() {

@@ -244,7 +244,9 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                         store::TurnStatus status, std::optional<protocol::Usage> usage,
                         const std::string& errorCode, const std::string& errorMessage,
                         std::int64_t startedAtMs, bool finished, const std::string& stopReason = "",
-                        const std::string& turnData = "");
+                        const std::string& turnData = "", bool withNextFrame = false);
+    // A record saved withNextFrame that its frame will not carry (the frame waits for pacing).
+    void saveHeldTurnLocked();
     // `turnData`: the plugin's data for a completed turn.
     void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete,
                              std::string turnData = "");
@@ -256,6 +258,10 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     bool runningLocked() const { return current_ != nullptr || !pending_.empty(); }
 
     const std::shared_ptr<const RequestIdentity> identity_;
+    const store::ConversationRef storeRef_;  // the id as the store's writes carry it
+    // A turn record saved withNextFrame: the next published frame goes to the store with it, in
+    // one write (a turn's start with its user frame, its end with its terminal frame).
+    std::optional<store::TurnRecord> recordForNextFrame_;
     const Services services_;
     const std::shared_ptr<core::SerialQueue> queue_;
     const metrics::Recorder metrics_;  // records nothing when metrics are off

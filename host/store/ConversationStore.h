@@ -19,6 +19,11 @@ namespace agenthost::store {
 using Millis = std::int64_t;  // milliseconds since the Unix epoch
 using Ticket = std::uint64_t;
 
+// A conversation's id as its owner holds it: a write carries the pointer instead of a copy of the
+// id (five writes per echo round trip), and the store tells the writes of one conversation apart
+// by it. The owner makes it without allocating, with the aliasing constructor of shared_ptr.
+using ConversationRef = std::shared_ptr<const std::string>;
+
 struct TokenUsage {
     std::uint64_t inputTokens = 0;
     std::uint64_t outputTokens = 0;
@@ -120,6 +125,24 @@ class ConversationStore {
     // title (from turn 1), turn count and updatedAt.
     virtual Ticket saveTurn(const std::string& conversationId, TurnRecord turn) = 0;
     virtual Ticket savePluginState(const std::string& conversationId, std::string state) = 0;
+    // The same, by reference: what a live conversation calls. A store that has no use for the
+    // reference need not implement them.
+    virtual Ticket appendFrame(const ConversationRef& conversation, FrameRecord frame) {
+        return appendFrame(*conversation, std::move(frame));
+    }
+    virtual Ticket saveTurn(const ConversationRef& conversation, TurnRecord turn) {
+        return saveTurn(*conversation, std::move(turn));
+    }
+    virtual Ticket savePluginState(const ConversationRef& conversation, std::string state) {
+        return savePluginState(*conversation, std::move(state));
+    }
+    // saveTurn, then appendFrame, as one write: a turn's start (its running record and the user
+    // frame) or its end (the final record and the terminal frame) are committed together.
+    virtual Ticket saveTurnWithFrame(const ConversationRef& conversation, TurnRecord turn,
+                                     FrameRecord frame) {
+        saveTurn(conversation, std::move(turn));
+        return appendFrame(conversation, std::move(frame));
+    }
     virtual Ticket deleteConversation(const std::string& conversationId) = 0;
     // A key's token total for a day (limits/KeyLimits.h); a lower total than the stored one
     // changes nothing, so totals saved out of order do no harm.

@@ -18,8 +18,9 @@ namespace agenthost::store {
 
 namespace {
 
-// Queued writes whose buffer the writer keeps between batches (a few hundred bytes each).
-constexpr std::size_t kKeptQueueCapacity = 4096;
+// Queue blocks the writer keeps between batches (2 MiB, some 5,000 writes); a burst beyond
+// them is let go after its commit, and the host's periodic trim hands its pages back.
+constexpr std::size_t kKeptQueueBlocks = (2u << 20) / WriteBlockPool::kBlockBytes;
 
 constexpr std::size_t kMaxListLimit = 200;
 constexpr std::size_t kMaxIdleReaders = 8;
@@ -45,6 +46,17 @@ bool openConnection(SqliteDb& db, const std::string& path, int flags,
     sqlite3_busy_timeout(db.handle(), static_cast<int>(busyTimeout.count()));
     sqlite3_extended_result_codes(db.handle(), 1);
     return db.exec("PRAGMA foreign_keys = ON", error);
+}
+
+// A write by id: the queue holds a reference like a live conversation's.
+ConversationRef referenceTo(const std::string& conversationId) {
+    return std::make_shared<const std::string>(conversationId);
+}
+
+// For the writes that are not about a conversation (token totals, retention).
+const ConversationRef& noConversation() {
+    static const ConversationRef none = std::make_shared<const std::string>();
+    return none;
 }
 
 bool isConstraint(int rc) {
@@ -202,7 +214,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
 }
 
 SqliteStore::SqliteStore(std::string path, Options options)
-    : path_(std::move(path)), options_(options) {}
+    : path_(std::move(path)), options_(options), blocks_(kKeptQueueBlocks) {}
 
 SqliteStore::~SqliteStore() {
     if (!writerThread_.joinable()) return;
@@ -216,14 +228,14 @@ SqliteStore::~SqliteStore() {
 
 // ---- Writes.
 
-Ticket SqliteStore::enqueue(std::string conversationId, decltype(QueuedWrite::payload) payload,
+Ticket SqliteStore::enqueue(ConversationRef conversation, decltype(QueuedWrite::payload) payload,
                             bool urgent) {
     Ticket ticket;
     bool wake;
     {
         std::lock_guard lock(mutex_);
         ticket = ++lastTicket_;
-        queue_.push_back(QueuedWrite{ticket, std::move(conversationId), std::move(payload)});
+        queue_.push(QueuedWrite{ticket, std::move(conversation), std::move(payload)}, blocks_);
         // Only the first write of a burst wakes the writer; the rest ride along for free.
         wake = writerIdle_ || urgent;
         writerIdle_ = false;
@@ -234,34 +246,51 @@ Ticket SqliteStore::enqueue(std::string conversationId, decltype(QueuedWrite::pa
 }
 
 Ticket SqliteStore::createConversation(const NewConversation& conversation) {
-    return enqueue(conversation.id, conversation);
+    return enqueue(referenceTo(conversation.id), conversation);
 }
 
 Ticket SqliteStore::appendFrame(const std::string& conversationId, FrameRecord frame) {
-    return enqueue(conversationId, std::move(frame));
+    return enqueue(referenceTo(conversationId), std::move(frame));
 }
 
 Ticket SqliteStore::saveTurn(const std::string& conversationId, TurnRecord turn) {
-    return enqueue(conversationId, std::move(turn));
+    return enqueue(referenceTo(conversationId), std::move(turn));
 }
 
 Ticket SqliteStore::savePluginState(const std::string& conversationId, std::string state) {
-    return enqueue(conversationId, std::move(state));
+    return enqueue(referenceTo(conversationId), std::move(state));
+}
+
+Ticket SqliteStore::appendFrame(const ConversationRef& conversation, FrameRecord frame) {
+    return enqueue(conversation, std::move(frame));
+}
+
+Ticket SqliteStore::saveTurn(const ConversationRef& conversation, TurnRecord turn) {
+    return enqueue(conversation, std::move(turn));
+}
+
+Ticket SqliteStore::savePluginState(const ConversationRef& conversation, std::string state) {
+    return enqueue(conversation, std::move(state));
+}
+
+Ticket SqliteStore::saveTurnWithFrame(const ConversationRef& conversation, TurnRecord turn,
+                                      FrameRecord frame) {
+    return enqueue(conversation, TurnWithFrame{std::move(turn), std::move(frame)});
 }
 
 Ticket SqliteStore::deleteConversation(const std::string& conversationId) {
-    return enqueue(conversationId, DeleteWrite{});
+    return enqueue(referenceTo(conversationId), DeleteWrite{});
 }
 
 Ticket SqliteStore::saveKeyTokens(KeyTokens total) {
-    return enqueue("", std::move(total));
+    return enqueue(noConversation(), std::move(total));
 }
 
 std::vector<std::string> SqliteStore::enforceRetention(Millis olderThan, std::size_t maxPerKey,
                                                        std::size_t limit) {
     auto result = std::make_shared<std::promise<std::vector<std::string>>>();
     auto future = result->get_future();
-    enqueue("", RetentionWrite{olderThan, maxPerKey, limit, result}, true);
+    enqueue(noConversation(), RetentionWrite{olderThan, maxPerKey, limit, result}, true);
     return future.get();
 }
 
@@ -307,12 +336,10 @@ void SqliteStore::writerLoop() {
         }
         urgent_ = false;
         ++attemptsStarted_;
-        if (pending_.empty()) {
+        if (pending_.empty())
             pending_.swap(queue_);
-        } else {
-            std::move(queue_.begin(), queue_.end(), std::back_inserter(pending_));
-            queue_.clear();
-        }
+        else
+            pending_.append(queue_);
         const bool stopping = stopping_;
         lock.unlock();
 
@@ -321,13 +348,8 @@ void SqliteStore::writerLoop() {
         const bool committed = applyPending(&error);
         if (committed) {
             committed_.store(last, std::memory_order_release);
-            // A burst (or a stall of the writer) leaves a large buffer behind: it is let go,
-            // and the host's periodic trim hands its pages back to the system.
-            if (pending_.capacity() > kKeptQueueCapacity) {
-                std::vector<QueuedWrite>().swap(pending_);
-            } else {
-                pending_.clear();
-            }
+            countCommit(pending_.size());
+            pending_.clear(emptied_);
             setHealth(true, "");
         } else {
             failedCommits_.fetch_add(1, std::memory_order_relaxed);
@@ -336,7 +358,7 @@ void SqliteStore::writerLoop() {
                 logger().error("the conversation store stops with " +
                                std::to_string(pending_.size()) + " writes it could not save");
                 droppedWrites_.fetch_add(pending_.size(), std::memory_order_relaxed);
-                pending_.clear();
+                pending_.clear(emptied_);
             }
             boundPending();
         }
@@ -345,6 +367,13 @@ void SqliteStore::writerLoop() {
         attempted_ = std::max(attempted_, last);
         ++attemptsFinished_;
         done_.notify_all();
+        blocks_.keep(emptied_);
+        if (!emptied_.empty()) {
+            // Beyond what is kept: freed, but not under the lock the event loop takes.
+            lock.unlock();
+            emptied_.clear();
+            lock.lock();
+        }
     }
     writerDone_ = true;
     done_.notify_all();
@@ -445,9 +474,9 @@ bool SqliteStore::applyPending(std::string* error) {
                 break;
             }
             case PlanStep::Kind::Delete:
-                w.remove.bindAll(write->conversationId);
+                w.remove.bindAll(*write->conversationId);
                 ok = run(w.remove);
-                w.known.forget(write->conversationId);
+                w.known.forget(*write->conversationId);
                 break;
             case PlanStep::Kind::Segment: {
                 const SegmentRow& segment = plan.segments[step.index];
@@ -460,7 +489,7 @@ bool SqliteStore::applyPending(std::string* error) {
                 ok = applyTurnRows(w, plan.turnRows[step.index], run);
                 break;
             case PlanStep::Kind::State:
-                w.state.bind(1, write->conversationId);
+                w.state.bind(1, *write->conversationId);
                 w.state.bindBlob(2, std::get<std::string>(write->payload));
                 ok = run(w.state);
                 break;
@@ -516,7 +545,7 @@ bool SqliteStore::applyPending(std::string* error) {
     if (ok) {
         for (auto& [request, ids] : retentions) request->result->set_value(std::move(ids));
     } else {
-        std::erase_if(pending_, [](const QueuedWrite& write) {
+        pending_.eraseIf([](const QueuedWrite& write) {
             const auto* retention = std::get_if<RetentionWrite>(&write.payload);
             if (retention) retention->result->set_value({});
             return retention != nullptr;
@@ -529,16 +558,33 @@ void SqliteStore::boundPending() {
     std::size_t bytes = 0;
     for (const QueuedWrite& write : pending_) bytes += write.approximateBytes();
     std::size_t dropped = 0;
-    while (dropped < pending_.size() &&
-           (pending_.size() - dropped > options_.maxKeptWrites || bytes > options_.maxKeptBytes)) {
-        bytes -= pending_[dropped].approximateBytes();
+    for (auto oldest = pending_.begin();
+         oldest != pending_.end() &&
+         (pending_.size() - dropped > options_.maxKeptWrites || bytes > options_.maxKeptBytes);
+         ++oldest) {
+        bytes -= oldest->approximateBytes();
         ++dropped;
     }
     if (dropped == 0) return;
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(dropped));
+    pending_.dropOldest(dropped);
     droppedWrites_.fetch_add(dropped, std::memory_order_relaxed);
     logger().error("the conversation store dropped its " + std::to_string(dropped) +
                    " oldest unsaved writes to stay within its memory bound");
+}
+
+void SqliteStore::countCommit(std::size_t writes) {
+    int pages = 0, highwater = 0;
+    sqlite3_db_status(writer_->db.handle(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &highwater,
+                      /*reset*/ 1);
+    committedBatches_.fetch_add(1, std::memory_order_relaxed);
+    committedWrites_.fetch_add(writes, std::memory_order_relaxed);
+    pagesWritten_.fetch_add(static_cast<std::uint64_t>(pages), std::memory_order_relaxed);
+}
+
+SqliteStore::WriterStats SqliteStore::writerStats() const {
+    return WriterStats{committedBatches_.load(std::memory_order_relaxed),
+                       committedWrites_.load(std::memory_order_relaxed),
+                       pagesWritten_.load(std::memory_order_relaxed)};
 }
 
 void SqliteStore::setHealth(bool ok, const std::string& reason) {

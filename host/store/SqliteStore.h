@@ -17,6 +17,7 @@
 
 #include "store/ConversationStore.h"
 #include "store/WriteBatch.h"
+#include "store/WriteQueue.h"
 
 namespace agenthost::store {
 
@@ -49,6 +50,11 @@ class SqliteStore final : public ConversationStore {
     Ticket appendFrame(const std::string& conversationId, FrameRecord frame) override;
     Ticket saveTurn(const std::string& conversationId, TurnRecord turn) override;
     Ticket savePluginState(const std::string& conversationId, std::string state) override;
+    Ticket appendFrame(const ConversationRef& conversation, FrameRecord frame) override;
+    Ticket saveTurn(const ConversationRef& conversation, TurnRecord turn) override;
+    Ticket savePluginState(const ConversationRef& conversation, std::string state) override;
+    Ticket saveTurnWithFrame(const ConversationRef& conversation, TurnRecord turn,
+                             FrameRecord frame) override;
     Ticket deleteConversation(const std::string& conversationId) override;
     Ticket saveKeyTokens(KeyTokens total) override;
 
@@ -70,19 +76,30 @@ class SqliteStore final : public ConversationStore {
 
     const std::string& path() const { return path_; }
 
+    // What the writer has committed since the store was opened: the mechanism behind its CPU
+    // (a change that saves work should show here as fewer pages or statements).
+    struct WriterStats {
+        std::uint64_t batches = 0;
+        std::uint64_t writes = 0;
+        std::uint64_t pagesWritten = 0;  // database pages written to the WAL
+    };
+    WriterStats writerStats() const;
+
     struct WriteConnection;
     struct ReadConnection;
 
   private:
     SqliteStore(std::string path, Options options);
 
-    Ticket enqueue(std::string conversationId, decltype(QueuedWrite::payload) payload,
+    Ticket enqueue(ConversationRef conversation, decltype(QueuedWrite::payload) payload,
                    bool urgent = false);
     void writerLoop();
     // Applies pending_ in one transaction; false with the reason when it did not commit.
     bool applyPending(std::string* error);
     // Keeps a failing store's backlog within maxKeptWrites/maxKeptBytes.
     void boundPending();
+    // Counts a committed batch for writerStats().
+    void countCommit(std::size_t writes);
     void setHealth(bool ok, const std::string& reason);
 
     std::unique_ptr<ReadConnection> acquireReader();
@@ -97,7 +114,8 @@ class SqliteStore final : public ConversationStore {
     std::mutex mutex_;
     std::condition_variable wake_;  // the writer: work, urgency or stop
     std::condition_variable done_;  // flush(): a batch was attempted
-    std::vector<QueuedWrite> queue_;
+    WriteQueue queue_;
+    WriteBlockPool blocks_;  // the blocks emptied by the writer, for queue_
     Ticket lastTicket_ = 0;
     Ticket attempted_ = 0;  // the highest ticket of a finished attempt
     std::uint64_t attemptsStarted_ = 0;
@@ -108,13 +126,17 @@ class SqliteStore final : public ConversationStore {
     bool writerDone_ = false;
     std::atomic<Ticket> committed_{0};
 
-    std::vector<QueuedWrite> pending_;  // the writer's batch (kept across failures)
+    WriteQueue pending_;               // the writer's batch (kept across failures)
+    std::vector<WriteBlock> emptied_;  // the writer's: blocks of pending_, for blocks_
 
     mutable std::mutex healthMutex_;
     StoreHealth health_;  // its counters are kept in the atomics below
     std::atomic<std::uint64_t> failedCommits_{0};
     std::atomic<std::uint64_t> droppedWrites_{0};
     std::atomic<std::uint64_t> failedReads_{0};
+    std::atomic<std::uint64_t> committedBatches_{0};
+    std::atomic<std::uint64_t> committedWrites_{0};
+    std::atomic<std::uint64_t> pagesWritten_{0};
 
     std::mutex readersMutex_;
     std::vector<std::unique_ptr<ReadConnection>> idleReaders_;

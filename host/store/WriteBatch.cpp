@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "store/TurnRecordJson.h"
+#include "store/WriteQueue.h"
 
 namespace agenthost::store {
 
@@ -20,6 +21,16 @@ struct Overloaded : Ts... {
 void appendNumber(std::string& out, int value) {
     char digits[16];
     out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+// The turn a write saves (a TurnRecord, or the turn of a TurnWithFrame).
+const TurnRecord& savedTurn(const QueuedWrite& write) {
+    if (const auto* both = std::get_if<TurnWithFrame>(&write.payload)) return both->turn;
+    return std::get<TurnRecord>(write.payload);
+}
+
+std::size_t turnBytes(const TurnRecord& t) {
+    return t.user.size() + t.assistant.size() + t.errorMessage.size();
 }
 
 void appendRun(std::string& runs, int turn, int count) {
@@ -73,6 +84,11 @@ class Planner {
                        },
                        [&](const FrameRecord& frame) { addFrame(pendingFor(write), frame); },
                        [&](const TurnRecord& turn) { addTurn(pendingFor(write), write, turn); },
+                       [&](const TurnWithFrame& both) {
+                           Pending& pending = pendingFor(write);
+                           addTurn(pending, write, both.turn);
+                           addFrame(pending, both.frame);
+                       },
                        [&](const std::string&) { pendingFor(write).state = &write; },
                        [&](const DeleteWrite&) {
                            // Everything pending for it is deleted anyway.
@@ -91,9 +107,16 @@ class Planner {
     }
 
   private:
+    // By the reference first: hashing a pointer is cheaper than hashing the id. Another
+    // reference to the same id (a write by id, or a conversation loaded again) joins the same
+    // conversation by its text.
     Pending& pendingFor(const QueuedWrite& write) {
-        auto [it, added] = index_.try_emplace(write.conversationId, pending_.size());
-        if (added) pending_.push_back(Pending{&write.conversationId, {}, {}, nullptr, false, {}});
+        const std::string* id = write.conversationId.get();
+        if (auto known = byReference_.find(id); known != byReference_.end())
+            return pending_[known->second];
+        auto [it, added] = index_.try_emplace(*id, pending_.size());
+        if (added) pending_.push_back(Pending{id, {}, {}, nullptr, false, {}});
+        byReference_.emplace(id, it->second);
         return pending_[it->second];
     }
 
@@ -176,7 +199,7 @@ class Planner {
         rows.firstTurn = pending.turns.begin()->first;
         rows.lastTurn = pending.turns.rbegin()->first;
         for (const auto& [number, write] : pending.turns) {
-            const auto& turn = std::get<TurnRecord>(write->payload);
+            const TurnRecord& turn = savedTurn(*write);
             if (!rows.records.empty()) rows.records += '\n';
             appendTurnRecordJson(rows.records, turn);
             if (turn.status == TurnStatus::Running) {
@@ -200,30 +223,39 @@ class Planner {
     std::vector<FrameLine> frameLines_;  // in call order
     std::vector<Pending> pending_;       // in order of first appearance
     std::unordered_map<std::string_view, std::size_t> index_;
+    std::unordered_map<const std::string*, std::size_t> byReference_;
 };
 
 }  // namespace
 
 std::size_t QueuedWrite::approximateBytes() const {
-    const std::size_t base = sizeof(QueuedWrite) + conversationId.size();
+    const std::size_t base = sizeof(QueuedWrite) + conversationId->size();
     return base +
            std::visit(
                Overloaded{
                    [](const NewConversation& c) { return c.route.size() + c.keyName.size(); },
                    [](const FrameRecord& f) { return f.json.size(); },
-                   [](const TurnRecord& t) {
-                       return t.user.size() + t.assistant.size() + t.errorMessage.size();
-                   },
+                   [](const TurnRecord& t) { return turnBytes(t); },
+                   [](const TurnWithFrame& b) { return turnBytes(b.turn) + b.frame.json.size(); },
                    [](const std::string& state) { return state.size(); },
                    [](const auto&) { return std::size_t{0}; },
                },
                payload);
 }
 
-WritePlan planWrites(const std::vector<QueuedWrite>& writes) {
+template <class Writes>
+WritePlan planAll(const Writes& writes) {
     Planner planner;
     for (const QueuedWrite& write : writes) planner.add(write);
     return planner.take();
+}
+
+WritePlan planWrites(const std::vector<QueuedWrite>& writes) {
+    return planAll(writes);
+}
+
+WritePlan planWrites(const WriteQueue& writes) {
+    return planAll(writes);
 }
 
 std::string conversationTitle(const std::string& firstUserMessage) {

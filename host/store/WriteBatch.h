@@ -28,11 +28,17 @@ struct RetentionWrite {
     std::shared_ptr<std::promise<std::vector<std::string>>> result;
 };
 
+// saveTurnWithFrame(): the turn is saved before the frame is appended.
+struct TurnWithFrame {
+    TurnRecord turn;
+    FrameRecord frame;
+};
+
 struct QueuedWrite {
     Ticket ticket = 0;
-    std::string conversationId;
+    ConversationRef conversationId;  // never null; empty for writes not about a conversation
     std::variant<NewConversation, FrameRecord, TurnRecord, std::string /* plugin state */,
-                 DeleteWrite, RetentionWrite, KeyTokens>
+                 DeleteWrite, RetentionWrite, KeyTokens, TurnWithFrame>
         payload;
 
     std::size_t approximateBytes() const;
@@ -84,8 +90,11 @@ struct WritePlan {
     std::vector<ConversationTouch> touches;
 };
 
+class WriteQueue;
+
 // Coalesces `writes` (in ticket order) into the rows to write.
 WritePlan planWrites(const std::vector<QueuedWrite>& writes);
+WritePlan planWrites(const WriteQueue& writes);
 
 // The title of a conversation: its first user message cut to 80 code points.
 std::string conversationTitle(const std::string& firstUserMessage);

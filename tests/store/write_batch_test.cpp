@@ -4,6 +4,8 @@
 #include <time.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -29,7 +31,8 @@ TEST(WriteBatch, OneSegmentPerRunOfFramesAndTheLastSaveOfEachTurn) {
     std::vector<QueuedWrite> writes;
     Ticket ticket = 0;
     const auto add = [&](const std::string& id, auto payload) {
-        writes.push_back(QueuedWrite{++ticket, id, std::move(payload)});
+        writes.push_back(
+            QueuedWrite{++ticket, std::make_shared<const std::string>(id), std::move(payload)});
     };
     add("a", newConversation("a"));
     add("a", frameRecord(1, 1));
@@ -65,6 +68,47 @@ TEST(WriteBatch, OneSegmentPerRunOfFramesAndTheLastSaveOfEachTurn) {
     EXPECT_EQ(touch.title, "first");
     EXPECT_EQ(plan.segments[plan.steps[5].index].turns, "4*1");
     EXPECT_EQ(decodeTurnRuns("1*2,2*1"), (std::vector<int>{1, 1, 2}));
+}
+
+// A turn's start (running record + user frame) and end (final record + terminal frame), each
+// one write: a turn still running at the batch's end is stored as running; one that ended in the
+// batch keeps only its final record and leaves no running row; frames stay in seq order.
+TEST(WriteBatch, ATurnSavedWithItsFrameIsBothInOneBatch) {
+    std::vector<QueuedWrite> writes;
+    Ticket ticket = 0;
+    const auto id = std::make_shared<const std::string>("a");
+    const auto add = [&](auto payload) {
+        writes.push_back(QueuedWrite{++ticket, id, std::move(payload)});
+    };
+    add(TurnWithFrame{turnRecord(1, TurnStatus::Running, 10, "first"), frameRecord(1, 1)});
+    add(frameRecord(2, 1));
+    add(TurnWithFrame{turnRecord(1, TurnStatus::Complete, 10, "first"), frameRecord(3, 1)});
+    add(TurnWithFrame{turnRecord(2, TurnStatus::Running, 20, "second"), frameRecord(4, 2)});
+    const WritePlan plan = planWrites(writes);
+    EXPECT_EQ(kinds(plan), (std::vector<Kind>{Kind::Segment, Kind::Turns, Kind::Touch}));
+    const SegmentRow& segment = plan.segments[plan.steps[0].index];
+    EXPECT_EQ(segment.firstSeq, 1);
+    EXPECT_EQ(segment.lastSeq, 4);
+    EXPECT_EQ(segment.turns, "1*3,2*1");
+    EXPECT_EQ(segment.frames, frameRecord(1, 1).json + "\n" + frameRecord(2, 1).json + "\n" +
+                                  frameRecord(3, 1).json + "\n" + frameRecord(4, 2).json);
+    const TurnRows& turns = plan.turnRows[plan.steps[1].index];
+    EXPECT_EQ(turns.firstTurn, 1);
+    EXPECT_EQ(turns.lastTurn, 2);
+    EXPECT_EQ(turns.endedFrom, 1);
+    EXPECT_EQ(turns.endedTo, 1);
+    EXPECT_EQ(turns.running, (std::vector<int>{2}));
+    const std::size_t newline = turns.records.find('\n');
+    ASSERT_NE(newline, std::string::npos);
+    const auto first = parseTurnRecordJson(std::string_view(turns.records).substr(0, newline));
+    const auto second = parseTurnRecordJson(std::string_view(turns.records).substr(newline + 1));
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first->status, TurnStatus::Complete);
+    EXPECT_EQ(second->status, TurnStatus::Running);
+    const ConversationTouch& touch = plan.touches[plan.steps[2].index];
+    EXPECT_EQ(touch.lastSeq, 4);
+    EXPECT_EQ(touch.turns, 2);
+    EXPECT_EQ(touch.title, "first");
 }
 
 TEST(TurnRecordJson, KeepsThePluginDataAndTheCacheCounts) {
@@ -265,8 +309,9 @@ TEST(TurnRecordJson, EmptyTextsAreLeftOutAndReadEitherWay) {
 TEST(WriteBatch, TurnsSavedOutOfOrderKeepTheLastSaveOfEach) {
     std::vector<QueuedWrite> writes;
     Ticket ticket = 0;
+    const auto id = std::make_shared<const std::string>("a");
     const auto add = [&](auto payload) {
-        writes.push_back(QueuedWrite{++ticket, "a", std::move(payload)});
+        writes.push_back(QueuedWrite{++ticket, id, std::move(payload)});
     };
     add(turnRecord(2, TurnStatus::Running, 10, "second"));
     add(turnRecord(1, TurnStatus::Running, 10, "first"));
@@ -299,7 +344,8 @@ TEST(WriteBatch, ADeleteDropsWhatCameBeforeItAndRetentionSeesEverythingEarlier) 
     std::vector<QueuedWrite> writes;
     Ticket ticket = 0;
     const auto add = [&](const std::string& id, auto payload) {
-        writes.push_back(QueuedWrite{++ticket, id, std::move(payload)});
+        writes.push_back(
+            QueuedWrite{++ticket, std::make_shared<const std::string>(id), std::move(payload)});
     };
     add("a", frameRecord(1, 1));
     add("b", frameRecord(1, 1));
@@ -317,10 +363,25 @@ double cpuSeconds(clockid_t clock) {
     return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
-// An echo round trip as the conversation layer stores it: the user frame, the turn saved as
-// running, the message and complete frames, the turn saved as complete; sized as the echo
-// benchmark's (a 64-character message, frames of about 150 bytes). Built before the clock
-// starts, so that only the store's work is measured.
+// The CPU seconds the store's writer thread ("store-writer") has run, from its schedstat.
+double writerCpuSeconds() {
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::string name;
+        std::getline(std::ifstream(task.path() / "comm"), name);
+        if (name != "store-writer") continue;
+        double nanoseconds = 0;
+        std::ifstream(task.path() / "schedstat") >> nanoseconds;
+        return nanoseconds * 1e-9;
+    }
+    ADD_FAILURE() << "no store-writer thread";
+    return 0;
+}
+
+// An echo round trip as the conversation layer stores it: the turn saved as running with the
+// user frame, the message frame, the turn saved as complete with the complete frame (three
+// writes); of the bench's sizes
+// (a 64-character message, echoed, frames of about 150 bytes). Built before the clock starts, so
+// that only the store's work is measured.
 struct RoundTrip {
     FrameRecord frames[3];
     TurnRecord running, complete;
@@ -328,47 +389,56 @@ struct RoundTrip {
 
 FrameRecord echoFrame(std::int64_t seq, int turn, const std::string& type,
                       const std::string& content) {
-    return FrameRecord{seq, turn,
-                       R"({"type":")" + type + R"(","content":")" + content +
-                           R"(","timestamp":"2026-11-27T04:55:25.637Z","seq":)" +
-                           std::to_string(seq) + R"(,"turn":)" + std::to_string(turn) + "}"};
+    std::string json = R"({"type":")";
+    json += type;
+    json += R"(","content":")";
+    json += content;
+    json += R"(","timestamp":"2026-11-28T00:00:00.000Z","seq":)";
+    json += std::to_string(seq);
+    json += R"(,"turn":)";
+    json += std::to_string(turn);
+    json += '}';
+    return FrameRecord{seq, turn, std::move(json)};
 }
 
 RoundTrip makeRoundTrip(int turn) {
     const std::int64_t seq = (turn - 1) * 3;
-    std::string message = "echo round trip " + std::to_string(turn) + " ";
-    message.resize(64, 'x');
-    TurnRecord running = turnRecord(turn, TurnStatus::Running, 1000 + turn, message);
-    running.seqReserved = 2000;
-    TurnRecord complete = turnRecord(turn, TurnStatus::Complete, 1000 + turn, message);
-    complete.assistant = message;
-    complete.seqReserved = 2000;
-    return RoundTrip{
-        {echoFrame(seq + 1, turn, "user", message), echoFrame(seq + 2, turn, "message", message),
+    const std::string text(64, 'x');
+    RoundTrip trip{
+        {echoFrame(seq + 1, turn, "user", text), echoFrame(seq + 2, turn, "message", text),
          echoFrame(seq + 3, turn, "complete", "Response complete")},
-        std::move(running),
-        std::move(complete)};
+        turnRecord(turn, TurnStatus::Running, 1000 + turn, text),
+        turnRecord(turn, TurnStatus::Complete, 1000 + turn, text)};
+    trip.running.seqReserved = trip.complete.seqReserved = seq + 2000;
+    trip.complete.assistant = text;
+    return trip;
 }
 
-Ticket storeRoundTrip(ConversationStore& store, const std::string& id, RoundTrip& trip) {
-    store.appendFrame(id, std::move(trip.frames[0]));
-    store.saveTurn(id, std::move(trip.running));
+// By reference, as a live conversation calls the store.
+Ticket storeRoundTrip(ConversationStore& store, const ConversationRef& id, RoundTrip& trip) {
+    store.saveTurnWithFrame(id, std::move(trip.running), std::move(trip.frames[0]));
     store.appendFrame(id, std::move(trip.frames[1]));
-    store.appendFrame(id, std::move(trip.frames[2]));
-    return store.saveTurn(id, std::move(trip.complete));
+    return store.saveTurnWithFrame(id, std::move(trip.complete), std::move(trip.frames[2]));
 }
 
 // Commits `batches` batches of `perConversation` round trips on each of `conversations`
 // conversations (flush() ends each batch) and returns the CPU seconds {callers, writer} spent.
-std::pair<double, double> runBatches(int conversations, int perConversation, int batches) {
+struct BatchCost {
+    double caller = 0;  // CPU seconds in the store calls
+    double writer = 0;  // CPU seconds of the writer thread
+    SqliteStore::WriterStats stats;
+};
+
+BatchCost runBatches(int conversations, int perConversation, int batches) {
     TempDir dir;
     auto store = openTestStore(dir);
-    std::vector<std::string> ids;
+    std::vector<ConversationRef> ids;
     for (int c = 0; c < conversations; ++c) {
         // 24 characters, as the host's ids: longer than the short-string buffer.
         const std::string number = std::to_string(c);
-        ids.push_back("conversation-" + std::string(11 - number.size(), '0') + number);
-        store->createConversation(newConversation(ids.back()));
+        ids.push_back(std::make_shared<const std::string>(
+            "conversation-" + std::string(11 - number.size(), '0') + number));
+        store->createConversation(newConversation(*ids.back()));
     }
     store->flush();
     const int rounds = perConversation * batches;
@@ -377,7 +447,7 @@ std::pair<double, double> runBatches(int conversations, int perConversation, int
         for (int c = 0; c < conversations; ++c) trips[round - 1].push_back(makeRoundTrip(round));
 
     double caller = 0;
-    const double process0 = cpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+    const double writer0 = writerCpuSeconds();
     Ticket last = 0;
     for (int round = 1; round <= rounds; ++round) {
         const double caller0 = cpuSeconds(CLOCK_THREAD_CPUTIME_ID);
@@ -386,26 +456,30 @@ std::pair<double, double> runBatches(int conversations, int perConversation, int
         caller += cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - caller0;
         if (round % perConversation == 0) store->flush();
     }
-    const double total = cpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - process0;
+    const double writer = writerCpuSeconds() - writer0;
     EXPECT_GE(store->committedTicket(), last);
     EXPECT_TRUE(store->health().ok);
-    // The main thread's flush() waits sleeping; what it spent besides the calls is not the
-    // writer's but is small (the loop itself).
-    return {caller, total - caller};
+    return {caller, writer, store->writerStats()};
 }
 
-// Prints the CPU per round trip, the best of three runs (the machine is shared).
+// Prints the CPU per round trip, the best of three runs (the machine is shared), and what the
+// writer wrote for it.
 void measure(int conversations, int perConversation, int batches) {
     double caller = 1e9, writer = 1e9;
+    SqliteStore::WriterStats stats;
     for (int run = 0; run < 3; ++run) {
-        const auto [c, w] = runBatches(conversations, perConversation, batches);
-        caller = std::min(caller, c);
-        writer = std::min(writer, w);
+        const BatchCost cost = runBatches(conversations, perConversation, batches);
+        caller = std::min(caller, cost.caller);
+        writer = std::min(writer, cost.writer);
+        stats = cost.stats;
     }
     const double roundTrips = static_cast<double>(conversations) * perConversation * batches;
     std::cout << "store cost, " << conversations << " conversations, " << perConversation
               << " round trips each per batch: caller " << caller / roundTrips * 1e6
-              << " us, writer " << (writer) / roundTrips * 1e6 << " us per round trip\n";
+              << " us, writer " << writer / roundTrips * 1e6 << " us per round trip; "
+              << static_cast<double>(stats.pagesWritten) / static_cast<double>(stats.batches)
+              << " pages per batch, " << static_cast<double>(stats.pagesWritten) / roundTrips
+              << " per round trip\n";
 }
 
 // The writer's planning alone (planWrites) for one batch at the echo benchmark's load: 100
@@ -416,13 +490,14 @@ TEST(StoreCost, PlanningCpuPerEchoRoundTrip) {
     Ticket ticket = 0;
     for (int round = 1; round <= kPerConversation; ++round) {
         for (int c = 0; c < kConversations; ++c) {
-            const std::string id = "conversation-" + std::to_string(1'000'000'000 + c);
+            const auto id = std::make_shared<const std::string>("conversation-" +
+                                                                std::to_string(1'000'000'000 + c));
             RoundTrip trip = makeRoundTrip(round);
-            writes.push_back(QueuedWrite{++ticket, id, std::move(trip.frames[0])});
-            writes.push_back(QueuedWrite{++ticket, id, std::move(trip.running)});
+            writes.push_back(QueuedWrite{
+                ++ticket, id, TurnWithFrame{std::move(trip.running), std::move(trip.frames[0])}});
             writes.push_back(QueuedWrite{++ticket, id, std::move(trip.frames[1])});
-            writes.push_back(QueuedWrite{++ticket, id, std::move(trip.frames[2])});
-            writes.push_back(QueuedWrite{++ticket, id, std::move(trip.complete)});
+            writes.push_back(QueuedWrite{
+                ++ticket, id, TurnWithFrame{std::move(trip.complete), std::move(trip.frames[2])}});
         }
     }
     double best = 1e9;
@@ -439,8 +514,8 @@ TEST(StoreCost, PlanningCpuPerEchoRoundTrip) {
               << " us per round trip\n";
 }
 
-// The echo benchmark's load (100 connections, about 22,700 round trips/s with the store on): a
-// batch (40 ms of window plus the commit) holds about 13 round trips of each conversation.
+// The echo benchmark's load (100 connections, about 22,700 round trips/s): a batch (the 40 ms
+// window and the commit) holds about 13 round trips of each conversation.
 TEST(StoreCost, WriterCpuPerEchoRoundTripUnderLoad) {
     measure(100, 13, 40);
 }
