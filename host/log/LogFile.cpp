@@ -11,11 +11,19 @@ namespace agenthost::log {
 
 LogFile::LogFile(std::string path) : path_(std::move(path)) {}
 
+Poco::AutoPtr<LogFile> LogFile::borrowing(int fd) {
+    Poco::AutoPtr<LogFile> channel(new LogFile(""));
+    channel->fd_ = fd;
+    channel->owned_ = false;
+    return channel;
+}
+
 LogFile::~LogFile() {
     close();
 }
 
 std::string LogFile::reopen() {
+    if (!owned_) return "";
     const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0) return "cannot open log file " + path_ + ": " + std::strerror(errno);
     std::lock_guard<std::mutex> lock(mutex_);
@@ -38,6 +46,7 @@ void LogFile::log(const Poco::Message& message) {
 }
 
 void LogFile::close() {
+    if (!owned_) return;
     std::lock_guard<std::mutex> lock(mutex_);
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

@@ -1,9 +1,11 @@
 // A Poco channel that appends each message as one line to a file, and can reopen the file by
 // its path: after logrotate has renamed it away, SIGHUP makes the server write to a new file
 // of the same name (docs/config.md, [log] file). One write(2) per line on an O_APPEND
-// descriptor, so lines are never interleaved.
+// descriptor, so lines are never interleaved. Standard error gets the same channel (borrowing),
+// which writes a line with its newline in one call too.
 #pragma once
 
+#include <Poco/AutoPtr.h>
 #include <Poco/Channel.h>
 
 #include <mutex>
@@ -14,6 +16,8 @@ namespace agenthost::log {
 class LogFile final : public Poco::Channel {
   public:
     explicit LogFile(std::string path);
+    // Writes to `fd`, which it does not own: reopen() and close() leave it as it is.
+    static Poco::AutoPtr<LogFile> borrowing(int fd);
 
     // Opens (or reopens) the file; "" on success, else why it cannot be opened. On failure the
     // previous descriptor, if any, stays in use.
@@ -30,6 +34,7 @@ class LogFile final : public Poco::Channel {
     const std::string path_;
     std::mutex mutex_;  // guards fd_
     int fd_ = -1;
+    bool owned_ = true;  // false: borrowing(fd)
 };
 
 }  // namespace agenthost::log

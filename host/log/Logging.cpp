@@ -1,12 +1,11 @@
 #include "log/Logging.h"
 
 #include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <unistd.h>
 
-#include <iostream>
 #include <mutex>
 
 #include "log/AccessLog.h"
@@ -34,18 +33,24 @@ void apply(const Poco::AutoPtr<Poco::Channel>& channel, int level) {
 
 }  // namespace
 
+// Standard error, one write(2) per line (std::cerr is unbuffered: it wrote the text and its
+// newline in two calls, and lines of different threads could interleave).
+Poco::AutoPtr<Poco::Channel> standardError() {
+    return LogFile::borrowing(STDERR_FILENO);
+}
+
 void useDefaultLogging() {
-    Poco::AutoPtr<Poco::Channel> console(new Poco::ConsoleChannel(std::cerr));
     Poco::AutoPtr<Poco::Channel> channel(
-        new Poco::FormattingChannel(formatterFor("text"), console));
+        new Poco::FormattingChannel(formatterFor("text"), standardError()));
     apply(channel, Poco::Message::PRIO_INFORMATION);
+    setAccessFieldsAsJson(false);
 }
 
 std::string configureLogging(const config::LogSettings& settings) {
     Poco::AutoPtr<Poco::Channel> sink;
     Poco::AutoPtr<LogFile> file;
     if (settings.file.empty()) {
-        sink = new Poco::ConsoleChannel(std::cerr);
+        sink = standardError();
     } else {
         file = new LogFile(settings.file);
         if (auto error = file->reopen(); !error.empty()) return error;
@@ -55,6 +60,7 @@ std::string configureLogging(const config::LogSettings& settings) {
         new Poco::FormattingChannel(formatterFor(settings.format), sink));
     apply(channel, Poco::Logger::parseLevel(settings.level));
     setLogContent(settings.logContent);
+    setAccessFieldsAsJson(settings.format == "json");
     std::lock_guard<std::mutex> lock(fileMutex);
     currentFile = file;
     return "";
