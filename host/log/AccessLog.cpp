@@ -4,6 +4,7 @@
 #include <Poco/JSONString.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
+#include <Poco/Timestamp.h>
 
 #include <algorithm>
 #include <array>
@@ -66,7 +67,9 @@ class Line {
     }
 
     void write(Poco::Logger& destination) {
-        Poco::Message message(destination.name(), text_, Poco::Message::PRIO_INFORMATION);
+        Poco::Message message(thisThreadsMessage(), text_);
+        message.setSource(destination.name());
+        message.setTime(Poco::Timestamp());
         if (fields_) {
             std::ostringstream json;
             fields_->stringify(json);
@@ -76,6 +79,13 @@ class Line {
     }
 
   private:
+    // Poco::Message's constructor asks the kernel for the process id (getpid(2)) every time; a
+    // copy of a message made once per thread carries the same pid and thread, without the call.
+    static const Poco::Message& thisThreadsMessage() {
+        thread_local const Poco::Message prototype("", "", Poco::Message::PRIO_INFORMATION);
+        return prototype;
+    }
+
     std::string text_;
     std::optional<Poco::JSON::Object> fields_;
 };
@@ -113,8 +123,8 @@ std::string redactQuery(const std::string& query) {
 }
 
 void logTurn(const TurnAccess& access) {
-    auto& destination = Poco::Logger::get("agenthost.access");
-    if (!destination.information()) return;  // nothing to build
+    static auto& destination = Poco::Logger::get("agenthost.access");  // found once
+    if (!destination.information()) return;                            // nothing to build
     Line line("turn");
     line.add("key", access.keyName)
         .add("route", access.route)
@@ -131,7 +141,7 @@ void logTurn(const TurnAccess& access) {
 }
 
 void logHttp(const HttpAccess& access) {
-    auto& destination = Poco::Logger::get("agenthost.http");
+    static auto& destination = Poco::Logger::get("agenthost.http");
     if (!destination.information()) return;
     Line line("http");
     line.add("client", access.client)
