@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace agenthost::plugin {
 namespace {
@@ -58,7 +60,9 @@ struct HealthWatch::State {
     };
     std::chrono::milliseconds callBound{0};
     std::uint64_t lastCall = 0;
-    std::map<std::uint64_t, Call> calls;
+    // By number, oldest first; a vector, whose capacity is reused (a call begins on every
+    // message).
+    std::vector<std::pair<std::uint64_t, Call>> calls;
     // The thread waits with a deadline no later than a call beginning now would be due (see
     // run): callBegan need not wake it. Calls on the hot path (request_start on every message)
     // then cost no thread wake-up each, only one look every callBound while they keep coming.
@@ -126,14 +130,15 @@ Health HealthWatch::current(std::chrono::milliseconds timeout) {
 std::uint64_t HealthWatch::callBegan(const char* what) {
     std::lock_guard<std::mutex> lock(state_->mutex);
     const std::uint64_t number = ++state_->lastCall;
-    state_->calls.emplace(number, State::Call{what, Clock::now()});
+    state_->calls.emplace_back(number, State::Call{what, Clock::now()});
     if (!state_->watching) state_->changed.notify_all();  // it waits with no deadline: set one
     return number;
 }
 
 void HealthWatch::callEnded(std::uint64_t number) {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    const auto it = state_->calls.find(number);
+    const auto it = std::find_if(state_->calls.begin(), state_->calls.end(),
+                                 [&](const auto& call) { return call.first == number; });
     if (it == state_->calls.end()) return;
     if (it->second.logged)
         logger().information("plugin " + state_->pluginName + ": " + it->second.what +
