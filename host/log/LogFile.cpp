@@ -9,10 +9,11 @@
 
 namespace agenthost::log {
 
-LogFile::LogFile(std::string path) : path_(std::move(path)) {}
+LogFile::LogFile(std::string path, Poco::AutoPtr<Poco::Formatter> formatter)
+    : path_(std::move(path)), formatter_(std::move(formatter)) {}
 
-Poco::AutoPtr<LogFile> LogFile::borrowing(int fd) {
-    Poco::AutoPtr<LogFile> channel(new LogFile(""));
+Poco::AutoPtr<LogFile> LogFile::borrowing(int fd, Poco::AutoPtr<Poco::Formatter> formatter) {
+    Poco::AutoPtr<LogFile> channel(new LogFile("", std::move(formatter)));
     channel->fd_ = fd;
     channel->owned_ = false;
     return channel;
@@ -33,7 +34,11 @@ std::string LogFile::reopen() {
 }
 
 void LogFile::log(const Poco::Message& message) {
-    std::string line = message.getText();
+    std::string line;
+    if (formatter_)
+        formatter_->format(message, line);
+    else
+        line = message.getText();
     line += '\n';
     std::lock_guard<std::mutex> lock(mutex_);
     if (fd_ < 0) return;
