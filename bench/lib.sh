@@ -7,7 +7,8 @@
 # run at once: remember_server / use_server switch between them) and SERVER, the name under
 # which `load` keeps results: R_<SERVER>_<name>.
 #
-# Environment: BENCH_BUILD (build folder, default build-bench).
+# Environment: BENCH_BUILD (build folder, default build-bench), AGENTHOST_BIN (the agenthost
+# binary start_agenthost runs, default the build's).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}
@@ -98,7 +99,7 @@ library = echo
 ${2:-}
 EOF
     SERVER_LOG=$WORK/agenthost-$PORT.log
-    "$BUILD/bin/agenthost" --config="$WORK/agenthost-$PORT.ini" >"$SERVER_LOG" 2>&1 &
+    "${AGENTHOST_BIN:-$BUILD/bin/agenthost}" --config="$WORK/agenthost-$PORT.ini" >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     ALL_SERVER_PIDS+=("$SERVER_PID")
 }

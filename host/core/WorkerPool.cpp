@@ -59,16 +59,14 @@ void SerialQueue::post(std::function<void()> task) {
     if (schedule) pool_.post([self = shared_from_this()] { self->drain(); });
 }
 
-void SerialQueue::runOrPost(std::function<void()> task) {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (scheduled_) {
-            tasks_.push_back(std::move(task));
-            return;
-        }
-        scheduled_ = true;  // this thread is the queue's runner now
-    }
-    util::logExceptions("session task", task);
+bool SerialQueue::enterIfIdle() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (scheduled_) return false;
+    scheduled_ = true;  // this thread is the queue's runner now
+    return true;
+}
+
+void SerialQueue::leave() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (tasks_.empty()) {

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/LogExceptions.h"
+
 namespace agenthost::core {
 
 class WorkerPool {
@@ -46,10 +48,21 @@ class SerialQueue : public std::enable_shared_from_this<SerialQueue> {
     void post(std::function<void()> task);
 
     // Runs `task` at once on the calling thread when nothing of this queue is queued or
-    // running (it saves a thread hand-off on the hot path), else queues it like post().
-    void runOrPost(std::function<void()> task);
+    // running (it saves a thread hand-off on the hot path), else queues it like post(). The
+    // task becomes a std::function (a heap allocation for most lambdas) only when it waits.
+    template <class Task>
+    void runOrPost(Task&& task) {
+        if (!enterIfIdle()) {
+            post(std::function<void()>(std::forward<Task>(task)));
+            return;
+        }
+        util::logExceptions("session task", task);
+        leave();
+    }
 
   private:
+    bool enterIfIdle();  // true: nothing queued or running, and this thread is the runner now
+    void leave();        // the runner is done: what came meanwhile goes to the pool, in order
     void drain();
 
     WorkerPool& pool_;

@@ -4,12 +4,15 @@
 #include <Poco/JSONString.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
+#include <Poco/Timestamp.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include "log/JsonFormatter.h"
 
@@ -17,24 +20,35 @@ namespace agenthost::log {
 namespace {
 
 std::atomic<bool> logContentEnabled{false};
+std::atomic<bool> fieldsAsJson{false};
 
 // The query parameters of the upgrade URL, /api/conversations and /api/status: none is a
 // secret. Anything else (a key pasted into a URL, say) is logged by name only.
 constexpr std::array<const char*, 8> kHarmlessParameters = {
     "protocol", "conversation", "after_seq", "route", "limit", "before", "format", "detail"};
 
-// One access line: `text` is what the text format shows, `fields` the same as JSON members.
+// One access line: `text` is what the text format shows, `fields` the same as JSON members,
+// made only for the JSON format (a line per finished turn is on the hot path).
 class Line {
   public:
-    explicit Line(std::string kind)
-        : text_(std::move(kind)), fields_(Poco::JSON_PRESERVE_KEY_ORDER) {}
+    explicit Line(std::string kind) : text_(std::move(kind)) {
+        if (fieldsAsJson.load(std::memory_order_relaxed))
+            fields_.emplace(Poco::JSON_PRESERVE_KEY_ORDER);
+    }
 
     template <class Number>
     Line& add(const std::string& name, Number value) {
-        std::ostringstream rendered;
-        rendered << value;
-        text_ += " " + name + "=" + rendered.str();
-        fields_.set(name, value);
+        text_ += ' ';
+        text_ += name;
+        text_ += '=';
+        if constexpr (std::is_integral_v<Number>) {
+            text_ += std::to_string(value);
+        } else {
+            std::ostringstream rendered;
+            rendered << value;
+            text_ += rendered.str();
+        }
+        if (fields_) fields_->set(name, value);
         return *this;
     }
 
@@ -44,24 +58,36 @@ class Line {
         const bool plain = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
             return static_cast<unsigned char>(c) > ' ' && c != '"';
         });
-        text_ += " " + name + "=" + (plain ? value : Poco::toJSON(value, Poco::JSON_WRAP_STRINGS));
-        fields_.set(name, value);
+        text_ += ' ';
+        text_ += name;
+        text_ += '=';
+        text_ += plain ? value : Poco::toJSON(value, Poco::JSON_WRAP_STRINGS);
+        if (fields_) fields_->set(name, value);
         return *this;
     }
 
-    void write(const char* logger) {
-        auto& destination = Poco::Logger::get(logger);
-        if (!destination.information()) return;
-        Poco::Message message(logger, text_, Poco::Message::PRIO_INFORMATION);
-        std::ostringstream json;
-        fields_.stringify(json);
-        message.set(kFieldsParameter, json.str());
+    void write(Poco::Logger& destination) {
+        Poco::Message message(thisThreadsMessage(), text_);
+        message.setSource(destination.name());
+        message.setTime(Poco::Timestamp());
+        if (fields_) {
+            std::ostringstream json;
+            fields_->stringify(json);
+            message.set(kFieldsParameter, json.str());
+        }
         destination.log(message);
     }
 
   private:
+    // Poco::Message's constructor asks the kernel for the process id (getpid(2)) every time; a
+    // copy of a message made once per thread carries the same pid and thread, without the call.
+    static const Poco::Message& thisThreadsMessage() {
+        thread_local const Poco::Message prototype("", "", Poco::Message::PRIO_INFORMATION);
+        return prototype;
+    }
+
     std::string text_;
-    Poco::JSON::Object fields_;
+    std::optional<Poco::JSON::Object> fields_;
 };
 
 bool harmless(const std::string& name) {
@@ -74,6 +100,10 @@ bool harmless(const std::string& name) {
 
 void setLogContent(bool enabled) {
     logContentEnabled = enabled;
+}
+
+void setAccessFieldsAsJson(bool enabled) {
+    fieldsAsJson = enabled;
 }
 
 std::string redactQuery(const std::string& query) {
@@ -93,6 +123,8 @@ std::string redactQuery(const std::string& query) {
 }
 
 void logTurn(const TurnAccess& access) {
+    static auto& destination = Poco::Logger::get("agenthost.access");  // found once
+    if (!destination.information()) return;                            // nothing to build
     Line line("turn");
     line.add("key", access.keyName)
         .add("route", access.route)
@@ -105,10 +137,12 @@ void logTurn(const TurnAccess& access) {
     if (access.inputTokens) line.add("input_tokens", *access.inputTokens);
     if (access.outputTokens) line.add("output_tokens", *access.outputTokens);
     if (logContentEnabled) line.add("content", access.content);
-    line.write("agenthost.access");
+    line.write(destination);
 }
 
 void logHttp(const HttpAccess& access) {
+    static auto& destination = Poco::Logger::get("agenthost.http");
+    if (!destination.information()) return;
     Line line("http");
     line.add("client", access.client)
         .add("method", access.method.empty() ? std::string("-") : access.method)
@@ -116,7 +150,7 @@ void logHttp(const HttpAccess& access) {
     if (!access.query.empty()) line.add("query", redactQuery(access.query));
     line.add("status", access.status)
         .add("duration_ms", std::round(access.durationMs * 1000) / 1000);
-    line.write("agenthost.http");
+    line.write(destination);
 }
 
 }  // namespace agenthost::log

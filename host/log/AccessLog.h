@@ -37,6 +37,9 @@ void logHttp(const HttpAccess& access);
 
 // [log] log_content: whether logTurn writes the message text. Set by configureLogging().
 void setLogContent(bool enabled);
+// [log] format = json: access lines carry their fields as JSON members (JsonFormatter). Set by
+// configureLogging(); the text format needs none, so none are made for it.
+void setAccessFieldsAsJson(bool enabled);
 
 // `query` with the value of every parameter not known to be harmless replaced by "-".
 std::string redactQuery(const std::string& query);

@@ -1,17 +1,15 @@
 #include "log/Logging.h"
 
 #include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
-#include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
-#include <Poco/PatternFormatter.h>
+#include <unistd.h>
 
-#include <iostream>
 #include <mutex>
 
 #include "log/AccessLog.h"
 #include "log/JsonFormatter.h"
 #include "log/LogFile.h"
+#include "log/TextFormatter.h"
 
 namespace agenthost::log {
 namespace {
@@ -21,7 +19,7 @@ Poco::AutoPtr<LogFile> currentFile;  // null: logging goes to stderr
 
 Poco::AutoPtr<Poco::Formatter> formatterFor(const std::string& format) {
     if (format == "json") return new JsonFormatter;
-    return new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t");
+    return new TextFormatter;
 }
 
 // Every existing logger takes the root's channel and level (those made later inherit them).
@@ -35,26 +33,25 @@ void apply(const Poco::AutoPtr<Poco::Channel>& channel, int level) {
 }  // namespace
 
 void useDefaultLogging() {
-    Poco::AutoPtr<Poco::Channel> console(new Poco::ConsoleChannel(std::cerr));
-    Poco::AutoPtr<Poco::Channel> channel(
-        new Poco::FormattingChannel(formatterFor("text"), console));
-    apply(channel, Poco::Message::PRIO_INFORMATION);
+    // Standard error, one write(2) per line (std::cerr is unbuffered: Poco's ConsoleChannel
+    // wrote the text and its newline in two calls, and lines of threads could interleave).
+    apply(LogFile::borrowing(STDERR_FILENO, formatterFor("text")), Poco::Message::PRIO_INFORMATION);
+    setAccessFieldsAsJson(false);
 }
 
 std::string configureLogging(const config::LogSettings& settings) {
-    Poco::AutoPtr<Poco::Channel> sink;
+    Poco::AutoPtr<Poco::Channel> channel;
     Poco::AutoPtr<LogFile> file;
     if (settings.file.empty()) {
-        sink = new Poco::ConsoleChannel(std::cerr);
+        channel = LogFile::borrowing(STDERR_FILENO, formatterFor(settings.format));
     } else {
-        file = new LogFile(settings.file);
+        file = new LogFile(settings.file, formatterFor(settings.format));
         if (auto error = file->reopen(); !error.empty()) return error;
-        sink = file;
+        channel = file;
     }
-    Poco::AutoPtr<Poco::Channel> channel(
-        new Poco::FormattingChannel(formatterFor(settings.format), sink));
     apply(channel, Poco::Logger::parseLevel(settings.level));
     setLogContent(settings.logContent);
+    setAccessFieldsAsJson(settings.format == "json");
     std::lock_guard<std::mutex> lock(fileMutex);
     currentFile = file;
     return "";

@@ -356,7 +356,10 @@ bool Connection::feedDecoder(const char* data, std::size_t size, Budget& budget,
     // A failed connection's bytes are read and dropped (RFC 6455 7.1.7): feeding them to the
     // decoder would buffer all of them, however large, until the close times out.
     if (failed_) return true;
-    std::vector<ws::Message> messages;
+    // The vector (its capacity) is reused turn after turn; taken out while the messages are
+    // handled, so that nothing they call can see it half used.
+    std::vector<ws::Message> messages = std::move(decoded_);
+    messages.clear();
     const std::uint16_t code = decoder_.feed(data, size, messages, budget.messages, budget.bytes);
     budget.messages -= messages.size();
     budget.bytes -= std::min(budget.bytes, decoder_.lastDecodedBytes());
@@ -364,6 +367,8 @@ bool Connection::feedDecoder(const char* data, std::size_t size, Budget& budget,
         Batch answers(*this);  // what they answer at once leaves in one write
         for (auto& m : messages) dispatch(m, now);
     }
+    messages.clear();  // keeps the capacity
+    decoded_ = std::move(messages);
     if (code != 0) {
         failed_ = true;
         failProtocol(code);

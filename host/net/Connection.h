@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/WsCodec.h"
 
@@ -175,6 +176,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<ConnectionHandler> handler_;  // loop thread only
     bool upgraded_ = false;                       // loop thread only
     ws::FrameDecoder decoder_;                    // loop thread only
+    std::vector<ws::Message> decoded_;            // loop thread only: feedDecoder's, reused
     bool failed_ = false;  // loop thread only: the peer broke the protocol; ignore its bytes
 
     std::mutex ioMutex_;  // guards everything below

@@ -3,9 +3,13 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocketImpl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <stdexcept>
 #include <utility>
 
 namespace agenthost::net {
@@ -20,19 +24,44 @@ constexpr int kMaxAcceptsPerEvent = 64;
 // and the loop spins).
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
+// What a socket is polled for: readable (hang-ups and errors are reported with it), and
+// writable while bytes wait to be sent.
+constexpr std::uint32_t kRead = EPOLLIN;
+constexpr std::uint32_t kReadWrite = EPOLLIN | EPOLLOUT;
+
 Poco::Logger& log() {
     return Poco::Logger::get("agenthost.net");
 }
 
+int fdOf(const Poco::Net::Socket& socket) {
+    return socket.impl()->sockfd();
+}
+
 }  // namespace
 
-EventLoop::EventLoop() : wakeSocket_(Poco::Net::SocketAddress("127.0.0.1", 0), false) {
-    wakeSocket_.setBlocking(false);
-    pollSet_.add(wakeSocket_, Poco::Net::PollSet::POLL_READ);
+EventLoop::EventLoop()
+    : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (epoll_ < 0 || wakeFd_ < 0) {
+        const std::string why = std::strerror(errno);
+        if (epoll_ >= 0) ::close(epoll_);
+        if (wakeFd_ >= 0) ::close(wakeFd_);
+        throw std::runtime_error("cannot create the event loop's epoll set: " + why);
+    }
+    pollAdd(wakeFd_, kRead);
 }
 
 EventLoop::~EventLoop() {
     stop();
+    ::close(wakeFd_);
+    ::close(epoll_);
+}
+
+void EventLoop::pollAdd(int fd, std::uint32_t events) {
+    epoll_event event{};
+    event.events = events;
+    event.data.fd = fd;
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) != 0)
+        throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
 }
 
 void EventLoop::start() {
@@ -56,12 +85,11 @@ void EventLoop::post(std::function<void()> command) {
 }
 
 void EventLoop::wake() {
-    if (wakePending_.exchange(true)) return;  // one datagram in flight is enough
-    try {
-        wakeSocket_.sendTo("w", 1, wakeSocket_.address());
-    } catch (const Poco::Exception& e) {
+    if (wakePending_.exchange(true)) return;  // one wake-up on its way is enough
+    const std::uint64_t one = 1;
+    if (::write(wakeFd_, &one, sizeof one) != sizeof one) {
         wakePending_ = false;
-        log().error("cannot wake the event loop: " + e.displayText());
+        log().error(std::string("cannot wake the event loop: ") + std::strerror(errno));
     }
 }
 
@@ -69,9 +97,9 @@ void EventLoop::add(std::shared_ptr<Connection> connection) {
     count_.fetch_add(1);
     post([this, connection = std::move(connection)] {
         try {
-            pollSet_.add(connection->socket(), Poco::Net::PollSet::POLL_READ);
-        } catch (const Poco::Exception& e) {
-            log().error("cannot poll a new connection: " + e.displayText());
+            pollAdd(fdOf(connection->socket()), kRead);
+        } catch (const std::exception& e) {
+            log().error(std::string("cannot poll a new connection: ") + e.what());
             connection->finalize();
             count_.fetch_sub(1);
             return;
@@ -87,7 +115,12 @@ void EventLoop::listen(Poco::Net::ServerSocket listener, AcceptCallback accepted
         listener_ = std::move(listener);
         listener_.setBlocking(false);
         accepted_ = std::move(accepted);
-        pollSet_.add(listener_, Poco::Net::PollSet::POLL_READ);
+        try {
+            pollAdd(fdOf(listener_), kRead);
+        } catch (const std::exception& e) {
+            log().error(std::string("cannot poll the listening socket: ") + e.what());
+            return;
+        }
         listening_ = true;
     });
 }
@@ -96,7 +129,7 @@ void EventLoop::stopListening() {
     post([this] {
         if (!listening_) return;
         listening_ = false;
-        if (!listenPaused_) pollSet_.remove(listener_);
+        if (!listenPaused_) removeFromPollSet(listener_);
         listenPaused_ = false;
         listener_.close();
         accepted_ = nullptr;
@@ -115,7 +148,7 @@ void EventLoop::acceptReady(Clock::time_point now) {
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
             log().warning("cannot accept: out of file descriptors or memory; pausing accepts");
-            pollSet_.remove(listener_);
+            removeFromPollSet(listener_);
             listenPaused_ = true;
             listenPausedUntil_ = now + kAcceptPause;
             return;
@@ -127,8 +160,13 @@ void EventLoop::acceptReady(Clock::time_point now) {
 
 void EventLoop::resumeListening(Clock::time_point now) {
     if (!listening_ || !listenPaused_ || now < listenPausedUntil_) return;
-    listenPaused_ = false;
-    pollSet_.add(listener_, Poco::Net::PollSet::POLL_READ);
+    try {
+        pollAdd(fdOf(listener_), kRead);
+        listenPaused_ = false;
+    } catch (const std::exception& e) {
+        log().error(std::string("cannot poll the listening socket again: ") + e.what());
+        listenPausedUntil_ = now + kAcceptPause;
+    }
 }
 
 void EventLoop::attention(std::shared_ptr<Connection> connection) {
@@ -170,12 +208,16 @@ void EventLoop::shutdownAll() {
 }
 
 void EventLoop::setWriteInterest(const Poco::Net::Socket& socket, bool write) {
-    using Poco::Net::PollSet;
-    pollSet_.update(socket, PollSet::POLL_READ | (write ? PollSet::POLL_WRITE : 0));
+    epoll_event event{};
+    event.events = write ? kReadWrite : kRead;
+    event.data.fd = fdOf(socket);
+    if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, event.data.fd, &event) != 0)
+        log().error(std::string("cannot change what a socket is polled for: ") +
+                    std::strerror(errno));
 }
 
 void EventLoop::removeFromPollSet(const Poco::Net::Socket& socket) {
-    pollSet_.remove(socket);
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fdOf(socket), nullptr);
 }
 
 EventLoop::ConnectionMap::iterator EventLoop::find(const std::shared_ptr<Connection>& connection) {
@@ -222,36 +264,37 @@ void EventLoop::run() {
         // Connections with bytes left over from the last turn are served this turn, after the
         // ready ones; the poll does not wait while there are any.
         auto readAgain = std::exchange(readAgain_, {});
-        Poco::Net::PollSet::SocketModeMap ready;
-        try {
-            ready = pollSet_.poll(Poco::Timespan(0, readAgain.empty() ? 100 * 1000 : 0));
-        } catch (const Poco::Exception& e) {
-            log().error("poll failed: " + e.displayText());
+        int count = ::epoll_wait(epoll_, ready_.data(), static_cast<int>(ready_.size()),
+                                 readAgain.empty() ? 100 : 0);
+        if (count < 0) {
+            if (errno != EINTR) log().error(std::string("poll failed: ") + std::strerror(errno));
+            count = 0;
         }
         const auto now = Clock::now();
-        for (const auto& [socket, mode] : ready) {
-            if (socket == wakeSocket_) {
-                wakePending_ = false;
-                char drain[64];
-                try {
-                    Poco::Net::SocketAddress from;
-                    while (wakeSocket_.available() > 0)
-                        wakeSocket_.receiveFrom(drain, sizeof drain, from);
-                } catch (const Poco::Exception&) {
+        for (int i = 0; i < count; ++i) {
+            const int fd = ready_[i].data.fd;
+            const std::uint32_t events = ready_[i].events;
+            if (fd == wakeFd_) {
+                // Drained before the flag is cleared: a wake() in between finds it still set
+                // and writes nothing, but its command is queued and runs this turn. (Cleared
+                // first, that wake's write could be drained with the flag left set, and every
+                // later wake() skipped until the poll's timeout.)
+                std::uint64_t drained;
+                while (::read(wakeFd_, &drained, sizeof drained) > 0) {
                 }
+                wakePending_ = false;
                 continue;
             }
-            if (listening_ && socket == listener_) {
+            if (listening_ && fd == fdOf(listener_)) {
                 acceptReady(now);
                 continue;
             }
-            auto it = connections_.find(socket.impl()->sockfd());
+            auto it = connections_.find(fd);
             if (it == connections_.end()) continue;
             auto connection = it->second;
-            const bool readable =
-                (mode & (Poco::Net::PollSet::POLL_READ | Poco::Net::PollSet::POLL_ERROR)) != 0;
+            const bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
             if (readable && !connection->readAgainQueued) connection->onReadable(now);
-            if (mode & Poco::Net::PollSet::POLL_WRITE) connection->onWritable(now);
+            if (events & EPOLLOUT) connection->onWritable(now);
             removeIfFinished(connection);
         }
         serveReadAgain(std::move(readAgain), now);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace agenthost::plugin {
 namespace {
@@ -58,7 +60,13 @@ struct HealthWatch::State {
     };
     std::chrono::milliseconds callBound{0};
     std::uint64_t lastCall = 0;
-    std::map<std::uint64_t, Call> calls;
+    // By number, oldest first; a vector, whose capacity is reused (a call begins on every
+    // message).
+    std::vector<std::pair<std::uint64_t, Call>> calls;
+    // The thread waits with a deadline no later than a call beginning now would be due (see
+    // run): callBegan need not wake it. Calls on the hot path (request_start on every message)
+    // then cost no thread wake-up each, only one look every callBound while they keep coming.
+    bool watching = false;
 
     Health overrunLocked() const {
         return {AGENTHOST_HEALTH_DEGRADED, "the plugin's health check has not returned for " +
@@ -122,14 +130,15 @@ Health HealthWatch::current(std::chrono::milliseconds timeout) {
 std::uint64_t HealthWatch::callBegan(const char* what) {
     std::lock_guard<std::mutex> lock(state_->mutex);
     const std::uint64_t number = ++state_->lastCall;
-    state_->calls.emplace(number, State::Call{what, Clock::now()});
-    state_->changed.notify_all();  // the thread's next overrun check may be sooner now
+    state_->calls.emplace_back(number, State::Call{what, Clock::now()});
+    if (!state_->watching) state_->changed.notify_all();  // it waits with no deadline: set one
     return number;
 }
 
 void HealthWatch::callEnded(std::uint64_t number) {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    const auto it = state_->calls.find(number);
+    const auto it = std::find_if(state_->calls.begin(), state_->calls.end(),
+                                 [&](const auto& call) { return call.first == number; });
     if (it == state_->calls.end()) return;
     if (it->second.logged)
         logger().information("plugin " + state_->pluginName + ": " + it->second.what +
@@ -180,15 +189,26 @@ bool HealthWatch::stop(std::chrono::milliseconds timeout) {
 void HealthWatch::run(std::shared_ptr<State> statePtr) {
     State& state = *statePtr;
     std::unique_lock<std::mutex> lock(state.mutex);
+    std::uint64_t seen = state.lastCall;  // the calls this thread has looked at
     while (true) {
         const auto asked = [&] { return state.stopping || state.wanted > state.started; };
-        // A call that began since sets a sooner overrun check.
-        const auto seen = state.lastCall;
-        const auto wake = [&] { return asked() || state.lastCall != seen; };
-        if (const auto next = state.logOverrunsLocked())
-            state.changed.wait_until(lock, *next, wake);
+        // Every deadline below is at or before the due time of any call that begins while the
+        // thread waits (calls are due callBound after they begin), so those calls need not wake
+        // it (watching). With calls running: the oldest one's due time. With none running but
+        // some begun since the last look: one callBound from now, in case more follow. Only
+        // once a whole callBound passed without a call does it wait without a deadline, and
+        // the next call wakes it.
+        const auto next = state.logOverrunsLocked();
+        const bool recent = state.lastCall != seen;
+        seen = state.lastCall;
+        state.watching = next || recent;
+        if (next)
+            state.changed.wait_until(lock, *next, asked);
+        else if (recent)
+            state.changed.wait_until(lock, Clock::now() + state.callBound, asked);
         else
-            state.changed.wait(lock, wake);
+            state.changed.wait(lock, [&] { return asked() || state.lastCall != seen; });
+        state.watching = true;  // awake: it looks at the calls before it waits again
         if (state.stopping) return;
         if (!asked()) continue;  // only an overrun check was due
         ++state.started;

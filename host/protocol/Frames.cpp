@@ -89,7 +89,7 @@ class FrameWriter {
 
 }  // namespace
 
-std::string timestampNow() {
+const std::string& timestampNow() {
     // Formatting is cached per millisecond and thread: bursts of frames share one.
     thread_local long long cachedMs = -1;
     thread_local std::string cached;

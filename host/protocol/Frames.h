@@ -39,8 +39,9 @@ struct Usage {
     std::uint64_t cacheReadInputTokens = 0;
 };
 
-// ISO 8601 UTC with milliseconds, e.g. 2026-11-26T10:30:00.123Z.
-std::string timestampNow();
+// ISO 8601 UTC with milliseconds, e.g. 2026-11-26T10:30:00.123Z. Valid until this thread's
+// next call (it is formatted once per millisecond and thread).
+const std::string& timestampNow();
 
 struct ReadyInfo {
     std::string route;

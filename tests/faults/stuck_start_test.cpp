@@ -70,5 +70,29 @@ TEST_F(StuckStart, TheRouteIsDegradedWhileOtherRoutesGoOnAndItClearsWhenTheCallR
     EXPECT_EQ(stuckRouteHealth()->getValue<std::string>("status"), "ok");
 }
 
+// The watch looks at the plugin's calls once per bound while they keep coming, rather than
+// being woken by each: a call that sticks right after a quick one is still reported at its bound.
+TEST_F(StuckStart, ACallStuckRightAfterAQuickOneIsReportedToo) {
+    fs::remove(stuckFlag_);
+    WsClient stuck(host_->port(), "/api/stuck/ws");
+    stuck.authenticate(kTestKey);
+    stuck.sendMessage("quick");
+    auto quick = stuck.readReply(10s * kSanitizerSlowdown);
+    ASSERT_EQ(quick.terminalType(), "error");
+    EXPECT_EQ(quick.terminal->getValue<std::string>("code"), "was_stuck");
+
+    flags_.write("stuck", "");
+    stuck.sendMessage("hello");
+    EXPECT_TRUE(host_->waitForOutput("plugin stuck_health: request_start has not returned for",
+                                     10s * kSanitizerSlowdown));
+    EXPECT_EQ(stuckRouteHealth()->getValue<std::string>("status"), "degraded");
+
+    fs::remove(stuckFlag_);
+    auto reply = stuck.readReply(10s * kSanitizerSlowdown);
+    ASSERT_EQ(reply.terminalType(), "error");
+    EXPECT_TRUE(host_->waitForOutput("plugin stuck_health: request_start returned after"));
+    EXPECT_EQ(stuckRouteHealth()->getValue<std::string>("status"), "ok");
+}
+
 }  // namespace
 }  // namespace agenthost::test
