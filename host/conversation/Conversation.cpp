@@ -45,6 +45,11 @@ std::uint64_t nextAttachmentId() {
     return ids.fetch_add(1) + 1;
 }
 
+// What a turn record adds to the bytes of writes not yet committed (noteUnstoredLocked).
+std::size_t unstoredBytes(const store::TurnRecord& record) {
+    return record.user.size() + record.assistant.size();
+}
+
 }  // namespace
 
 Attachment::Attachment(std::shared_ptr<net::Connection> connection_, int protocol_,
@@ -594,7 +599,7 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind,
     store::Ticket ticket = 0;
     std::size_t unstored = tagged.json.size();
     if (services_.store && record) {
-        unstored += record->user.size() + record->assistant.size();
+        unstored += unstoredBytes(*record);
         ticket = services_.store->saveTurnWithFrame(storeRef_, std::move(*record),
                                                     {seq, turn, tagged.json});
     } else if (services_.store) {
@@ -674,21 +679,19 @@ void Conversation::saveTurnLocked(int turn, const std::string& user, const std::
     record.startedAt = startedAtMs;
     record.finishedAt = finished ? util::epochMillis() : 0;
     record.seqReserved = seqReserved_;
-    if (withNextFrame) {
+    if (withNextFrame)
         recordForNextFrame_ = std::move(record);
-        return;
-    }
-    const std::size_t bytes = record.user.size() + record.assistant.size();
-    noteUnstoredLocked(services_.store->saveTurn(storeRef_, std::move(record)), bytes);
+    else
+        storeTurnLocked(std::move(record));
 }
 
 void Conversation::saveHeldTurnLocked() {
-    if (!recordForNextFrame_) return;
-    const std::size_t bytes =
-        recordForNextFrame_->user.size() + recordForNextFrame_->assistant.size();
-    noteUnstoredLocked(services_.store->saveTurn(storeRef_, std::move(*recordForNextFrame_)),
-                       bytes);
-    recordForNextFrame_.reset();
+    if (recordForNextFrame_) storeTurnLocked(*std::exchange(recordForNextFrame_, std::nullopt));
+}
+
+void Conversation::storeTurnLocked(store::TurnRecord record) {
+    const std::size_t bytes = unstoredBytes(record);
+    noteUnstoredLocked(services_.store->saveTurn(storeRef_, std::move(record)), bytes);
 }
 
 void Conversation::drainPacedLocked() {

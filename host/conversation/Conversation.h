@@ -247,6 +247,8 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
                         const std::string& turnData = "", bool withNextFrame = false);
     // A record saved withNextFrame that its frame will not carry (the frame waits for pacing).
     void saveHeldTurnLocked();
+    // Queues `record` to the store on its own.
+    void storeTurnLocked(store::TurnRecord record);
     // `turnData`: the plugin's data for a completed turn.
     void commitHistoryLocked(const std::string& user, const std::string& assistant, bool complete,
                              std::string turnData = "");
