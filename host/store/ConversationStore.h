@@ -20,7 +20,7 @@ using Millis = std::int64_t;  // milliseconds since the Unix epoch
 using Ticket = std::uint64_t;
 
 // A conversation's id as its owner holds it: a write carries the pointer instead of a copy of the
-// id (five writes per echo round trip), and the store tells the writes of one conversation apart
+// id (three writes per echo round trip), and the store tells the writes of one conversation apart
 // by it. The owner makes it without allocating, with the aliasing constructor of shared_ptr.
 using ConversationRef = std::shared_ptr<const std::string>;
 
