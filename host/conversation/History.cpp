@@ -29,8 +29,11 @@ void History::keepLast(std::size_t count) {
     if (turns_.size() <= count) return;
     const std::size_t drop = turns_.size() - count;
     turns_.erase(turns_.begin(), turns_.begin() + static_cast<std::ptrdiff_t>(drop));
-    views_.erase(views_.begin(), views_.begin() + static_cast<std::ptrdiff_t>(drop));
-    dataViews_.erase(dataViews_.begin(), dataViews_.begin() + static_cast<std::ptrdiff_t>(drop));
+    first_ += drop;
+    if (first_ < views_.size() - first_) return;
+    views_.erase(views_.begin(), views_.begin() + static_cast<std::ptrdiff_t>(first_));
+    dataViews_.erase(dataViews_.begin(), dataViews_.begin() + static_cast<std::ptrdiff_t>(first_));
+    first_ = 0;
 }
 
 }  // namespace agenthost::conversation

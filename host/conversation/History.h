@@ -26,9 +26,9 @@ class History {
     // Drops the oldest turns beyond `count`.
     void keepLast(std::size_t count);
 
-    const agenthost_turn* data() const { return views_.data(); }
-    std::size_t size() const { return views_.size(); }
-    const agenthost_str* turnData() const { return dataViews_.data(); }
+    const agenthost_turn* data() const { return views_.data() + first_; }
+    std::size_t size() const { return views_.size() - first_; }
+    const agenthost_str* turnData() const { return dataViews_.data() + first_; }
 
   private:
     struct Turn {
@@ -37,8 +37,12 @@ class History {
         std::string data;
     };
     std::deque<Turn> turns_;  // a deque never moves its elements: the views stay valid
+    // The views of turns_ from first_ on; those before it are of dropped turns. keepLast moves
+    // the live ones down only once as many are dead: dropping the oldest turn of a full
+    // history, once per turn, then costs a constant, not a move of every view.
     std::vector<agenthost_turn> views_;
     std::vector<agenthost_str> dataViews_;
+    std::size_t first_ = 0;
 };
 
 }  // namespace agenthost::conversation

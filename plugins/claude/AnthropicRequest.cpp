@@ -79,10 +79,10 @@ Array::Ptr keptBlocks(std::string_view data) {
     }
 }
 
-Array::Ptr messagesOf(const ClaudeConfig& config, const std::vector<Turn>& history,
+Array::Ptr messagesOf(const ClaudeConfig& config, const History& history,
                       const std::string& message, const Array::Ptr& partialAnswer) {
     Array::Ptr messages = new Array;
-    for (const Turn& turn : history) {
+    for (const Turn turn : history) {
         if (turn.role != "user" && turn.role != "assistant") continue;
         Array::Ptr blocks = turn.role == "assistant" && config.thinkingBudgetTokens > 0
                                 ? keptBlocks(turn.data)
@@ -105,7 +105,7 @@ Array::Ptr messagesOf(const ClaudeConfig& config, const std::vector<Turn>& histo
 
 }  // namespace
 
-std::string buildMessagesBody(const ClaudeConfig& config, const std::vector<Turn>& history,
+std::string buildMessagesBody(const ClaudeConfig& config, const History& history,
                               const std::string& message, const Array::Ptr& partialAnswer) {
     Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("model", config.model);

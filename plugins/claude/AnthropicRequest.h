@@ -26,7 +26,7 @@ namespace agenthost::claude {
 // - `partialAnswer`: when the API paused a turn (pause_turn), the assistant's content so far,
 //   sent as the last message so that the model goes on from there (empty text blocks and the
 //   whitespace that ends it left out: the API refuses both in a last assistant message).
-std::string buildMessagesBody(const ClaudeConfig& config, const std::vector<Turn>& history,
+std::string buildMessagesBody(const ClaudeConfig& config, const History& history,
                               const std::string& message,
                               const Poco::JSON::Array::Ptr& partialAnswer = nullptr);
 

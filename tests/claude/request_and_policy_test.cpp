@@ -134,8 +134,11 @@ TEST(AnthropicRequest, CarriesTheConversationAndSettings) {
     EXPECT_EQ(messages->getObject(2)->getValue<std::string>("content"), "second");
 }
 
+const std::vector<Turn> kQuestionAndEmptyAnswer = {{"user", "q"}, {"assistant", ""}};
+const std::vector<Turn> kOneTurn = {{"user", "q1"}, {"assistant", "a1"}};
+
 TEST(AnthropicRequest, LeavesOutOptionalFieldsAndEmptyTurns) {
-    auto body = parse(buildMessagesBody(configFrom({}), {{"user", "q"}, {"assistant", ""}}, "q2"));
+    auto body = parse(buildMessagesBody(configFrom({}), History(kQuestionAndEmptyAnswer), "q2"));
     EXPECT_FALSE(body->has("system"));
     EXPECT_FALSE(body->has("temperature"));
     EXPECT_FALSE(body->has("thinking"));
@@ -153,8 +156,7 @@ TEST(AnthropicRequest, AsksForThinkingWithItsBudget) {
 }
 
 TEST(AnthropicRequest, PromptCachingMarksTheSystemPromptAndTheNewMessage) {
-    auto body = parse(buildMessagesBody(configFrom({{"system", "sys"}}),
-                                        {{"user", "q1"}, {"assistant", "a1"}}, "q2"));
+    auto body = parse(buildMessagesBody(configFrom({{"system", "sys"}}), History(kOneTurn), "q2"));
     auto system = body->getArray("system");
     ASSERT_TRUE(system);
     EXPECT_EQ(system->getObject(0)->getValue<std::string>("text"), "sys");
@@ -183,9 +185,10 @@ TEST(AnthropicRequest, KeptBlocksStandInForTheTextOnlyWithThinkingOn) {
     auto off = parse(buildMessagesBody(configFrom({}), history, "q2"));
     EXPECT_EQ(off->getArray("messages")->getObject(1)->getValue<std::string>("content"), "a1");
     // Unreadable data: the text stands in.
+    const std::vector<Turn> unreadable = {{"user", "q1"}, {"assistant", "a1", "not json"}};
     auto broken = parse(
         buildMessagesBody(configFrom({{"thinking_budget_tokens", "2048"}, {"max_tokens", "8000"}}),
-                          {{"user", "q1"}, {"assistant", "a1", "not json"}}, "q2"));
+                          History(unreadable), "q2"));
     EXPECT_EQ(broken->getArray("messages")->getObject(1)->getValue<std::string>("content"), "a1");
 }
 

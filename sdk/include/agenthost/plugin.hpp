@@ -53,6 +53,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -256,7 +257,65 @@ struct Turn {
     std::string_view data{};  // what Response::turnData() stored with it; empty if nothing
 };
 
-// One client message and what the host knows about its conversation (an owned copy).
+// The earlier turns, oldest first: a view of the host's arrays, made in constant time however
+// long the chat is (the host keeps up to 2 x history_max_turns, 400 by default, and a vector of
+// Turn built for every request cost echo about a tenth of its CPU). Turns are made as they are
+// read. Valid as long as what it views: the host's arrays until the response is finished; a
+// vector of Turn (a plugin's own, or a test's) while that lives.
+class History {
+  public:
+    History() = default;
+    History(const agenthost_turn* turns, const agenthost_str* data, std::size_t count)
+        : raw_(turns), data_(data), count_(count) {}
+    History(const std::vector<Turn>& turns) : spans_(turns.data()), count_(turns.size()) {}
+
+    std::size_t size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    Turn operator[](std::size_t i) const {
+        if (spans_ != nullptr) return spans_[i];
+        return {view(raw_[i].role), view(raw_[i].content),
+                data_ != nullptr ? view(data_[i]) : std::string_view()};
+    }
+    Turn front() const { return (*this)[0]; }
+    Turn back() const { return (*this)[count_ - 1]; }
+
+    class const_iterator {
+      public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = Turn;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = Turn;
+        const_iterator(const History* history, std::size_t at) : history_(history), at_(at) {}
+        Turn operator*() const { return (*history_)[at_]; }
+        const_iterator& operator++() {
+            ++at_;
+            return *this;
+        }
+        const_iterator operator++(int) {
+            const_iterator before = *this;
+            ++at_;
+            return before;
+        }
+        bool operator==(const const_iterator& other) const { return at_ == other.at_; }
+        bool operator!=(const const_iterator& other) const { return at_ != other.at_; }
+
+      private:
+        const History* history_;
+        std::size_t at_;
+    };
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, count_}; }
+
+  private:
+    const Turn* spans_ = nullptr;          // a vector's Turns, or
+    const agenthost_turn* raw_ = nullptr;  // the host's arrays
+    const agenthost_str* data_ = nullptr;  // history_turn_data (ABI 2.1), or none
+    std::size_t count_ = 0;
+};
+
+// One client message and what the host knows about its conversation: owned copies, but for the
+// history (a view, see History).
 struct Request {
     std::uint64_t id = 0;
     std::string route;
@@ -264,7 +323,7 @@ struct Request {
     int turn = 0;                // the turn's number in the conversation, from 1
     std::string keyName;
     std::string message;
-    std::vector<Turn> history;             // earlier turns, oldest first
+    History history;                       // earlier turns, oldest first (a view, see History)
     std::string sessionState;              // what the plugin stored last time, or empty
     std::chrono::milliseconds timeout{0};  // the host cancels after this; 0: no deadline
     bool canAskApproval = false;           // a protocol 2 client can answer askApproval()
@@ -713,10 +772,7 @@ class Instance {
                     offsetof(agenthost_request, history_turn_data) + sizeof raw.history_turn_data
                 ? raw.history_turn_data
                 : nullptr;
-        r.history.reserve(raw.history_count);
-        for (std::size_t i = 0; i < raw.history_count; ++i)
-            r.history.push_back({view(raw.history[i].role), view(raw.history[i].content),
-                                 data ? view(data[i]) : std::string_view()});
+        r.history = History(raw.history, data, raw.history_count);
         return r;
     }
 
