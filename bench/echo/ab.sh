@@ -7,7 +7,8 @@
 #
 # Usage: BIN_A=/path/to/agenthost-before bench/echo/ab.sh
 # Environment: BENCH_BUILD (build folder with bin/agenthost_loadclient and plugins/, default
-#   build-bench), BIN_A, BIN_B, BENCH_ECHO_CONNECTIONS (100), BENCH_ECHO_MESSAGES (100),
+#   build-bench), BIN_A, BIN_B, PLUGINS_A (a folder whose plugins/ host a loads instead, for a
+#   change to the SDK or to echo.so), BENCH_ECHO_CONNECTIONS (100), BENCH_ECHO_MESSAGES (100),
 #   BENCH_AB_RUNS (3), BENCH_AB_PEER (1: also aiohttp).
 set -euo pipefail
 
@@ -20,14 +21,15 @@ BIN_A=${BIN_A:-$BIN_B}
 ulimit -n "$(ulimit -Hn)"
 bench_setup
 
-# start_host NAME BINARY: an agenthost from BINARY with store = none, kept as NAME.
+# start_host NAME BINARY [BUILD]: an agenthost from BINARY with store = none and the plugins of
+# BUILD (default the bench build), kept as NAME.
 start_host() {
-    AGENTHOST_BIN=$2 start_agenthost "" "$(printf '[conversations]\nstore = none\n')"
+    BUILD=${3:-$BUILD} AGENTHOST_BIN=$2 start_agenthost "" "$(printf '[conversations]\nstore = none\n')"
     remember_server "$1"
     wait_health "$PORT"
 }
 
-start_host a "$BIN_A"
+start_host a "$BIN_A" "${PLUGINS_A:-}"
 start_host b "$BIN_B"
 SERVERS=(a b)
 if [[ ${BENCH_AB_PEER:-1} == 1 ]]; then
