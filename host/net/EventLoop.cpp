@@ -41,13 +41,13 @@ int fdOf(const Poco::Net::Socket& socket) {
 
 EventLoop::EventLoop()
     : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (epoll_ < 0 || wakeFd_ < 0) {
+    // On failure the destructor does not run: the descriptors made so far are closed here.
+    if (epoll_ < 0 || wakeFd_ < 0 || !pollControl(EPOLL_CTL_ADD, wakeFd_, kRead)) {
         const std::string why = std::strerror(errno);
         if (epoll_ >= 0) ::close(epoll_);
         if (wakeFd_ >= 0) ::close(wakeFd_);
         throw std::runtime_error("cannot create the event loop's epoll set: " + why);
     }
-    pollAdd(wakeFd_, kRead);
 }
 
 EventLoop::~EventLoop() {
@@ -56,11 +56,15 @@ EventLoop::~EventLoop() {
     ::close(epoll_);
 }
 
-void EventLoop::pollAdd(int fd, std::uint32_t events) {
+bool EventLoop::pollControl(int operation, int fd, std::uint32_t events) {
     epoll_event event{};
     event.events = events;
     event.data.fd = fd;
-    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) != 0)
+    return ::epoll_ctl(epoll_, operation, fd, &event) == 0;
+}
+
+void EventLoop::pollAdd(int fd, std::uint32_t events) {
+    if (!pollControl(EPOLL_CTL_ADD, fd, events))
         throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
 }
 
@@ -104,7 +108,7 @@ void EventLoop::add(std::shared_ptr<Connection> connection) {
             count_.fetch_sub(1);
             return;
         }
-        connections_[connection->socket().impl()->sockfd()] = connection;
+        connections_[fdOf(connection->socket())] = connection;
         connection->registered();
         removeIfFinished(connection);
     });
@@ -137,7 +141,7 @@ void EventLoop::stopListening() {
 }
 
 void EventLoop::acceptReady(Clock::time_point now) {
-    const int fd = listener_.impl()->sockfd();
+    const int fd = fdOf(listener_);
     for (int i = 0; i < kMaxAcceptsPerEvent && listening_; ++i) {
         const int client = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client >= 0) {
@@ -208,20 +212,17 @@ void EventLoop::shutdownAll() {
 }
 
 void EventLoop::setWriteInterest(const Poco::Net::Socket& socket, bool write) {
-    epoll_event event{};
-    event.events = write ? kReadWrite : kRead;
-    event.data.fd = fdOf(socket);
-    if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, event.data.fd, &event) != 0)
+    if (!pollControl(EPOLL_CTL_MOD, fdOf(socket), write ? kReadWrite : kRead))
         log().error(std::string("cannot change what a socket is polled for: ") +
                     std::strerror(errno));
 }
 
 void EventLoop::removeFromPollSet(const Poco::Net::Socket& socket) {
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fdOf(socket), nullptr);
+    pollControl(EPOLL_CTL_DEL, fdOf(socket), 0);
 }
 
 EventLoop::ConnectionMap::iterator EventLoop::find(const std::shared_ptr<Connection>& connection) {
-    const auto it = connections_.find(connection->socket().impl()->sockfd());
+    const auto it = connections_.find(fdOf(connection->socket()));
     return it != connections_.end() && it->second == connection ? it : connections_.end();
 }
 

@@ -86,7 +86,9 @@ class EventLoop {
     void resumeListening(Clock::time_point now);
 
     // The epoll set: the event's data is the descriptor (connections_ maps it to its connection).
-    void pollAdd(int fd, std::uint32_t events);
+    // epoll_ctl(operation) for `fd`; false with errno set when it failed.
+    bool pollControl(int operation, int fd, std::uint32_t events);
+    void pollAdd(int fd, std::uint32_t events);  // throws when it cannot
     int epoll_ = -1;
     int wakeFd_ = -1;  // an eventfd: writing to it ends a poll early
     std::atomic<bool> wakePending_{false};
