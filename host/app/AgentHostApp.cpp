@@ -284,6 +284,7 @@ int AgentHostApp::serve() {
     }
     notify.stopping();
     host.stop();
+    agenthost::log::flushLog();
     return EXIT_OK;
 }
 

@@ -234,6 +234,7 @@ void readLog(SectionReader s, LogSettings& out) {
     const std::string file = s.raw("file");
     if (!file.empty()) out.file = Poco::Path(s.baseDir()).resolve(file).toString();
     if (auto content = s.boolean("log_content", false)) out.logContent = *content;
+    s.integer("flush_ms", out.flushMs, 0, 10000);
     s.warnUnknownKeys();
 }
 

@@ -69,6 +69,7 @@ struct LogSettings {
     std::string level = "information";  // Poco's level names, fatal ... trace
     std::string file;                   // resolved path; empty: stderr
     bool logContent = false;            // access lines carry the user's message text
+    int flushMs = 10;  // lines below warning wait this long to be written together; 0: at once
 };
 
 struct StreamingSettings {

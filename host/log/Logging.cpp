@@ -4,6 +4,7 @@
 #include <Poco/Logger.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <mutex>
 
 #include "log/AccessLog.h"
@@ -14,8 +15,8 @@
 namespace agenthost::log {
 namespace {
 
-std::mutex fileMutex;                // guards currentFile
-Poco::AutoPtr<LogFile> currentFile;  // null: logging goes to stderr
+std::mutex channelMutex;                // guards currentChannel
+Poco::AutoPtr<LogFile> currentChannel;  // the file or stderr, as configured; null before
 
 Poco::AutoPtr<Poco::Formatter> formatterFor(const std::string& format) {
     if (format == "json") return new JsonFormatter;
@@ -40,26 +41,35 @@ void useDefaultLogging() {
 }
 
 std::string configureLogging(const config::LogSettings& settings) {
-    Poco::AutoPtr<Poco::Channel> channel;
-    Poco::AutoPtr<LogFile> file;
+    const std::chrono::milliseconds flushDelay(settings.flushMs);
+    Poco::AutoPtr<LogFile> channel;
     if (settings.file.empty()) {
-        channel = LogFile::borrowing(STDERR_FILENO, formatterFor(settings.format));
+        channel = LogFile::borrowing(STDERR_FILENO, formatterFor(settings.format), flushDelay);
     } else {
-        file = new LogFile(settings.file, formatterFor(settings.format));
-        if (auto error = file->reopen(); !error.empty()) return error;
-        channel = file;
+        channel = new LogFile(settings.file, formatterFor(settings.format), flushDelay);
+        if (auto error = channel->reopen(); !error.empty()) return error;
     }
     apply(channel, Poco::Logger::parseLevel(settings.level));
     setLogContent(settings.logContent);
     setAccessFieldsAsJson(settings.format == "json");
-    std::lock_guard<std::mutex> lock(fileMutex);
-    currentFile = file;
+    Poco::AutoPtr<LogFile> previous;
+    {
+        std::lock_guard<std::mutex> lock(channelMutex);
+        previous = currentChannel;
+        currentChannel = channel;
+    }
+    if (previous) previous->flush();  // its lines before the new channel's
     return "";
 }
 
 std::string reopenLogFile() {
-    std::lock_guard<std::mutex> lock(fileMutex);
-    return currentFile ? currentFile->reopen() : "";
+    std::lock_guard<std::mutex> lock(channelMutex);
+    return currentChannel ? currentChannel->reopen() : "";
+}
+
+void flushLog() {
+    std::lock_guard<std::mutex> lock(channelMutex);
+    if (currentChannel) currentChannel->flush();
 }
 
 }  // namespace agenthost::log

@@ -21,4 +21,8 @@ std::string configureLogging(const config::LogSettings& settings);
 // "" on success or when logging goes to stderr, else why.
 std::string reopenLogFile();
 
+// Writes the lines that wait for the configured channel's writer ([log] flush_ms), now: before
+// the process exits.
+void flushLog();
+
 }  // namespace agenthost::log

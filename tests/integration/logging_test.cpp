@@ -1,6 +1,7 @@
 // [log]: JSON lines a machine can parse, one access line per finished turn and per HTTP
 // request with the documented fields, a log file that SIGHUP reopens after logrotate renamed
-// it, and never a key or (unless log_content = true) a message's text in the log.
+// it, lines that wait up to flush_ms but never behind a warning or past the exit, and never a key
+// or (unless log_content = true) a message's text in the log.
 #include <Poco/JSON/Parser.h>
 #include <signal.h>
 
@@ -166,6 +167,35 @@ TEST(Logging, TheLogFileIsReopenedOnSighupAfterItWasRenamedAway) {
                    "path=/api/health status=200 duration_ms=") != std::string::npos;
     }));
     EXPECT_EQ(readFile(rotated), old) << "the renamed file is no longer written";
+}
+
+TEST(Logging, LinesBelowWarningWaitForFlushMsAndAWarningWritesThemFirst) {
+    TempDir logs;
+    const std::string file = logs.file("agenthost.log");
+    HostProcess host(loggingConfig("file = " + file + "\nflush_ms = 10000\n"));
+    WsClient client(host.port(), "/api/echo/ws");
+    client.authenticate(kTestKey);
+    EXPECT_EQ(client.chat("hello").text, "hello");
+    // Ten seconds is far longer than this test takes to get here.
+    EXPECT_EQ(readFile(file).find("agenthost.access: turn"), std::string::npos)
+        << "an access line was written before flush_ms";
+
+    WsClient intruder(host.port(), "/api/echo/ws");
+    intruder.sendText("wrong-key-5555555555");
+    EXPECT_EQ(intruder.receiveText(), "error:invalid_api_key");
+    EXPECT_EQ(intruder.waitForClose(), 1008);
+    ASSERT_TRUE(
+        waitUntil([&] { return readFile(file).find("invalid key from") != std::string::npos; }));
+    const std::string text = readFile(file);
+    const auto turn = text.find("agenthost.access: turn key=test route=echo");
+    ASSERT_NE(turn, std::string::npos) << text;
+    EXPECT_LT(turn, text.find("invalid key from")) << "the lines that waited come first";
+
+    // What waits when the server stops is written before it exits.
+    ASSERT_EQ(host.get("/api/health").status, 200);
+    EXPECT_EQ(host.stop(), 0);
+    EXPECT_NE(readFile(file).find("path=/api/health status=200"), std::string::npos)
+        << readFile(file);
 }
 
 TEST(Logging, ALogFileThatCannotBeOpenedStopsTheStart) {

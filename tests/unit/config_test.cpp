@@ -160,6 +160,17 @@ TEST_F(ConfigTest, InvalidNumbersNameSectionAndKey) {
     }
 }
 
+TEST_F(ConfigTest, LogFlushMsDefaultsToTenAndStaysWithinTenSeconds) {
+    const auto defaults = load(kRoute);
+    ASSERT_TRUE(defaults.ok()) << describeAll(defaults.errors);
+    EXPECT_EQ(defaults.config.log.flushMs, 10);
+    const auto unbuffered = load("[log]\nflush_ms = 0\n" + kRoute);
+    ASSERT_TRUE(unbuffered.ok()) << describeAll(unbuffered.errors);
+    EXPECT_EQ(unbuffered.config.log.flushMs, 0);
+    EXPECT_TRUE(hasProblem(load("[log]\nflush_ms = 10001\n" + kRoute).errors, "log", "flush_ms"));
+    EXPECT_TRUE(hasProblem(load("[log]\nflush_ms = -1\n" + kRoute).errors, "log", "flush_ms"));
+}
+
 TEST_F(ConfigTest, PortAboveRangeIsAnError) {
     EXPECT_TRUE(hasProblem(load("[server]\nport = 65536\n").errors, "server", "port"));
 }
