@@ -2,6 +2,7 @@
 
 #include <Poco/Message.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,6 +95,7 @@ void LogFile::close() {
 }
 
 void LogFile::writerLoop() {
+    ::pthread_setname_np(::pthread_self(), "log-writer");
     std::unique_lock<std::mutex> lock(bufferMutex_);
     for (;;) {
         wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });

@@ -1,9 +1,10 @@
 // Many concurrent sessions: each authenticates and chats correctly, and the host serves them
-// without a thread per connection.
+// without a thread per connection; between messages, the threads that only wait for work sleep.
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "Helpers.h"
@@ -105,6 +106,32 @@ TEST(Scale, ThreeHundredSessionsChatWithoutAThreadPerConnection) {
     fleet.chatRounds(3);
     for (const auto& failure : fleet.failures()) ADD_FAILURE() << failure;
     EXPECT_TRUE(host.running());
+}
+
+// The plugin reaper and the log writer wake for work only: a timed wait would wake an idle
+// server (and on a VM its idle vCPU) tens of times a second for nothing.
+TEST(Scale, BetweenMessagesTheReaperAndTheLogWriterSleep) {
+    HostProcess host;
+    WsClient client(host.port(), "/api/echo/ws");
+    client.authenticate(kTestKey);
+    EXPECT_EQ(client.chat("hello").text, "hello");
+    ASSERT_TRUE(host.waitForOutput("agenthost.access: turn"));
+    const auto wakeups = [&] {
+        return std::make_pair(host.threadWakeups("plugin-reaper"),
+                              host.threadWakeups("log-writer"));
+    };
+    ASSERT_GE(wakeups().first, 0) << "no thread named plugin-reaper";
+    ASSERT_GE(wakeups().second, 0) << "no thread named log-writer";
+    // The turn's release and its access line are done once neither has woken for 100 ms.
+    ASSERT_TRUE(waitUntil([&] {
+        const auto before = wakeups();
+        std::this_thread::sleep_for(100ms);
+        return wakeups() == before;
+    })) << "the reaper or the log writer kept waking";
+    const auto settled = wakeups();
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(wakeups(), settled)
+        << "(reaper, log writer) wake-ups before and after an idle second";
 }
 
 }  // namespace

@@ -232,6 +232,26 @@ int HostProcess::threadCount() const {
     return static_cast<int>(statusField("Threads"));
 }
 
+long HostProcess::threadWakeups(const std::string& name) const {
+    const std::string tasks = "/proc/" + std::to_string(pid_) + "/task";
+    long total = -1;
+    DIR* d = ::opendir(tasks.c_str());
+    if (d == nullptr) return -1;
+    while (auto* entry = ::readdir(d)) {
+        if (entry->d_name[0] == '.') continue;
+        const std::string task = tasks + "/" + entry->d_name;
+        std::string comm;
+        std::getline(std::ifstream(task + "/comm"), comm);
+        if (comm != name) continue;
+        std::ifstream status(task + "/status");
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0)
+                total = std::max(total, 0L) + std::stol(line.substr(24));
+    }
+    ::closedir(d);
+    return total;
+}
+
 int HostProcess::fdCount() const {
     int count = 0;
     if (DIR* d = ::opendir(("/proc/" + std::to_string(pid_) + "/fd").c_str())) {

@@ -86,6 +86,9 @@ class HostProcess {
     // Resident memory (kB), thread count and open fds of the process, from /proc.
     long rssKb() const;
     int threadCount() const;
+    // How many times the server's threads named `name` went to sleep and were woken
+    // (voluntary context switches, summed); -1 when no thread has that name.
+    long threadWakeups(const std::string& name) const;
     int fdCount() const;
 
   private:
