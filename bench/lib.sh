@@ -124,6 +124,28 @@ start_aiohttp() {
     ALL_SERVER_PIDS+=("$SERVER_PID")
 }
 
+# start_floor [API_PORT]: bench/floor/floor_server.cpp, the least a server can do for the echo
+# load, or with API_PORT floor_relay.cpp, the least a relay to that Messages API can do (no HTTP
+# endpoints: either is ready once its port accepts).
+start_floor() {
+    PORT=$(free_port)
+    STATE_DIR=
+    SERVER_LOG=$WORK/floor-$PORT.log
+    if [[ -n ${1:-} ]]; then
+        "$BUILD/bin/agenthost_floor_relay" "$PORT" "$1" >"$SERVER_LOG" 2>&1 &
+    else
+        "$BUILD/bin/agenthost_floor_server" "$PORT" >"$SERVER_LOG" 2>&1 &
+    fi
+    SERVER_PID=$!
+    ALL_SERVER_PIDS+=("$SERVER_PID")
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "bench: the floor server on port $PORT does not accept" >&2
+    return 1
+}
+
 # stop_server: SIGTERM to the current server, SIGKILL after 10 s.
 stop_server() {
     kill -TERM "$SERVER_PID" 2>/dev/null || true

@@ -5,14 +5,17 @@
 # median of SAMPLES pairs of one stream straight from the mock and one through the host), and
 # the script prints every round and the median of the rounds. For a change on the path from a
 # client's message to the first chunk: the build before it (BIN_A with PLUGINS_A) beside the one
-# after it (BIN_B, default the build's).
+# after it (BIN_B, default the build's). Beside them, in the same rounds, runs the floor
+# (bench/floor/floor_relay.cpp): a relay that does nothing but pass the message to the mock and
+# the text deltas back, whose figure is what the machine costs any relay on this path.
 #
 # Usage: BIN_A=/path/to/agenthost-before PLUGINS_A=/path/to/build-before bench/claude/ttfc_ab.sh
 # Environment: BENCH_BUILD (build folder with bin/claude_stream_bench and plugins/, default
 #   build-bench), BIN_A, BIN_B, PLUGINS_A (a folder whose plugins/ host a loads, default the
 #   bench build's), BENCH_TTFC_ROUNDS (5), BENCH_TTFC_SAMPLES (50), BENCH_TTFC_DELTAS (3),
 #   BENCH_TTFC_INTERVAL_MS (50: the idle time between a stream's events; the machine's idle
-#   states count, so keep it at a chat's pace rather than back to back), BENCH_TTFC_TLS (0).
+#   states count, so keep it at a chat's pace rather than back to back), BENCH_TTFC_TLS (0),
+#   BENCH_TTFC_FLOOR (1: also the floor relay; not with BENCH_TTFC_TLS=1, it speaks ws:// only).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -23,7 +26,7 @@ INTERVAL_MS=${BENCH_TTFC_INTERVAL_MS:-50}
 BIN_B=${BIN_B:-$BUILD/bin/agenthost}
 BIN_A=${BIN_A:-$BIN_B}
 
-bench_build agenthost echo claude claude_stream_bench
+bench_build agenthost echo claude claude_stream_bench agenthost_floor_relay
 bench_setup
 export NO_PROXY=127.0.0.1,localhost
 
@@ -52,11 +55,17 @@ start_host() {
 }
 start_host a "$BIN_A" "${PLUGINS_A:-}"
 start_host b "$BIN_B"
+SERVERS=(a b)
+if [[ ${BENCH_TTFC_FLOOR:-1} == 1 && ${BENCH_TTFC_TLS:-0} != 1 ]]; then
+    start_floor "$MOCK_PORT"
+    remember_server floor
+    SERVERS+=(floor)
+fi
 
 machine_line "$ROUNDS rounds of $SAMPLES pairs, $DELTAS deltas $INTERVAL_MS ms apart${TLS_FLAG:+, wss://}"
-declare -A ADDS=([a]="" [b]="")
+declare -A ADDS=([a]="" [b]="" [floor]="")
 for round in $(seq 1 "$ROUNDS"); do
-    for server in a b; do
+    for server in "${SERVERS[@]}"; do
         use_server "$server"
         added=$("$BUILD/bin/claude_stream_bench" --mock-port="$MOCK_PORT" --host-port="$PORT" \
             --server-pid="$SERVER_PID" --streams=5 --samples="$SAMPLES" --deltas="$DELTAS" \
@@ -66,11 +75,11 @@ for round in $(seq 1 "$ROUNDS"); do
         ADDS[$server]+="$added "
     done
 done
-for server in a b; do
+for server in "${SERVERS[@]}"; do
     use_server "$server"
     stop_server
 done
-for server in a b; do
+for server in "${SERVERS[@]}"; do
     # shellcheck disable=SC2086
     median=$(printf '%s\n' ${ADDS[$server]} | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
     echo "$server: host adds p50 ${median} ms (median of the rounds: ${ADDS[$server]% })"
