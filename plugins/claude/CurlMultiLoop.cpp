@@ -1,6 +1,10 @@
 #include "CurlMultiLoop.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 namespace agenthost::claude {
@@ -19,14 +23,31 @@ void runSafely(const std::function<void()>& task) {
 
 }  // namespace
 
-CurlMultiLoop::CurlMultiLoop() : multi_(curl_multi_init()) {
-    if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
+CurlMultiLoop::CurlMultiLoop()
+    : multi_(curl_multi_init()), wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (multi_ == nullptr || wakeFd_ < 0) {
+        if (multi_ != nullptr) curl_multi_cleanup(multi_);
+        if (wakeFd_ >= 0) ::close(wakeFd_);
+        throw std::runtime_error("cannot create the curl loop's multi handle or eventfd");
+    }
     thread_ = std::thread([this] { run(); });
 }
 
 CurlMultiLoop::~CurlMultiLoop() {
     stop();
     curl_multi_cleanup(multi_);
+    ::close(wakeFd_);
+}
+
+void CurlMultiLoop::wake() {
+    const std::uint64_t one = 1;
+    // Fails only when the counter is full, and then the loop is awake anyway.
+    [[maybe_unused]] const auto written = ::write(wakeFd_, &one, sizeof one);
+}
+
+void CurlMultiLoop::drainWakeups() {
+    std::uint64_t count;
+    [[maybe_unused]] const auto read = ::read(wakeFd_, &count, sizeof count);
 }
 
 void CurlMultiLoop::post(Task task) {
@@ -35,7 +56,7 @@ void CurlMultiLoop::post(Task task) {
         if (stopped_) return;
         posted_.push_back(std::move(task));
     }
-    curl_multi_wakeup(multi_);
+    wake();
 }
 
 void CurlMultiLoop::stop() {
@@ -43,7 +64,7 @@ void CurlMultiLoop::stop() {
         std::lock_guard<std::mutex> lock(mutex_);
         stopRequested_ = true;
     }
-    curl_multi_wakeup(multi_);
+    wake();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -76,7 +97,9 @@ void CurlMultiLoop::run() {
         int running = 0;
         curl_multi_perform(multi_, &running);
         collectFinished();
-        curl_multi_poll(multi_, nullptr, 0, pollTimeoutMs(), nullptr);
+        curl_waitfd wakeup{wakeFd_, CURL_WAIT_POLLIN, 0};
+        curl_multi_poll(multi_, &wakeup, 1, pollTimeoutMs(), nullptr);
+        if (wakeup.revents != 0) drainWakeups();
     }
     abortAttached();
     timers_.clear();
