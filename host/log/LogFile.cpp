@@ -118,6 +118,8 @@ void LogFile::writeWaitingLocked(const std::string* line) {
     if (line) writing_ += *line;
     writeLocked(writing_);
     writing_.clear();
+    // A huge line (a message's text, with log_content) is not worth keeping room for.
+    if (writing_.capacity() > 4 * kBufferBytes) std::string().swap(writing_);
 }
 
 void LogFile::writeLocked(const std::string& text) {
