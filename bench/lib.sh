@@ -158,6 +158,20 @@ stop_server() {
     SERVER_PID=
 }
 
+# stop_servers NAME...: stops each server kept under NAME (remember_server).
+stop_servers() {
+    local server
+    for server in "$@"; do
+        use_server "$server"
+        stop_server
+    done
+}
+
+# median_of_input: the median of the numbers on standard input, one per line.
+median_of_input() {
+    sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 # remember_server NAME / use_server NAME: keep the current server's coordinates under NAME,
 # and make the server kept under NAME current again (its results go to R_<NAME>_...).
 remember_server() {

@@ -75,13 +75,10 @@ for round in $(seq 1 "$ROUNDS"); do
         ADDS[$server]+="$added "
     done
 done
-for server in "${SERVERS[@]}"; do
-    use_server "$server"
-    stop_server
-done
+stop_servers "${SERVERS[@]}"
 for server in "${SERVERS[@]}"; do
     # shellcheck disable=SC2086
-    median=$(printf '%s\n' ${ADDS[$server]} | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    median=$(printf '%s\n' ${ADDS[$server]} | median_of_input)
     echo "$server: host adds p50 ${median} ms (median of the rounds: ${ADDS[$server]% })"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -39,8 +39,7 @@ store_section() { printf '[conversations]\nstore = %s\n' "$1"; }
 median() {
     local server=$1 key=$2 name
     shift 2
-    for name in "$@"; do get "$server" "$name" "$key"; done | sort -g |
-        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    for name in "$@"; do get "$server" "$name" "$key"; done | median_of_input
 }
 
 # sustained SERVER: the median over the echo runs of round trips / (seconds + settle_ms): the rate

@@ -66,15 +66,11 @@ for run in $(seq 1 "$RUNS"); do
         wait_idle
     done
 done
-for server in "${SERVERS[@]}"; do
-    use_server "$server"
-    stop_server
-done
+stop_servers "${SERVERS[@]}"
 
 median() {  # median SERVER KEY over the runs
     local run
-    for run in $(seq 1 "$RUNS"); do get "$1" "echo$run" "$2"; done | sort -g |
-        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    for run in $(seq 1 "$RUNS"); do get "$1" "echo$run" "$2"; done | median_of_input
 }
 echo "$(machine_line "$ECHO_C connections x $ECHO_M round trips, $RUNS runs, store = none")"
 for server in "${SERVERS[@]}"; do

@@ -29,8 +29,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # median_of_lines ROUTE KEY: the median of KEY over the runs of ROUTE.
 median() {
     local run
-    for run in $(seq 1 "$RUNS"); do get one "$1$run" "$2"; done | sort -g |
-        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    for run in $(seq 1 "$RUNS"); do get one "$1$run" "$2"; done | median_of_input
 }
 
 echo "== echo in process and isolated, alternating" >&2
@@ -57,7 +56,7 @@ runner_median() {
     for run in $(seq 1 "$RUNS"); do
         var="RUNNER_US_$1$run"
         echo "${!var}"
-    done | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    done | median_of_input
 }
 
 report() {

@@ -31,8 +31,7 @@ sections() {
 # median SERVER KEY: the median of KEY over the runs' result lines R_<SERVER>_echo<N>.
 median() {
     local run
-    for run in $(seq 1 "$RUNS"); do get "$1" "echo$run" "$2"; done | sort -g |
-        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    for run in $(seq 1 "$RUNS"); do get "$1" "echo$run" "$2"; done | median_of_input
 }
 
 echo "== echo round trips: metrics on and off, alternating" >&2
