@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,13 +22,6 @@ constexpr const char* kSecretText = "the-users-private-words";
 
 HostConfig loggingConfig(const std::string& logLines, const std::string& echoSettings = "") {
     return echoConfig(echoSettings, "\n[log]\n" + logLines);
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 std::vector<std::string> lines(const std::string& text) {

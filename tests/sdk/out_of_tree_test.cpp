@@ -7,8 +7,6 @@
 #include <sys/wait.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,13 +25,6 @@ struct ProcessResult {
     int status = -1;
     std::string output;
 };
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 // Runs `argv` (looked up in PATH) to completion, stdout and stderr into `log`.
 ProcessResult run(const std::vector<std::string>& argv, const std::string& log) {

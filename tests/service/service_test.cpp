@@ -11,7 +11,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -145,13 +144,6 @@ TEST(ServiceTest, ARefusedReloadStillEndsWithReadyAndSaysWhy) {
 TEST(ServiceTest, WithoutNotifySocketNothingIsSentAndTheServerRuns) {
     HostProcess host;  // NOTIFY_SOCKET unset in the test's environment
     EXPECT_EQ(host.get("/api/health").status, 200);
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 // The unit as shipped, checked by systemd's own parser. ExecStart names /usr/bin/agenthost,

@@ -24,13 +24,6 @@ extern char** environ;
 namespace agenthost::test {
 namespace {
 
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
 std::string renderConfig(const HostConfig& config, std::uint16_t port, const TempDir& dir) {
     // The test's [server] lines replace the harness's: a key set twice is a config error.
     std::map<std::string, std::string> server = {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace agenthost::test {
@@ -31,6 +32,13 @@ std::string TempDir::write(const std::string& name, const std::string& content,
     }
     if (executable) ::chmod(full.c_str(), 0755);
     return full;
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
 }
 
 }  // namespace agenthost::test

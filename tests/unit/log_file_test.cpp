@@ -11,13 +11,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "log/LogFile.h"
+#include "support/TempDir.h"
 
 namespace agenthost::log {
 namespace {
@@ -75,13 +75,6 @@ Poco::Message message(const std::string& text, Poco::Message::Priority priority)
 
 void info(LogFile& channel, const std::string& text) {
     channel.log(message(text, Poco::Message::PRIO_INFORMATION));
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 TEST(LogFile, WithoutAFlushDelayEveryLineIsOneWrite) {
@@ -150,9 +143,8 @@ TEST(LogFile, AFullBufferIsWrittenByTheThreadThatFillsIt) {
 }
 
 TEST(LogFile, ReopenWritesWhatWaitsToThePreviousFile) {
-    char folder[] = "/tmp/agenthost-logfile-XXXXXX";
-    ASSERT_NE(::mkdtemp(folder), nullptr);
-    const std::string path = std::string(folder) + "/agenthost.log";
+    test::TempDir folder;
+    const std::string path = folder.file("agenthost.log");
     const std::string rotated = path + ".1";
     Poco::AutoPtr<LogFile> channel(new LogFile(path, nullptr, kNever));
     ASSERT_EQ(channel->reopen(), "");
@@ -161,11 +153,8 @@ TEST(LogFile, ReopenWritesWhatWaitsToThePreviousFile) {
     ASSERT_EQ(channel->reopen(), "");
     info(*channel, "after the rotation");
     channel->close();
-    EXPECT_EQ(readFile(rotated), "before the rotation\n");
-    EXPECT_EQ(readFile(path), "after the rotation\n");
-    std::remove(path.c_str());
-    std::remove(rotated.c_str());
-    ::rmdir(folder);
+    EXPECT_EQ(test::readFile(rotated), "before the rotation\n");
+    EXPECT_EQ(test::readFile(path), "after the rotation\n");
 }
 
 TEST(LogFile, AfterCloseABorrowedDescriptorGetsEachLineAtOnce) {
