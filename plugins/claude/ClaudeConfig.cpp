@@ -17,6 +17,7 @@ const std::vector<std::string> kKnownKeys = {"api_key",
                                              "anthropic_version",
                                              "timeout_s",
                                              "max_retries",
+                                             "keepalive_connections",
                                              "ca_file",
                                              "thinking_budget_tokens",
                                              "prompt_caching",
@@ -94,6 +95,10 @@ ClaudeConfig ClaudeConfig::fromSettings(const std::string& route, const Settings
     if (retries < 0 || retries > 10)
         throw std::invalid_argument("max_retries must be between 0 and 10");
     c.maxRetries = static_cast<int>(retries);
+    const long long keepalive = settings.getInt("keepalive_connections", c.keepaliveConnections);
+    if (keepalive < 1 || keepalive > 10000)
+        throw std::invalid_argument("keepalive_connections must be between 1 and 10000");
+    c.keepaliveConnections = static_cast<long>(keepalive);
     c.promptCaching = settings.getBool("prompt_caching", c.promptCaching);
     const long long continuations = settings.getInt("max_continuations", c.maxContinuations);
     if (continuations < 0 || continuations > 10)

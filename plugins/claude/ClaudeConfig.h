@@ -32,6 +32,10 @@ struct ClaudeConfig {
     // fails as a timeout. Streams carry pings, so this bounds stalls, not long answers.
     std::chrono::milliseconds timeout{600'000};
     int maxRetries = 2;
+    // Idle connections to the API kept open for the next requests, as nginx's upstream
+    // `keepalive`: a burst of up to this many answers at once finds its connections (and their
+    // TLS sessions) again in the next burst.
+    long keepaliveConnections = 32;
     // A PEM bundle to verify the API's certificate with instead of libcurl's default CA store
     // (a private CA, a TLS-inspecting proxy); empty: the default store.
     std::string caFile;

@@ -56,7 +56,8 @@ class ClaudePlugin final : public Plugin {
         : config_(std::make_shared<const ClaudeConfig>(ClaudeConfig::fromSettings(
               context.route, context.settings, std::getenv("ANTHROPIC_API_KEY")))),
           log_(context.log),
-          random_(std::random_device{}()) {
+          random_(std::random_device{}()),
+          loop_(config_->keepaliveConnections) {
         warnAboutUnknownKeys(context.settings);
         log_.info("model " + config_->model + " at " + config_->baseUrl + ", " +
                   keySource(*config_) + thinkingNote(*config_));

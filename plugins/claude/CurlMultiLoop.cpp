@@ -23,13 +23,14 @@ void runSafely(const std::function<void()>& task) {
 
 }  // namespace
 
-CurlMultiLoop::CurlMultiLoop()
+CurlMultiLoop::CurlMultiLoop(long keptConnections)
     : multi_(curl_multi_init()), wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (multi_ == nullptr || wakeFd_ < 0) {
         if (multi_ != nullptr) curl_multi_cleanup(multi_);
         if (wakeFd_ >= 0) ::close(wakeFd_);
         throw std::runtime_error("cannot create the curl loop's multi handle or eventfd");
     }
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, keptConnections);
     thread_ = std::thread([this] { run(); });
 }
 

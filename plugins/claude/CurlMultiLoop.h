@@ -31,7 +31,12 @@ class CurlMultiLoop {
     // Called on the loop thread when an attached transfer ends; the handle is already detached.
     using Done = std::function<void(CURLcode)>;
 
-    CurlMultiLoop();
+    // `keptConnections`: how many idle connections the loop keeps for later transfers
+    // (CURLMOPT_MAXCONNECTS). Not libcurl's default, which sizes the cache at four times the
+    // transfers attached when a connection comes back: as a burst of answers ends, the cache
+    // shrinks with it and closes their connections one by one, so the next burst pays a new
+    // TCP and TLS handshake for each request.
+    explicit CurlMultiLoop(long keptConnections);
     ~CurlMultiLoop();  // stop()
     CurlMultiLoop(const CurlMultiLoop&) = delete;
     CurlMultiLoop& operator=(const CurlMultiLoop&) = delete;

@@ -240,6 +240,7 @@ void MockAnthropic::handle(RecordedRequest request, Poco::Net::HTTPServerRespons
     {
         std::lock_guard<std::mutex> lock(mutex_);
         requests_.push_back(request);
+        ++received_;
         if (!queue_.empty()) {
             behaviour = std::move(queue_.front());
             queue_.pop_front();
@@ -248,12 +249,23 @@ void MockAnthropic::handle(RecordedRequest request, Poco::Net::HTTPServerRespons
         }
         changed_.notify_all();
     }
-    Exchange exchange(request, response);
-    try {
-        behaviour(exchange);
-    } catch (const std::exception&) {
-        // A client that went away mid-write; the test sees it through its own expectations.
+    {
+        Exchange exchange(request, response);
+        try {
+            behaviour(exchange);
+        } catch (const std::exception&) {
+            // A client that went away mid-write; the test sees it through its own expectations.
+        }
+        behaviour = nullptr;  // and what it captured
     }
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++answered_;
+    changed_.notify_all();
+}
+
+bool MockAnthropic::waitUntilAnswered(std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return answered_ == received_; });
 }
 
 // ---- SSE pieces

@@ -101,6 +101,9 @@ class MockAnthropic {
     void forgetRequests();
     std::size_t requestCount() const;
     bool waitForRequests(std::size_t count, std::chrono::milliseconds timeout = 5s) const;
+    // Waits until the behaviour of every request received so far has returned: what the mock
+    // holds for a request is gone then, for tests that count the heap.
+    bool waitUntilAnswered(std::chrono::milliseconds timeout = 5s) const;
 
     // Behaviours call noteClientGone() when a write failed; tests wait for it.
     void noteClientGone();
@@ -120,6 +123,8 @@ class MockAnthropic {
     std::deque<Behaviour> queue_;
     Behaviour default_;
     std::size_t clientsGone_ = 0;
+    std::size_t received_ = 0;
+    std::size_t answered_ = 0;
 
     Poco::ThreadPool pool_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;

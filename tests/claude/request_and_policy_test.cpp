@@ -25,6 +25,7 @@ TEST(ClaudeConfig, DefaultsFollowTheSpec) {
     EXPECT_EQ(c.maxTokens, 4096);
     EXPECT_EQ(c.anthropicVersion, "2023-06-01");
     EXPECT_EQ(c.maxRetries, 2);
+    EXPECT_EQ(c.keepaliveConnections, 32);
     EXPECT_FALSE(c.system);
     EXPECT_FALSE(c.temperature);
     EXPECT_EQ(c.thinkingBudgetTokens, 0);
@@ -48,7 +49,8 @@ TEST(ClaudeConfig, ReadsEverySetting) {
                                        {"temperature", "0.25"},
                                        {"anthropic_version", "2099-01-01"},
                                        {"timeout_s", "1.5"},
-                                       {"max_retries", "0"}});
+                                       {"max_retries", "0"},
+                                       {"keepalive_connections", "200"}});
     EXPECT_EQ(c.model, "any-model-string");
     EXPECT_EQ(c.messagesUrl(), "http://127.0.0.1:9/v1/messages");
     EXPECT_EQ(c.maxTokens, 12);
@@ -57,15 +59,18 @@ TEST(ClaudeConfig, ReadsEverySetting) {
     EXPECT_EQ(c.anthropicVersion, "2099-01-01");
     EXPECT_EQ(c.timeout, 1500ms);
     EXPECT_EQ(c.maxRetries, 0);
+    EXPECT_EQ(c.keepaliveConnections, 200);
 }
 
 TEST(ClaudeConfig, RefusesNonsenseWithTheKeyName) {
-    for (const auto& [key, value] : std::map<std::string, std::string>{{"max_tokens", "0"},
-                                                                       {"max_tokens", "lots"},
-                                                                       {"temperature", "3"},
-                                                                       {"timeout_s", "0"},
-                                                                       {"max_retries", "-1"},
-                                                                       {"base_url", "ftp://x"}}) {
+    for (const auto& [key, value] :
+         std::map<std::string, std::string>{{"max_tokens", "0"},
+                                            {"max_tokens", "lots"},
+                                            {"temperature", "3"},
+                                            {"timeout_s", "0"},
+                                            {"max_retries", "-1"},
+                                            {"keepalive_connections", "0"},
+                                            {"base_url", "ftp://x"}}) {
         try {
             configFrom({{key, value}});
             ADD_FAILURE() << key << " = " << value << " was accepted";
