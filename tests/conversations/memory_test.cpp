@@ -30,13 +30,14 @@ TEST(Memory, ResidentMemoryReturnsToItsLevelAfterTensOfThousandsOfTurns) {
     for (int i = 0; i < 4; ++i) clients.push_back(startConversation(host));
     chatAtFullSpeed(clients, 2'000);
     const long warm = host.rssKb();
+    const std::string warmParts = host.rssParts();
     chatAtFullSpeed(clients, 25'000);
     // Bursts (a WAL checkpoint stalls the store's writer, and frames queue meanwhile) may raise
     // it for a moment; the host hands free pages back every 2 s.
     const long bound = warm + 4 * 1024;
     EXPECT_TRUE(waitUntil([&] { return host.rssKb() < bound; }, 10s))
         << "RSS was " << warm / 1024 << " MB after 8,000 turns and stays at " << host.rssKb() / 1024
-        << " MB after 100,000 more";
+        << " MB after 100,000 more (" << warmParts << "; then " << host.rssParts() << ")";
 }
 
 }  // namespace

@@ -221,6 +221,12 @@ long HostProcess::rssKb() const {
     return statusField("VmRSS");
 }
 
+std::string HostProcess::rssParts() const {
+    return "anon " + std::to_string(statusField("RssAnon")) + " kB, file " +
+           std::to_string(statusField("RssFile")) + " kB, shmem " +
+           std::to_string(statusField("RssShmem")) + " kB";
+}
+
 int HostProcess::threadCount() const {
     return static_cast<int>(statusField("Threads"));
 }

@@ -85,6 +85,8 @@ class HostProcess {
 
     // Resident memory (kB), thread count and open fds of the process, from /proc.
     long rssKb() const;
+    // Where resident memory is: "anon N kB, file N kB, shmem N kB" (for failure messages).
+    std::string rssParts() const;
     int threadCount() const;
     // How many times the server's threads named `name` went to sleep and were woken
     // (voluntary context switches, summed); -1 when no thread has that name.
