@@ -50,6 +50,21 @@ std::size_t unstoredBytes(const store::TurnRecord& record) {
     return record.user.size() + record.assistant.size();
 }
 
+store::TurnRecord turnRecord(int turn, const std::string& user, const std::string& assistant,
+                             const std::optional<protocol::Usage>& usage,
+                             std::int64_t startedAtMs) {
+    store::TurnRecord record;
+    record.turn = turn;
+    record.user = user;
+    record.assistant = assistant;
+    if (usage)
+        record.usage =
+            store::TokenUsage{usage->inputTokens, usage->outputTokens, usage->hasCache,
+                              usage->cacheCreationInputTokens, usage->cacheReadInputTokens};
+    record.startedAt = startedAtMs;
+    return record;
+}
+
 }  // namespace
 
 Attachment::Attachment(std::shared_ptr<net::Connection> connection_, int protocol_,
@@ -204,8 +219,7 @@ Conversation::Submitted Conversation::submit(const Attachment& sender, std::stri
         stored_ = true;
         reserveSeqsLocked();  // the turn record saved next carries it
         // The running record goes to the store with the user frame, in one write.
-        saveTurnLocked(turn, text, "", store::TurnStatus::Running, std::nullopt, "", "", now, false,
-                       "", "", true);
+        saveRunningTurnLocked(turn, text, "", std::nullopt, now, true);
         publishLocked(protocol::userFrame(text), turn, Kind::User);
         // Only a protocol 2 sender that takes approval_request events can answer one.
         const bool canAsk =
@@ -475,9 +489,12 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
                     services_.store->savePluginState(storeRef_, pluginState_);
             }
             commitHistoryLocked(request.message, request.responseText, true, request.turnData);
-            saveTurnLocked(request.turn, request.message, request.responseText,
-                           store::TurnStatus::Complete, request.usage, "", "", request.startedAtMs,
-                           true, request.stopReason, request.turnData, true);
+            saveEndedTurnLocked(request.turn, request.message, request.responseText,
+                                request.startedAtMs,
+                                {.status = store::TurnStatus::Complete,
+                                 .usage = request.usage,
+                                 .stopReason = request.stopReason,
+                                 .turnData = request.turnData});
             recordEndLocked(request, metrics::Outcome::Complete, "");
             emitLocked(protocol::completeFrame(request.usage, request.stopReason), request.turn);
         } else {
@@ -485,9 +502,12 @@ void Conversation::requestFinished(TurnRequest& request, std::string_view code,
             const std::string text =
                 util::repairUtf8(!message.empty() ? message : "the plugin reported an error");
             commitHistoryLocked(request.message, request.responseText, false);
-            saveTurnLocked(request.turn, request.message, request.responseText,
-                           store::TurnStatus::Error, request.usage, errorCode, text,
-                           request.startedAtMs, true, "", "", true);
+            saveEndedTurnLocked(request.turn, request.message, request.responseText,
+                                request.startedAtMs,
+                                {.status = store::TurnStatus::Error,
+                                 .usage = request.usage,
+                                 .errorCode = errorCode,
+                                 .errorMessage = text});
             recordEndLocked(request, metrics::Outcome::Error, errorCode);
             emitLocked(protocol::errorFrame(errorCode, text), request.turn);
         }
@@ -509,9 +529,12 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
     pacedBytes_ = 0;
     dropApprovalsLocked();
     commitHistoryLocked(victim->message, victim->responseText, false);
-    saveTurnLocked(victim->turn, victim->message, victim->responseText, status, victim->usage,
-                   code ? code : protocol::error_code::kCancelled, message, victim->startedAtMs,
-                   true, "", "", true);  // before the frame, as in requestFinished
+    // Before the frame, as in requestFinished.
+    saveEndedTurnLocked(victim->turn, victim->message, victim->responseText, victim->startedAtMs,
+                        {.status = status,
+                         .usage = victim->usage,
+                         .errorCode = code ? code : protocol::error_code::kCancelled,
+                         .errorMessage = message});
     recordEndLocked(*victim, code ? metrics::Outcome::Error : metrics::Outcome::Cancelled,
                     code ? code : "");
     if (pending_.empty()) releaseResponseSlotLocked();  // before the frame, as in requestFinished
@@ -523,10 +546,10 @@ std::shared_ptr<TurnRequest> Conversation::endCurrentLocked(store::TurnStatus st
 void Conversation::endPendingLocked(const Pending& pending, const char* code,
                                     const std::string& message) {
     commitHistoryLocked(pending.text, "", false);
-    saveTurnLocked(pending.turn, pending.text, "",
-                   code ? store::TurnStatus::Error : store::TurnStatus::Cancelled, std::nullopt,
-                   code ? code : protocol::error_code::kCancelled, message, pending.acceptedAtMs,
-                   true, "", "", true);
+    saveEndedTurnLocked(pending.turn, pending.text, "", pending.acceptedAtMs,
+                        {.status = code ? store::TurnStatus::Error : store::TurnStatus::Cancelled,
+                         .errorCode = code ? code : protocol::error_code::kCancelled,
+                         .errorMessage = message});
     metrics_.ended(code ? metrics::Outcome::Error : metrics::Outcome::Cancelled, code ? code : "",
                    false, {});
     publishLocked(code ? protocol::errorFrame(code, message) : protocol::cancelledFrame(),
@@ -591,9 +614,8 @@ void Conversation::publishLocked(std::string frame, int turn, Kind kind,
     std::optional<store::TurnRecord> record = std::exchange(recordForNextFrame_, std::nullopt);
     if (deleted_) return;
     if (reserveSeqsLocked() && current_)
-        saveTurnLocked(current_->turn, current_->message, current_->responseText,
-                       store::TurnStatus::Running, current_->usage, "", "", current_->startedAtMs,
-                       false);
+        saveRunningTurnLocked(current_->turn, current_->message, current_->responseText,
+                              current_->usage, current_->startedAtMs, false);
     const std::int64_t seq = ++lastSeq_;
     auto tagged = protocol::tagTurn(std::move(frame), seq, turn);
     store::Ticket ticket = 0;
@@ -652,37 +674,36 @@ void Conversation::trimTailLocked() {
     while (!services_.store && tailBytes_ > maxTailBytesLocked()) popTailLocked();
 }
 
-void Conversation::saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
-                                  store::TurnStatus status, std::optional<protocol::Usage> usage,
-                                  const std::string& errorCode, const std::string& errorMessage,
-                                  std::int64_t startedAtMs, bool finished,
-                                  const std::string& stopReason, const std::string& turnData,
-                                  bool withNextFrame) {
-    if (finished)
-        agenthost::log::logTurn(turnAccess(*identity_, turn, user, status, usage, errorCode,
-                                           startedAtMs,
-                                           firstChunk_.turn == turn ? firstChunk_.atMs : 0));
+void Conversation::saveRunningTurnLocked(int turn, const std::string& user,
+                                         const std::string& assistant,
+                                         const std::optional<protocol::Usage>& usage,
+                                         std::int64_t startedAtMs, bool withNextFrame) {
     if (!services_.store || deleted_) return;
-    store::TurnRecord record;
-    record.turn = turn;
-    record.user = user;
-    record.assistant = assistant;
-    record.status = status;
-    if (usage)
-        record.usage =
-            store::TokenUsage{usage->inputTokens, usage->outputTokens, usage->hasCache,
-                              usage->cacheCreationInputTokens, usage->cacheReadInputTokens};
-    record.pluginData = turnData;
-    record.errorCode = errorCode;
-    record.errorMessage = errorMessage;
-    record.stopReason = stopReason;
-    record.startedAt = startedAtMs;
-    record.finishedAt = finished ? util::epochMillis() : 0;
+    store::TurnRecord record = turnRecord(turn, user, assistant, usage, startedAtMs);
+    record.status = store::TurnStatus::Running;
     record.seqReserved = seqReserved_;
     if (withNextFrame)
         recordForNextFrame_ = std::move(record);
     else
         storeTurnLocked(std::move(record));
+}
+
+void Conversation::saveEndedTurnLocked(int turn, const std::string& user,
+                                       const std::string& assistant, std::int64_t startedAtMs,
+                                       TurnEnd end) {
+    agenthost::log::logTurn(turnAccess(*identity_, turn, user, end.status, end.usage, end.errorCode,
+                                       startedAtMs,
+                                       firstChunk_.turn == turn ? firstChunk_.atMs : 0));
+    if (!services_.store || deleted_) return;
+    store::TurnRecord record = turnRecord(turn, user, assistant, end.usage, startedAtMs);
+    record.status = end.status;
+    record.pluginData = std::move(end.turnData);
+    record.errorCode = std::move(end.errorCode);
+    record.errorMessage = std::move(end.errorMessage);
+    record.stopReason = std::move(end.stopReason);
+    record.finishedAt = util::epochMillis();
+    record.seqReserved = seqReserved_;
+    recordForNextFrame_ = std::move(record);
 }
 
 void Conversation::saveHeldTurnLocked() {

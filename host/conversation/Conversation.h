@@ -153,6 +153,16 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
         Kind kind;
         protocol::EventKind event;  // for Kind::Event
     };
+    // How a turn ended, for its record and its access line.
+    // Designated initializers name what applies; the rest stays empty.
+    struct TurnEnd {
+        store::TurnStatus status;
+        std::optional<protocol::Usage> usage{};
+        std::string errorCode{};
+        std::string errorMessage{};
+        std::string stopReason{};
+        std::string turnData{};  // the plugin's data of a completed turn
+    };
     // An approval request the plugin waits on; its turn is the running one.
     struct OpenApproval {
         std::shared_ptr<TurnRequest> request;
@@ -240,11 +250,14 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
     void popTailLocked();
     void trimTailLocked();
     bool reserveSeqsLocked();
-    void saveTurnLocked(int turn, const std::string& user, const std::string& assistant,
-                        store::TurnStatus status, std::optional<protocol::Usage> usage,
-                        const std::string& errorCode, const std::string& errorMessage,
-                        std::int64_t startedAtMs, bool finished, const std::string& stopReason = "",
-                        const std::string& turnData = "", bool withNextFrame = false);
+    // The record of a running turn: its answer so far. `withNextFrame`: held back for the next
+    // frame published, so that both go to the store in one write.
+    void saveRunningTurnLocked(int turn, const std::string& user, const std::string& assistant,
+                               const std::optional<protocol::Usage>& usage,
+                               std::int64_t startedAtMs, bool withNextFrame);
+    // The record of an ended turn, held back for the frame that says so; logs its access line.
+    void saveEndedTurnLocked(int turn, const std::string& user, const std::string& assistant,
+                             std::int64_t startedAtMs, TurnEnd end);
     // A record saved withNextFrame that its frame will not carry (the frame waits for pacing).
     void saveHeldTurnLocked();
     // Queues `record` to the store on its own.
