@@ -3,12 +3,17 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocketImpl.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -259,14 +264,26 @@ void EventLoop::tick(Clock::time_point now) {
     for (auto& connection : finished) removeIfFinished(connection);
 }
 
+int EventLoop::pollTimeoutMs(Clock::time_point lastTick) const {
+    // Connections with bytes left over from the last turn are served this turn, after the ready
+    // ones; the poll does not wait while there are any.
+    if (!readAgain_.empty()) return 0;
+    std::optional<Clock::time_point> due;
+    if (!connections_.empty()) due = lastTick + kTickInterval;
+    if (listening_ && listenPaused_ && (!due || listenPausedUntil_ < *due))
+        due = listenPausedUntil_;
+    if (!due) return -1;  // nothing timed: an idle server sleeps until a client or a command
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*due - Clock::now());
+    return static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, kTickInterval.count()));
+}
+
 void EventLoop::run() {
+    ::pthread_setname_np(::pthread_self(), "event-loop");
     auto lastTick = Clock::now();
     while (running_) {
-        // Connections with bytes left over from the last turn are served this turn, after the
-        // ready ones; the poll does not wait while there are any.
+        const int timeoutMs = pollTimeoutMs(lastTick);
         auto readAgain = std::exchange(readAgain_, {});
-        int count = ::epoll_wait(epoll_, ready_.data(), static_cast<int>(ready_.size()),
-                                 readAgain.empty() ? 100 : 0);
+        int count = ::epoll_wait(epoll_, ready_.data(), static_cast<int>(ready_.size()), timeoutMs);
         if (count < 0) {
             if (errno != EINTR) log().error(std::string("poll failed: ") + std::strerror(errno));
             count = 0;

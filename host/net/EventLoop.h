@@ -84,6 +84,9 @@ class EventLoop {
     void removeIfFinished(const std::shared_ptr<Connection>& connection);
     void acceptReady(Clock::time_point now);
     void resumeListening(Clock::time_point now);
+    // The poll's timeout: until the next sweep while there are connections, until accepting
+    // resumes while it is paused, -1 (no timeout) when nothing is timed.
+    int pollTimeoutMs(Clock::time_point lastTick) const;
 
     // The epoll set: the event's data is the descriptor (connections_ maps it to its connection).
     // epoll_ctl(operation) for `fd`; false with errno set when it failed.

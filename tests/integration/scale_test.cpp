@@ -134,5 +134,28 @@ TEST(Scale, BetweenMessagesTheReaperAndTheLogWriterSleep) {
         << "(reaper, log writer) wake-ups before and after an idle second";
 }
 
+// The event loop polled with a 100 ms timeout: ten wake-ups a second, client or not. With no
+// client it now sleeps until one comes; with idle clients it wakes for the 250 ms sweep of their
+// timeouts alone.
+TEST(Scale, TheEventLoopSleepsWithoutClientsAndWakesForItsSweepWithIdleOnes) {
+    HostProcess host;
+    ASSERT_GE(host.threadWakeups("event-loop"), 0) << "no thread named event-loop";
+    const auto wakeupsIn = [&](std::chrono::milliseconds period) {
+        const long before = host.threadWakeups("event-loop");
+        std::this_thread::sleep_for(period);
+        return host.threadWakeups("event-loop") - before;
+    };
+    // Until the start-up check's connection is gone.
+    ASSERT_TRUE(waitUntil([&] { return wakeupsIn(300ms) == 0; }))
+        << "the event loop kept waking without a client";
+    EXPECT_EQ(wakeupsIn(1s), 0) << "wake-ups in an idle second without a client";
+
+    WsClient client(host.port(), "/api/echo/ws");
+    client.authenticate(kTestKey);
+    EXPECT_EQ(client.chat("hello").text, "hello");
+    ASSERT_TRUE(waitUntil([&] { return wakeupsIn(300ms) <= 2; }));  // the turn's own are over
+    EXPECT_LE(wakeupsIn(1s), 5) << "wake-ups in an idle second with one idle client";
+}
+
 }  // namespace
 }  // namespace agenthost::test
