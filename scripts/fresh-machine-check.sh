@@ -7,6 +7,8 @@
 #    one younger than 30 days exists;
 # 2. a clean clone of the current HEAD commit (committed files only) at /src/agenthost in it,
 #    and the sibling folder ../shared beside it when the repository has one (the tests read it);
+#    of this machine only what belongs to its network: /etc/resolv.conf and the CA certificates
+#    added in /usr/local/share/ca-certificates (a proxy that inspects TLS);
 # 3. inside a chroot: scripts/setup.sh (the first thing scripts/run.sh does; the one stage with
 #    network access), then, in a private network namespace with only loopback (no clash with
 #    ports in use on this machine, and proof that nothing after setup needs the network):
@@ -136,6 +138,12 @@ bind --bind /dev "$root/dev"
 bind --bind /dev/pts "$root/dev/pts"
 bind -t tmpfs tmpfs "$root/dev/shm"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The network's trust, like its resolver: CA certificates this machine's administrator added
+# (a proxy that inspects TLS). ca-certificates, which setup installs, adds them to the store.
+if [ -d /usr/local/share/ca-certificates ]; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+fi
 # What the installer writes on every real machine and debootstrap does not: without it
 # `localhost` does not resolve, and the browser test reaches its chromedriver as localhost.
 [ -s "$root/etc/hosts" ] ||

@@ -31,6 +31,13 @@ install_codex_cli() {
     return 0
   fi
   echo "setup: installing @openai/codex@$version into .tools/codex"
+  # Node trusts its own copy of Mozilla's CA list, not the system's: behind a proxy that
+  # inspects TLS, whose CA the administrator added to the system's store, the registry's
+  # certificate would fail. NODE_EXTRA_CA_CERTS adds the system's store (unless set already).
+  local system_cas=/etc/ssl/certs/ca-certificates.crt
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$system_cas" ]; then
+    export NODE_EXTRA_CA_CERTS="$system_cas"
+  fi
   npm install --prefix "$root/.tools/codex" --no-audit --no-fund "@openai/codex@$version" ||
     echo "setup: could not install the Codex CLI; the tests that run it will be skipped" >&2
 }
