@@ -1,5 +1,6 @@
 #include "CurlMultiLoop.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -10,8 +11,10 @@
 namespace agenthost::claude {
 namespace {
 
-// The longest a loop sleeps with nothing to do; only bounds the damage of a missed wakeup.
-constexpr int kMaxPollMs = 1000;
+// The longest a loop sleeps with nothing to do. post() always wakes it through the eventfd, and
+// curl_multi_poll wakes for curl's own timeouts: this only bounds the damage of a wake-up that
+// should never be missed, so an idle instance does not wake every second for it.
+constexpr int kMaxPollMs = 60'000;
 
 // A task that throws must not end the loop (std::terminate) for every other transfer.
 void runSafely(const std::function<void()>& task) {
@@ -93,6 +96,7 @@ void CurlMultiLoop::detach(CURL* easy) {
 }
 
 void CurlMultiLoop::run() {
+    ::pthread_setname_np(::pthread_self(), "claude-curl");
     while (runPosted()) {
         runDueTimers();
         int running = 0;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ClaudeHost.h"
+#include "support/Wait.h"
 
 namespace agenthost::test {
 namespace {
@@ -105,6 +106,20 @@ TEST_F(ClaudePlugin, ReusesTheUpstreamConnection) {
     ASSERT_EQ(requests.size(), 3u);
     EXPECT_EQ(requests[1].clientPort, requests[0].clientPort);
     EXPECT_EQ(requests[2].clientPort, requests[0].clientPort);
+}
+
+// Between messages the curl loop sleeps: it woke every second to guard against a missed
+// wake-up that its eventfd cannot miss.
+TEST_F(ClaudePlugin, BetweenMessagesTheCurlLoopSleeps) {
+    auto& host = start();
+    auto client = connect(host);
+    ASSERT_EQ(client->chat("hi").text, "Hello!");
+    ASSERT_GE(host.threadWakeups("claude-curl"), 0) << "no thread named claude-curl";
+    const auto wakeupsIn = [&](std::chrono::milliseconds period) {
+        return host.threadWakeupsDuring("claude-curl", period);
+    };
+    ASSERT_TRUE(waitUntil([&] { return wakeupsIn(100ms) == 0; }));  // the transfer is over
+    EXPECT_EQ(wakeupsIn(1500ms), 0) << "wake-ups in an idle second and a half";
 }
 
 TEST_F(ClaudePlugin, SurvivesWritesSplitAtOddBytes) {

@@ -141,9 +141,7 @@ TEST(Scale, TheEventLoopSleepsWithoutClientsAndWakesForItsSweepWithIdleOnes) {
     HostProcess host;
     ASSERT_GE(host.threadWakeups("event-loop"), 0) << "no thread named event-loop";
     const auto wakeupsIn = [&](std::chrono::milliseconds period) {
-        const long before = host.threadWakeups("event-loop");
-        std::this_thread::sleep_for(period);
-        return host.threadWakeups("event-loop") - before;
+        return host.threadWakeupsDuring("event-loop", period);
     };
     // Until the start-up check's connection is gone.
     ASSERT_TRUE(waitUntil([&] { return wakeupsIn(300ms) == 0; }))

@@ -251,6 +251,13 @@ long HostProcess::threadWakeups(const std::string& name) const {
     return total;
 }
 
+long HostProcess::threadWakeupsDuring(const std::string& name,
+                                      std::chrono::milliseconds period) const {
+    const long before = threadWakeups(name);
+    std::this_thread::sleep_for(period);
+    return threadWakeups(name) - before;
+}
+
 int HostProcess::fdCount() const {
     int count = 0;
     if (DIR* d = ::opendir(("/proc/" + std::to_string(pid_) + "/fd").c_str())) {

@@ -91,6 +91,8 @@ class HostProcess {
     // How many times the server's threads named `name` went to sleep and were woken
     // (voluntary context switches, summed); -1 when no thread has that name.
     long threadWakeups(const std::string& name) const;
+    // How often they woke while the caller slept for `period`.
+    long threadWakeupsDuring(const std::string& name, std::chrono::milliseconds period) const;
     int fdCount() const;
 
   private:
