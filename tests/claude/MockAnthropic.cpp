@@ -240,7 +240,7 @@ void MockAnthropic::handle(RecordedRequest request, Poco::Net::HTTPServerRespons
     {
         std::lock_guard<std::mutex> lock(mutex_);
         requests_.push_back(request);
-        ++received_;
+        ++answering_;
         if (!queue_.empty()) {
             behaviour = std::move(queue_.front());
             queue_.pop_front();
@@ -259,13 +259,13 @@ void MockAnthropic::handle(RecordedRequest request, Poco::Net::HTTPServerRespons
         behaviour = nullptr;  // and what it captured
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    ++answered_;
+    --answering_;
     changed_.notify_all();
 }
 
 bool MockAnthropic::waitUntilAnswered(std::chrono::milliseconds timeout) const {
     std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return answered_ == received_; });
+    return changed_.wait_for(lock, timeout, [&] { return answering_ == 0; });
 }
 
 // ---- SSE pieces

@@ -123,8 +123,7 @@ class MockAnthropic {
     std::deque<Behaviour> queue_;
     Behaviour default_;
     std::size_t clientsGone_ = 0;
-    std::size_t received_ = 0;
-    std::size_t answered_ = 0;
+    std::size_t answering_ = 0;  // requests whose behaviour has not returned yet
 
     Poco::ThreadPool pool_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;

@@ -5,12 +5,11 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <future>
-#include <sstream>
 #include <thread>
 
 #include "ClaudeHost.h"
+#include "support/TempDir.h"
 #include "support/Wait.h"
 
 namespace agenthost::test {
@@ -19,10 +18,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string readTestData(const std::string& name) {
-    std::ifstream in(sourceDirectory() + "/tests/claude/data/" + name, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    return readFile(sourceDirectory() + "/tests/claude/data/" + name);
 }
 
 class ClaudePlugin : public ::testing::Test {

@@ -4,11 +4,11 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "ClaudeHost.h"
 #include "support/Http.h"
+#include "support/TempDir.h"
 
 namespace agenthost::test {
 namespace {
@@ -20,11 +20,7 @@ const std::string kAnswer = "The greatest common divisor of 1071 and 462 is **21
 
 // The documented shape of a stream with thinking (tests/claude/data).
 std::string thinkingStream() {
-    std::ifstream in(sourceDirectory() + "/tests/claude/data/anthropic-stream-thinking.txt",
-                     std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    return readFile(sourceDirectory() + "/tests/claude/data/anthropic-stream-thinking.txt");
 }
 
 Behaviour streamThinking() {

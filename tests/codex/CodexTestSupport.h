@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -38,13 +37,6 @@ inline std::unique_ptr<WsClient> connect(const HostProcess& host) {
     auto client = std::make_unique<WsClient>(host.port(), kRoute);
     client->authenticate(kTestKey);
     return client;
-}
-
-inline std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 // The pids a script wrote, one per line, once it wrote at least `count`.

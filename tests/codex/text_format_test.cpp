@@ -1,4 +1,6 @@
 // format = text through the real host: stdout streams as it comes, failures say why.
+#include <fstream>
+
 #include "CodexTestSupport.h"
 
 namespace agenthost::test::codex {
